@@ -1,0 +1,3 @@
+from storiiies.cli import main
+
+main()

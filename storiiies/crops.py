@@ -1,0 +1,66 @@
+"""Static JPEG crops of local images (thumbnails, the text version, social previews).
+
+Level-0 services cannot cut regions on request, so local regions are cut once at build time
+and cached by name (names derive from the image's content hash and the region).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyvips
+
+from storiiies.images import crop_name, is_local
+from storiiies.model import OutputFile, Story, View
+from storiiies.render import TEXT_WIDTH, THUMB_WIDTH
+
+SOCIAL_WIDTH = 1200
+
+
+def wanted_crops(story: Story) -> list[tuple[View, int]]:
+    """Exactly the crops the templates link to: cover sizes, and each step's views."""
+    wanted = [(story.cover, THUMB_WIDTH), (story.cover, SOCIAL_WIDTH)]
+    for step in story.steps:
+        wanted.extend((view, TEXT_WIDTH) for view in step.views)
+    return [(view, width) for view, width in wanted if is_local(view, story)]
+
+
+def local_crops(stories: tuple[Story, ...], cache_dir: Path) -> list[OutputFile]:
+    outputs: dict[str, OutputFile] = {}
+    for story in stories:
+        files = {image.name: image for image in story.local_images}
+        for view, width in wanted_crops(story):
+            name = crop_name(view, width)
+            if name in outputs:
+                continue
+            service = view.canvas.images[0].service
+            image = files[service.id.rstrip("/").rsplit("/", 1)[-1]] if service else None
+            if image is None:
+                continue
+            cached = cache_dir / name
+            if not cached.is_file():
+                _cut(image.path, image.page, view, width, cached)
+            outputs[name] = OutputFile(name, source=cached)
+    return list(outputs.values())
+
+
+def _cut(path: Path, page: int, view: View, width: int, target: Path) -> None:
+    source = pyvips.Image.new_from_file(str(path), page=page) if page else pyvips.Image.new_from_file(str(path))
+    source = source.autorot()
+    x, y, w, h = (round(n) for n in view.box)
+    x, y = min(max(x, 0), source.width - 1), min(max(y, 0), source.height - 1)
+    w, h = max(1, min(w, source.width - x)), max(1, min(h, source.height - y))
+    region = source.crop(x, y, w, h)
+    if region.width > width:
+        region = region.resize(width / region.width)
+    if region.hasalpha():
+        region = region.flatten(background=[255] * (region.bands - 1))
+    if region.interpretation not in ("srgb", "b-w"):
+        region = region.colourspace("srgb")
+    if region.format != "uchar":
+        region = region.cast("uchar") if region.format in ("char",) else (region.colourspace("srgb") if region.bands >= 3 else region.colourspace("b-w")).cast("uchar")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".tmp.jpg")
+    region.jpegsave(str(temporary), Q=82, strip=True)
+    shutil.move(temporary, target)

@@ -1,0 +1,95 @@
+"""What can go wrong, and how it is told to the author.
+
+    StoriiiesError
+     ├── SourceError          a remote or local IIIF resource could not be used (no location yet;
+     │    ├── FetchError      the stage that asked for it attaches the story line that referenced it)
+     │    ├── NotIIIF
+     │    └── ImageError
+     └── BuildFailed          a build stopped; carries every Problem found
+
+Author mistakes are not raised one at a time: each stage appends a `Problem` (location, message,
+hint) so the author sees all of them at once. Tracebacks are only for our own bugs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A place in an author's file: `path` as shown to the author, 1-based line and column."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        text = self.path
+        if self.line is not None:
+            text += f":{self.line}"
+            if self.column is not None:
+                text += f":{self.column}"
+        return text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing the author should fix (error) or know about (warning)."""
+
+    location: SourceLocation
+    message: str
+    hint: str | None = None
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f" — {self.hint}"
+        return text
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+class StoriiiesError(Exception):
+    """Base of every error storiiies raises on purpose."""
+
+
+class SourceError(StoriiiesError):
+    """A source could not be used. `hint` says what the author can do about it."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class FetchError(SourceError):
+    """A URL could not be fetched (network failure, HTTP error status, too large)."""
+
+
+class NotIIIF(SourceError):
+    """A document was fetched but is not a IIIF resource storiiies can read."""
+
+
+class ImageError(SourceError):
+    """A local image file cannot be read or tiled."""
+
+
+class BuildFailed(StoriiiesError):
+    """A build stopped because of author errors; the previous output is left untouched."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        errors = sum(1 for p in self.problems if p.is_error)
+        super().__init__(f"build failed with {errors} error{'s' if errors != 1 else ''}")
+
+
+def has_errors(problems: Iterable[Problem]) -> bool:
+    return any(p.is_error for p in problems)

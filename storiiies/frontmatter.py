@@ -1,0 +1,77 @@
+"""The front matter of a story: what it is called and which sources it uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from storiiies.references import ALIAS_PATTERN
+
+
+class SourceSpec(BaseModel):
+    """One entry under `sources:`. A plain string is shorthand for `url:` (a URL or a path)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str
+    manifest: int | str | None = None  # which manifest of a IIIF Collection (1-based or id)
+    label: str | None = None  # overrides the source's own label in the credits
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"url": value}
+        if isinstance(value, dict) and "path" in value and "url" not in value:
+            value = {**value, "url": value.pop("path")}
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give a manifest or info.json URL, or a path to a local image")
+        return value.strip()
+
+    @property
+    def is_remote(self) -> bool:
+        return self.url.startswith(("http://", "https://"))
+
+
+class KioskOverrides(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    step_seconds: float | None = Field(None, gt=0)
+
+
+class StoryMeta(BaseModel):
+    """What a story's front matter may say. See docs/authoring.md."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str | None = None
+    summary: str = ""
+    lang: str | None = None
+    author: str = ""
+    tags: tuple[str, ...] = ()
+    order: int | None = None
+    cover: str | None = None
+    draft: bool = False
+    sources: dict[str, SourceSpec] = Field(default_factory=dict)
+    kiosk: KioskOverrides = KioskOverrides()
+
+    @field_validator("sources")
+    @classmethod
+    def _aliases(cls, value: dict[str, SourceSpec]) -> dict[str, SourceSpec]:
+        for alias in value:
+            if not ALIAS_PATTERN.match(str(alias)):
+                raise ValueError(
+                    f"'{alias}' is not a valid source name: use letters, digits, '-', '_' and '.'"
+                )
+        return value
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value

@@ -1,0 +1,101 @@
+"""One internal model of what a IIIF source holds, whatever version or shape it came in.
+
+Presentation 2.1 and 3.0 manifests, bare Image API services and local images are all read into
+these frozen values, so the rest of storiiies never looks at raw IIIF JSON again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+#: A IIIF language map: language code (or "none") → values. Values may hold sanitised HTML
+#: only where the Presentation API allows it (summary, requiredStatement values, metadata values).
+LanguageMap = Mapping[str, tuple[str, ...]]
+
+SourceKind = Literal["manifest", "image-service", "image", "local-image"]
+
+
+@dataclass(frozen=True)
+class ImageService:
+    """A IIIF Image API service. `info` is the info.json when it was fetched or made here."""
+
+    id: str
+    version: Literal[2, 3]
+    level: int = 0
+    width: int | None = None
+    height: int | None = None
+    info: Mapping[str, Any] | None = None
+
+    @property
+    def info_url(self) -> str:
+        return self.id.rstrip("/") + "/info.json"
+
+
+@dataclass(frozen=True)
+class ImageResource:
+    """An image painted on a canvas: a static image URL, an image service, or both.
+
+    `target` is where on the canvas it is painted, (x, y, w, h) in canvas pixels;
+    None means the whole canvas.
+    """
+
+    url: str | None
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    service: ImageService | None = None
+    target: tuple[int, int, int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Canvas:
+    """A canvas; `index` is 1-based, as authors write it in references."""
+
+    id: str
+    index: int
+    width: int
+    height: int
+    label: LanguageMap = field(default_factory=dict)
+    images: tuple[ImageResource, ...] = ()
+    thumbnail: str | None = None
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A provider (P3) or the institution behind an attribution (P2)."""
+
+    label: LanguageMap
+    homepage: str | None = None
+
+
+@dataclass(frozen=True)
+class LabelValue:
+    label: LanguageMap
+    value: LanguageMap
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """What a story source resolved to: its canvases plus the descriptive and rights metadata
+    that the credits need. `id` is the URL (or project path) the author gave."""
+
+    id: str
+    kind: SourceKind
+    canvases: tuple[Canvas, ...]
+    label: LanguageMap = field(default_factory=dict)
+    summary: LanguageMap = field(default_factory=dict)
+    required_statement: LabelValue | None = None
+    rights: str | None = None
+    providers: tuple[Agent, ...] = ()
+    homepage: str | None = None
+    metadata: tuple[LabelValue, ...] = ()
+    presentation_version: Literal[2, 3] | None = None
+    warnings: tuple[str, ...] = ()
+
+    def canvas_by_id(self, canvas_id: str) -> Canvas | None:
+        for canvas in self.canvases:
+            if canvas.id == canvas_id:
+                return canvas
+        return None

@@ -1,0 +1,60 @@
+"""Where a view's pixels come from: tile sources for the viewer and crop URLs for thumbnails,
+the text version and social previews. Remote images are cut by their Image API service; local
+images are cut at build time into `crops/` files (level-0 services cannot cut regions)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from storiiies.iiif.model import Canvas, ImageResource
+from storiiies.model import Story, View
+
+
+def primary_image(canvas: Canvas) -> ImageResource | None:
+    return canvas.images[0] if canvas.images else None
+
+
+def is_local(view: View, story: Story) -> bool:
+    return story.sources[view.alias].kind == "local-image"
+
+
+def crop_name(view: View, width: int) -> str:
+    """Stable file name of a local crop, shared by every story that shows the same region."""
+    key = f"{view.canvas.id}|{view.box}|{width}"
+    return f"crops/{hashlib.sha256(key.encode()).hexdigest()[:16]}.jpg"
+
+
+def crop_url(view: View, story: Story, width: int, root: str) -> str | None:
+    """A URL (relative to a page whose root is `root`) of a JPEG of the view's region."""
+    image = primary_image(view.canvas)
+    if image is None:
+        return None
+    if is_local(view, story):
+        return root + crop_name(view, width)
+    service = image.service
+    if service is not None and service.level >= 1:
+        scale_x = (image.width or view.canvas.width) / view.canvas.width
+        scale_y = (image.height or view.canvas.height) / view.canvas.height
+        x, y, w, h = view.box
+        region = (
+            "full"
+            if view.region is None
+            else ",".join(str(max(0, round(n))) for n in (x * scale_x, y * scale_y, w * scale_x, h * scale_y))
+        )
+        return f"{service.id.rstrip('/')}/{region}/{width},/0/default.jpg"
+    if service is not None:
+        return f"{service.id.rstrip('/')}/full/max/0/default.jpg"
+    return image.url
+
+
+def tile_source(image: ImageResource, local_path: str | None) -> dict[str, Any]:
+    """What the tour script hands to OpenSeadragon for one image."""
+    service = image.service
+    if local_path is not None and service is not None:
+        # Level-0 info.json holds an absolute id from base_url; the page rewrites it to where
+        # the site is actually served, so the same build works under any host and path.
+        return {"kind": "local", "info": local_path + "/info.json"}
+    if service is not None:
+        return {"kind": "iiif", "info": service.info_url}
+    return {"kind": "image", "url": image.url}

@@ -1,0 +1,134 @@
+"""Region references: `ALIAS[/CANVAS][#xywh=x,y,w,h | #xywh=percent:x,y,w,h]`.
+
+Pure string → value parsing, so it can be tested exhaustively and fuzzed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import unquote
+
+ALIAS_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NUMBER = r"\s*(\d+(?:\.\d+)?)\s*"
+_XYWH = re.compile(rf"^(?:(pixel|percent):)?{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$")
+
+
+class ReferenceSyntaxError(ValueError):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle as the author wrote it, in canvas pixels or in percent of the canvas."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    unit: Literal["pixel", "percent"] = "pixel"
+
+    def in_pixels(self, width: int, height: int) -> tuple[float, float, float, float]:
+        if self.unit == "pixel":
+            return (self.x, self.y, self.w, self.h)
+        return (
+            self.x * width / 100,
+            self.y * height / 100,
+            self.w * width / 100,
+            self.h * height / 100,
+        )
+
+    def __str__(self) -> str:
+        numbers = ",".join(_format_number(n) for n in (self.x, self.y, self.w, self.h))
+        return f"percent:{numbers}" if self.unit == "percent" else numbers
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Which source, which canvas (1-based index or canvas id; None = first) and which region."""
+
+    alias: str
+    canvas: str | None = None
+    region: Region | None = None
+
+    def __str__(self) -> str:
+        text = self.alias
+        if self.canvas is not None:
+            text += f"/{self.canvas}"
+        if self.region is not None:
+            text += f"#xywh={self.region}"
+        return text
+
+
+def _format_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def split_alias(target: str) -> str:
+    """The alias part of a link or image target (text before the first '/' or '#')."""
+    return re.split(r"[/#]", target, maxsplit=1)[0]
+
+
+def looks_like_reference(target: str, aliases: set[str]) -> bool:
+    """Whether a Markdown image/link target is meant as a region reference.
+
+    A target is a reference when it names a declared source, or carries `#xywh=` without being
+    a URL (so a mistyped alias is reported instead of silently becoming a broken image).
+    """
+    if "://" in target.split("#", 1)[0] or target.startswith(("mailto:", "/", "#", "./", "../")):
+        return False
+    return split_alias(target) in aliases or "#xywh=" in target
+
+
+def parse_region(text: str) -> Region:
+    match = _XYWH.match(text.strip())
+    if not match:
+        raise ReferenceSyntaxError(
+            f"region '{text}' is not x,y,w,h",
+            "write #xywh=x,y,w,h in canvas pixels or #xywh=percent:x,y,w,h",
+        )
+    unit, *numbers = match.groups()
+    x, y, w, h = (float(n) for n in numbers)
+    if w <= 0 or h <= 0:
+        raise ReferenceSyntaxError(
+            f"region '{text}' has no area", "width and height must be greater than 0"
+        )
+    if unit == "percent" and (x + w > 100.0001 or y + h > 100.0001):
+        raise ReferenceSyntaxError(
+            f"region '{text}' goes past 100%", "x + w and y + h must stay within 100"
+        )
+    return Region(x, y, w, h, "percent" if unit == "percent" else "pixel")
+
+
+def parse_reference(target: str) -> Reference:
+    """Parse `alias/canvas#xywh=...`. Raises ReferenceSyntaxError with a hint."""
+    text = unquote(target.strip())
+    region: Region | None = None
+    if "#xywh=" in text:
+        text, _, fragment = text.rpartition("#xywh=")
+        region = parse_region(fragment)
+    elif "#" in text and not text.split("#", 1)[0].count("://"):
+        head, _, fragment = text.partition("#")
+        raise ReferenceSyntaxError(
+            f"unknown fragment '#{fragment}' in '{target}'",
+            "a region is written #xywh=x,y,w,h or #xywh=percent:x,y,w,h",
+        )
+    alias, _, canvas = text.partition("/")
+    if not ALIAS_PATTERN.match(alias):
+        raise ReferenceSyntaxError(
+            f"'{alias}' is not a source name",
+            "source names use letters, digits, '-', '_' and '.', and are declared under sources:",
+        )
+    if canvas == "":
+        canvas_ref = None
+    else:
+        canvas_ref = canvas
+        if canvas.isdigit() and int(canvas) < 1:
+            raise ReferenceSyntaxError(
+                f"canvas {canvas} does not exist", "canvases are numbered from 1"
+            )
+    return Reference(alias, canvas_ref, region)

@@ -1,0 +1,162 @@
+"""RESOLVE (2/2): a StoryDraft plus its resolved sources → a Story with canvases and pixel regions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from storiiies.errors import Problem, SourceError, SourceLocation
+from storiiies.model import LocalImage, RegionDraft, Step, Story, StoryDraft, View
+from storiiies.sources import ResolvedSource, SourceKey
+
+# Regions may overshoot the canvas by rounding (percent conversions, scaled canvases).
+_TOLERANCE = 1.0
+
+
+def resolve_story(
+    draft: StoryDraft,
+    sources: Mapping[str, SourceKey],
+    resolved: Mapping[SourceKey, ResolvedSource | SourceError],
+    *,
+    default_lang: str,
+) -> tuple[Story | None, list[Problem]]:
+    """Resolve every reference of `draft`; returns the Story, or None when any reference failed."""
+    resolver = _Resolver(draft, sources, resolved)
+    for alias in draft.meta.sources:
+        resolver.check_source(alias)
+    cover = resolver.view(draft.cover) if draft.cover else None
+    steps: list[Step] = []
+    previous: tuple[View, ...] = ()
+    for step in draft.steps:
+        views = tuple(v for v in (resolver.view(r) for r in step.regions) if v is not None)
+        links = tuple(v for v in (resolver.view(r) for r in step.links) if v is not None)
+        inherited = not step.regions
+        if inherited:
+            views = previous or ((cover,) if cover else ())
+        previous = views or previous
+        steps.append(
+            Step(
+                number=step.number,
+                title=step.title,
+                body_html=step.body_html,
+                views=views,
+                links=links,
+                location=step.location,
+                inherited=inherited,
+            )
+        )
+    if cover is None:
+        first = next((s.views[0] for s in steps if s.views), None)
+        cover = View(first.alias, first.canvas, None, draft.title) if first else None
+    if resolver.problems or cover is None:
+        if cover is None and not resolver.problems and draft.steps:
+            resolver.problems.append(
+                Problem(
+                    draft.steps[0].location,
+                    "no step of this story shows a region",
+                    "add a region image under a step: ![what it shows](source#xywh=x,y,w,h)",
+                )
+            )
+        return None, resolver.problems
+    story = Story(
+        source=draft.source,
+        slug=draft.slug,
+        meta=draft.meta,
+        title=draft.title,
+        lang=draft.meta.lang or default_lang,
+        intro_html=draft.intro_html,
+        cover=cover,
+        steps=tuple(steps),
+        sources={alias: resolved[key].document for alias, key in sources.items() if isinstance(resolved[key], ResolvedSource)},  # type: ignore[union-attr]
+        local_images=tuple(resolver.used_images.values()),
+    )
+    return story, resolver.problems
+
+
+class _Resolver:
+    def __init__(
+        self,
+        draft: StoryDraft,
+        sources: Mapping[str, SourceKey],
+        resolved: Mapping[SourceKey, ResolvedSource | SourceError],
+    ) -> None:
+        self.draft = draft
+        self.sources = sources
+        self.resolved = resolved
+        self.problems: list[Problem] = []
+        self.used_images: dict[str, LocalImage] = {}
+        self.failed_aliases: set[str] = set()
+
+    def source_location(self, alias: str) -> SourceLocation:
+        locations = self.draft.meta_locations
+        return locations.get(("sources", alias)) or SourceLocation(self.draft.source.name, 1)
+
+    def check_source(self, alias: str) -> None:
+        result = self.resolved[self.sources[alias]]
+        if isinstance(result, SourceError):
+            self.failed_aliases.add(alias)
+            self.problems.append(
+                Problem(self.source_location(alias), f"source '{alias}': {result.message}", result.hint)
+            )
+
+    def view(self, region: RegionDraft) -> View | None:
+        reference = region.reference
+        alias = reference.alias
+        if alias in self.failed_aliases or alias not in self.sources:
+            return None  # already reported once, at the source's line
+        result = self.resolved[self.sources[alias]]
+        assert isinstance(result, ResolvedSource)
+        document = result.document
+        canvases = document.canvases
+        canvas = None
+        if reference.canvas is None:
+            canvas = canvases[0]
+        elif reference.canvas.isdigit():
+            index = int(reference.canvas)
+            if index > len(canvases):
+                self.problems.append(
+                    Problem(
+                        region.location,
+                        f"canvas {index} of '{alias}' does not exist ({_count(len(canvases))})",
+                        f"use a number from 1 to {len(canvases)}; `storiiies inspect` lists them",
+                    )
+                )
+                return None
+            canvas = canvases[index - 1]
+        else:
+            canvas = document.canvas_by_id(reference.canvas)
+            if canvas is None:
+                self.problems.append(
+                    Problem(
+                        region.location,
+                        f"'{alias}' has no canvas with id {reference.canvas}",
+                        "use the canvas's 1-based number or its exact id",
+                    )
+                )
+                return None
+        box = None
+        if reference.region is not None:
+            box = reference.region.in_pixels(canvas.width, canvas.height)
+            x, y, w, h = box
+            if x + w > canvas.width + _TOLERANCE or y + h > canvas.height + _TOLERANCE:
+                hint = (
+                    "did you mean percent:?"
+                    if max(reference.region.x, reference.region.y, reference.region.w, reference.region.h) <= 100
+                    else f"the canvas is {canvas.width}×{canvas.height} pixels"
+                )
+                self.problems.append(
+                    Problem(
+                        region.location,
+                        f"region {reference.region} is outside canvas {canvas.index} of '{alias}' "
+                        f"({canvas.width}×{canvas.height})",
+                        hint,
+                    )
+                )
+                return None
+        if canvas.index in result.images:
+            image = result.images[canvas.index]
+            self.used_images[image.name] = image
+        return View(alias, canvas, box, region.alt)
+
+
+def _count(n: int) -> str:
+    return f"it has {n} canvas" + ("" if n == 1 else "es")

@@ -1,0 +1,169 @@
+"""RESOLVE (1/2): turn every `sources:` entry of every story into a SourceDocument.
+
+Remote documents are fetched in parallel (once per URL, however many stories use them);
+local images are only measured here: tiling happens after the whole site has been checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from storiiies.errors import ImageError, NotIIIF, SourceError
+from storiiies.frontmatter import SourceSpec
+from storiiies.iiif import tiles
+from storiiies.iiif.fetch import Fetcher
+from storiiies.iiif.model import Canvas, ImageResource, ImageService, SourceDocument
+from storiiies.iiif.presentation import collection_members, read_source_json
+from storiiies.markdown import slugify
+from storiiies.model import LocalImage
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".jp2", ".j2k", ".gif"}
+
+
+@dataclass(frozen=True)
+class SourceKey:
+    """Identifies a source across stories: a URL or an absolute path, plus a collection choice."""
+
+    location: str
+    manifest: int | str | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedSource:
+    document: SourceDocument
+    #: local image files behind the document's canvases, by canvas index
+    images: Mapping[int, LocalImage]
+
+
+SourceResult = ResolvedSource | SourceError
+
+
+def source_key(spec: SourceSpec, story_dir: Path, root: Path) -> SourceKey:
+    if spec.is_remote:
+        return SourceKey(spec.url, spec.manifest)
+    candidate = (root / spec.url).resolve()
+    if not candidate.exists() and (story_dir / spec.url).exists():
+        candidate = (story_dir / spec.url).resolve()
+    return SourceKey(str(candidate), spec.manifest)
+
+
+def resolve_sources(
+    keys: Iterable[SourceKey], fetcher: Fetcher, *, root: Path, base_url: str
+) -> dict[SourceKey, SourceResult]:
+    unique = sorted(set(keys), key=lambda k: (k.location, str(k.manifest)))
+
+    def resolve(key: SourceKey) -> SourceResult:
+        try:
+            if key.location.startswith(("http://", "https://")):
+                return ResolvedSource(_remote_document(key, fetcher), {})
+            return _local_source(Path(key.location), root, base_url)
+        except SourceError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(zip(unique, pool.map(resolve, unique), strict=True))
+
+
+def _remote_document(key: SourceKey, fetcher: Fetcher) -> SourceDocument:
+    data = fetcher.get_json(key.location).data
+    if key.manifest is not None:
+        return _choose_from_collection(data, key, fetcher)
+    return read_source_json(data, key.location)
+
+
+def _choose_from_collection(data: object, key: SourceKey, fetcher: Fetcher) -> SourceDocument:
+    members = collection_members(data)
+    if not members:
+        raise NotIIIF(
+            f"{key.location} is not a IIIF Collection, so `manifest:` does not apply",
+            "remove the `manifest:` line",
+        )
+    chosen: str | None = None
+    if isinstance(key.manifest, int) or (isinstance(key.manifest, str) and key.manifest.isdigit()):
+        index = int(key.manifest)
+        if not 1 <= index <= len(members):
+            raise NotIIIF(
+                f"the collection has {len(members)} manifests; there is no manifest {index}",
+                f"use a number from 1 to {len(members)}",
+            )
+        chosen = members[index - 1][0]
+    else:
+        chosen = next((mid for mid, _ in members if mid == key.manifest), None)
+        if chosen is None:
+            raise NotIIIF(
+                f"the collection has no manifest {key.manifest}",
+                "use its 1-based position in the collection or the exact manifest id",
+            )
+    return read_source_json(fetcher.get_json(chosen).data, chosen)
+
+
+def _local_source(path: Path, root: Path, base_url: str) -> ResolvedSource:
+    shown = _shown_path(path, root)
+    if not path.exists():
+        raise ImageError(
+            f"{shown} does not exist",
+            "paths are relative to the project folder (where storiiies.yml is)",
+        )
+    if path.is_dir():
+        files = [p for p in tiles.list_folder_images(path)]
+        if not files:
+            raise ImageError(f"the folder {shown} holds no images", "add JPEG, PNG or TIFF files")
+        pages = [(file, 0) for file in files]
+    elif path.suffix.lower() == ".json":
+        import json
+
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError) as exc:
+            raise NotIIIF(f"{shown} is not readable JSON ({exc})") from None
+        return ResolvedSource(read_source_json(data, path.as_uri()), {})
+    else:
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise ImageError(
+                f"{shown} is not an image file storiiies knows",
+                "use JPEG, PNG, TIFF, WebP or JPEG 2000, or a manifest URL",
+            )
+        pages = [(path, page) for page in range(tiles.page_count(path))]
+    canvases = []
+    images: dict[int, LocalImage] = {}
+    for index, (file, page) in enumerate(pages, start=1):
+        width, height = tiles.read_image_size(file, page)
+        name = f"{slugify(file.stem)}-{_digest(file)[:12]}" + (f"-p{page + 1}" if page else "")
+        service = ImageService(id=f"{base_url}images/{name}", version=3, level=0, width=width, height=height)
+        canvases.append(
+            Canvas(
+                id=f"{base_url}images/{name}/canvas",
+                index=index,
+                width=width,
+                height=height,
+                label={"none": (file.stem if len(pages) == 1 or page == 0 else f"{file.stem} p. {page + 1}",)},
+                images=(ImageResource(url=None, width=width, height=height, format="image/jpeg", service=service),),
+            )
+        )
+        images[index] = LocalImage(path=file, name=name, page=page, width=width, height=height)
+    document = SourceDocument(
+        id=shown,
+        kind="local-image",
+        canvases=tuple(canvases),
+        label={"none": (path.stem,)},
+    )
+    return ResolvedSource(document, images)
+
+
+def _shown_path(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

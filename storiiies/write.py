@@ -1,0 +1,109 @@
+"""WRITE: put the built files in place atomically, so a failed or killed build loses nothing.
+
+Everything is written into a hidden sibling folder first; only a complete site is swapped in,
+with one atomic `renameat2(RENAME_EXCHANGE)` where the system has it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from storiiies.model import OutputFile
+
+_RENAME_EXCHANGE = 2
+
+
+def write_site(files: Iterable[OutputFile], out_dir: Path) -> None:
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    recover(out_dir)
+    staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        for output in files:
+            _write_one(output, staging)
+        _swap(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def recover(out_dir: Path) -> None:
+    """Tidy what an interrupted build left: stale staging folders, or an old site mid-swap."""
+    for leftover in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if not (pid.isdigit() and _alive(int(pid))):
+            shutil.rmtree(leftover, ignore_errors=True)
+    for old in out_dir.parent.glob(f".{out_dir.name}.old-*"):
+        if not out_dir.exists():
+            old.rename(out_dir)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write_one(output: OutputFile, staging: Path) -> None:
+    target = staging / output.path
+    if not target.resolve().is_relative_to(staging.resolve()):
+        raise ValueError(f"refusing to write outside the site: {output.path}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if output.content is not None:
+        target.write_bytes(output.content)
+    elif output.source is not None and output.source.is_dir():
+        shutil.copytree(output.source, target, copy_function=_link_or_copy, dirs_exist_ok=True)
+    elif output.source is not None:
+        shutil.copyfile(output.source, target)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    # Tiles come from the cache and are never modified in place, so a hard link is safe and
+    # makes publishing thousands of tiles nearly free.
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _swap(staging: Path, out_dir: Path) -> None:
+    if not out_dir.exists():
+        staging.rename(out_dir)
+        return
+    if _exchange(staging, out_dir):
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+    out_dir.rename(old)
+    staging.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux renameat2); False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0

@@ -1,0 +1,127 @@
+"""YAML that remembers where each value came from, so pydantic errors can name a line.
+
+PyYAML's `compose` keeps a start mark on every node; we construct plain Python values from the
+node tree and record the line of every key path on the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from storiiies.errors import Problem, SourceLocation
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class PositionedYaml:
+    """Plain data plus the (line, column) of each key path, 1-based, in the author's file."""
+
+    data: Any
+    positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+
+    def location(self, path: str, keys: Sequence[str | int] = ()) -> SourceLocation:
+        """The location of the deepest known prefix of `keys` (falls back to the document)."""
+        keys = tuple(keys)
+        while keys and keys not in self.positions:
+            keys = keys[:-1]
+        line, column = self.positions.get(keys, (1, 1))
+        return SourceLocation(path, line, column)
+
+
+class YamlSyntaxError(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def load_yaml(text: str, path: str, *, first_line: int = 1) -> PositionedYaml:
+    """Parse YAML `text` that starts at `first_line` of the file `path`.
+
+    Raises YamlSyntaxError carrying a Problem with the line of the mistake.
+    """
+    offset = first_line - 1
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 + offset if mark else first_line
+        column = mark.column + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise YamlSyntaxError(
+            Problem(
+                SourceLocation(path, line, column),
+                f"invalid YAML: {reason}",
+                "check the indentation and quote values that contain ':' or '#'",
+            )
+        ) from None
+    positions: dict[KeyPath, tuple[int, int]] = {}
+    if node is None:
+        return PositionedYaml(None, positions)
+    data = _construct(node, (), positions, offset)
+    return PositionedYaml(data, positions)
+
+
+def _construct(
+    node: yaml.Node, keys: KeyPath, positions: dict[KeyPath, tuple[int, int]], offset: int
+) -> Any:
+    positions.setdefault(keys, (node.start_mark.line + 1 + offset, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.SafeLoader(b"").construct_object(key_node, deep=True)
+            key = key if isinstance(key, (str, int)) else str(key)
+            positions[(*keys, key)] = (
+                key_node.start_mark.line + 1 + offset,
+                key_node.start_mark.column + 1,
+            )
+            result[key] = _construct(value_node, (*keys, key), positions, offset)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _construct(item, (*keys, index), positions, offset)
+            for index, item in enumerate(node.value)
+        ]
+    return yaml.SafeLoader(b"").construct_object(node, deep=True)
+
+
+def validation_problems(
+    error: ValidationError, source: PositionedYaml, path: str, *, what: str
+) -> list[Problem]:
+    """Turn every pydantic error into a Problem at the line of the offending key."""
+    problems = []
+    for item in error.errors():
+        loc = tuple(part for part in item["loc"] if not isinstance(part, str) or part[:1] != "_")
+        name = ".".join(str(part) for part in loc) or what
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            message = f"unknown setting '{name}' in {what}"
+            hint = "check its spelling; see docs/authoring.md for the settings"
+        elif kind == "missing":
+            message = f"'{name}' is required in {what}"
+            hint = None
+        else:
+            message = f"'{name}' in {what}: {item['msg'][0].lower()}{item['msg'][1:]}"
+            hint = None
+        problems.append(Problem(source.location(path, loc), message, hint))
+    return problems
+
+
+def validate(
+    model: type[BaseModel], source: PositionedYaml, path: str, *, what: str
+) -> tuple[Any, list[Problem]]:
+    """Validate positioned YAML into `model`; returns (instance or None, problems)."""
+    data = source.data if source.data is not None else {}
+    if not isinstance(data, dict):
+        return None, [
+            Problem(source.location(path), f"{what} must be a mapping of 'key: value' lines")
+        ]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as error:
+        return None, validation_problems(error, source, path, what=what)

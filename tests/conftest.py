@@ -1,0 +1,128 @@
+"""Fixtures shared by the whole suite: real servers on 127.0.0.1, the ../shared data, projects in tmp_path."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+EXAMPLES = REPO / "examples"
+
+
+def require_shared() -> Path:
+    """Return ../shared, or skip the test (fail under CI, where it must be present)."""
+    if not SHARED.is_dir():
+        if os.environ.get("STORIIIES_REQUIRE_SHARED") == "1":
+            pytest.fail(f"{SHARED} is missing, and STORIIIES_REQUIRE_SHARED=1 makes it required")
+        pytest.skip(f"needs the shared test data at {SHARED} (present beside the repo in CI)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return require_shared()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """A uvicorn server running an ASGI app in a thread on 127.0.0.1 (as httpx's tests do)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[ASGIApp], LiveServer]]:
+    """Start any ASGI app on a free loopback port; stopped after the test."""
+    servers: list[LiveServer] = []
+
+    def start(app: ASGIApp) -> LiveServer:
+        server = LiveServer(app).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def static_app(directory: Path) -> Starlette:
+    return Starlette(
+        routes=[Mount("/", StaticFiles(directory=directory, html=True))],
+        middleware=[Middleware(CORSMiddleware, allow_origins=["*"])],
+    )
+
+
+@pytest.fixture
+def serve_dir(serve_app: Callable[[ASGIApp], LiveServer]) -> Callable[[Path], LiveServer]:
+    """Serve a folder over real HTTP on 127.0.0.1, with CORS like a IIIF server."""
+    return lambda directory: serve_app(static_app(directory))
+
+
+@pytest.fixture(scope="session")
+def fixture_server(shared: Path) -> Iterator[LiveServer]:
+    """../shared/fixtures/manifests over HTTP for the whole session (read-only)."""
+    server = LiveServer(static_app(shared / "fixtures" / "manifests")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    """Write a project's files into tmp_path: make_project({"stories/a.md": "..."})."""
+
+    def make(files: dict[str, str | bytes], config: str | None = None) -> Path:
+        root = tmp_path / "project"
+        root.mkdir(exist_ok=True)
+        (root / "storiiies.yml").write_text(
+            config if config is not None else "title: Test exhibit\n", encoding="utf-8"
+        )
+        for name, content in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return root
+
+    return make

@@ -1,0 +1,73 @@
+"""Region references, as authors write them in image and link targets."""
+
+import pytest
+
+from storiiies.references import (
+    Reference,
+    ReferenceSyntaxError,
+    Region,
+    looks_like_reference,
+    parse_reference,
+)
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("coins", Reference("coins")),
+        ("coins/2", Reference("coins", "2")),
+        ("coins#xywh=120,80,400,400", Reference("coins", None, Region(120, 80, 400, 400))),
+        ("coins/2#xywh=percent:10,10,50,40", Reference("coins", "2", Region(10, 10, 50, 40, "percent"))),
+        ("coins#xywh=pixel:1,2,3,4", Reference("coins", None, Region(1, 2, 3, 4))),
+        ("coins#xywh=1.5,2,3.25,4", Reference("coins", None, Region(1.5, 2, 3.25, 4))),
+        (
+            "book/https://example.org/iiif/canvas/p2#xywh=0,0,10,10",
+            Reference("book", "https://example.org/iiif/canvas/p2", Region(0, 0, 10, 10)),
+        ),
+        ("my-book_2.v1/10", Reference("my-book_2.v1", "10")),
+    ],
+)
+def test_parse_reference(target, expected):
+    assert parse_reference(target) == expected
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("coins#xywh=1,2,3", "region '1,2,3' is not x,y,w,h"),
+        ("coins#xywh=1,2,0,4", "region '1,2,0,4' has no area"),
+        ("coins#xywh=percent:60,0,50,10", "region 'percent:60,0,50,10' goes past 100%"),
+        ("coins#t=1,2", "unknown fragment '#t=1,2' in 'coins#t=1,2'"),
+        ("coins/0", "canvas 0 does not exist"),
+        ("-coins", "'-coins' is not a source name"),
+    ],
+)
+def test_bad_references_say_what_is_wrong(target, message):
+    with pytest.raises(ReferenceSyntaxError) as error:
+        parse_reference(target)
+    assert error.value.message == message
+    assert error.value.hint
+
+
+def test_region_round_trips_to_text():
+    assert str(parse_reference("a/2#xywh=percent:1.5,2,3,4")) == "a/2#xywh=percent:1.5,2,3,4"
+
+
+def test_percent_regions_convert_to_canvas_pixels():
+    assert Region(10, 20, 50, 40, "percent").in_pixels(2000, 1000) == (200, 200, 1000, 400)
+
+
+@pytest.mark.parametrize(
+    ("target", "is_reference"),
+    [
+        ("coins#xywh=1,2,3,4", True),
+        ("coins", True),
+        ("coinz#xywh=1,2,3,4", True),  # unknown alias is reported, not taken as a file
+        ("figures/map.png", False),
+        ("https://example.org/a.jpg#xywh=1,2,3,4", False),
+        ("#step-2", False),
+        ("../images/x.png", False),
+    ],
+)
+def test_which_targets_are_references(target, is_reference):
+    assert looks_like_reference(target, {"coins"}) is is_reference
