@@ -112,16 +112,28 @@ class _Resolver:
             canvas = canvases[0]
         elif reference.canvas.isdigit():
             index = int(reference.canvas)
-            if index > len(canvases):
+            # Canvas numbers are positions in the source, so skipped (non-image) canvases
+            # keep their numbers and the author's count matches what other viewers show.
+            canvas = next((c for c in canvases if c.index == index), None)
+            last = max(c.index for c in canvases)
+            if canvas is None and index <= last:
                 self.problems.append(
                     Problem(
                         region.location,
-                        f"canvas {index} of '{alias}' does not exist ({_count(len(canvases))})",
-                        f"use a number from 1 to {len(canvases)}; `storiiies inspect` lists them",
+                        f"canvas {index} of '{alias}' has no image storiiies can show",
+                        "pick another canvas; `storiiies inspect` lists them",
                     )
                 )
                 return None
-            canvas = canvases[index - 1]
+            if canvas is None:
+                self.problems.append(
+                    Problem(
+                        region.location,
+                        f"canvas {index} of '{alias}' does not exist ({_count(last)})",
+                        f"use a number from 1 to {last}; `storiiies inspect` lists them",
+                    )
+                )
+                return None
         else:
             canvas = document.canvas_by_id(reference.canvas)
             if canvas is None:

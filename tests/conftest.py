@@ -126,3 +126,59 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    import shutil
+
+    for name in (os.environ.get("STORIIIES_CHROMIUM"), "chromium", "chromium-browser"):
+        if name and (found := shutil.which(name)):
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (skipped if absent, required in CI)."""
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("STORIIIES_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is not installed, and STORIIIES_REQUIRE_BROWSER=1 makes it required")
+        pytest.skip("needs Debian's chromium (run ./scripts/install-chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def built_examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example exhibit, built once per session into a scratch copy."""
+    import shutil
+
+    from storiiies.build import build_site
+
+    project = tmp_path_factory.mktemp("examples") / "examples"
+    shutil.copytree(EXAMPLES, project, ignore=shutil.ignore_patterns("_site", ".storiiies-cache"))
+    build_site(project)
+    return project / "_site"
+
+
+@pytest.fixture(scope="session")
+def examples_server(built_examples: Path) -> Iterator[LiveServer]:
+    server = LiveServer(static_app(built_examples)).start()
+    yield server
+    server.stop()

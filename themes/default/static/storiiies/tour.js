@@ -54,8 +54,22 @@
       gestureSettingsTouch: { pinchRotate: false },
       keyboardNavEnabled: false
     });
-    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null };
-    viewer.addHandler("viewport-change", function () { if (!syncing) followLeader(panel); });
+    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false };
+    // Only the reader's own pans and zooms are mirrored, never the fly-to of a step.
+    ["canvas-drag", "canvas-scroll", "canvas-pinch", "canvas-double-click"].forEach(function (name) {
+      viewer.addHandler(name, function () { panel.userDriving = true; });
+    });
+    viewer.addHandler("viewport-change", function () { if (!syncing && panel.userDriving) followLeader(panel); });
+    // A panel that changes size (window resize, a second panel appearing, rotation) refits
+    // its region at once, unless the reader has moved the view themselves.
+    // OpenSeadragon restores its own zoom right after this event, so refit on the next frame.
+    viewer.addHandler("resize", function () {
+      requestAnimationFrame(function () {
+        if (panel.view && !panel.userDriving) {
+          panel.viewer.viewport.fitBoundsWithConstraints(rectFor(panel.view.canvas, panel.view.region), true);
+        }
+      });
+    });
     viewer.addHandler("animation-finish", function () { element.setAttribute("data-settled", "true"); });
     viewer.addHandler("animation-start", function () { element.setAttribute("data-settled", "false"); });
     panels.push(panel);
@@ -96,6 +110,8 @@
 
   function fit(panel, view, immediate) {
     panel.region = view.region;
+    panel.view = view;
+    panel.userDriving = false;
     panel.element.setAttribute("data-settled", "false");
     return openCanvas(panel, view.canvas).then(function () {
       syncing = true;
@@ -126,6 +142,10 @@
     syncing = false;
   }
 
+  function nextFrame() {
+    return new Promise(function (resolve) { requestAnimationFrame(function () { resolve(); }); });
+  }
+
   function showViews(views, immediate) {
     while (panels.length < views.length) makePanel();
     container.setAttribute("data-count", String(views.length));
@@ -133,7 +153,10 @@
     // A panel that was hidden has to learn its new size before it can fit a region.
     panels.forEach(function (panel) { if (!panel.element.hidden) panel.viewer.forceResize(); });
     altText.textContent = views.map(function (view) { return view.alt; }).join(" / ");
-    return Promise.all(views.map(function (view, i) { return fit(panels[i], view, immediate); }));
+    // Let the layout settle and OpenSeadragon measure the panels before fitting regions.
+    return nextFrame().then(nextFrame).then(function () {
+      return Promise.all(views.map(function (view, i) { return fit(panels[i], view, immediate); }));
+    });
   }
 
   function go(number, options) {
@@ -182,7 +205,7 @@
 
   function zoomBy(factor) {
     panels.forEach(function (panel) {
-      if (!panel.element.hidden) panel.viewer.viewport.zoomBy(factor);
+      if (!panel.element.hidden) { panel.userDriving = false; panel.viewer.viewport.zoomBy(factor); }
     });
   }
 
@@ -226,10 +249,6 @@
     touchStart = null;
     if (Math.abs(dx) > 60 && Math.abs(dx) > 2 * Math.abs(dy)) go(current + (dx < 0 ? 1 : -1));
   }, { passive: true });
-
-  window.addEventListener("resize", function () {
-    if (current >= 0) showViews(story.steps[current].views.length ? story.steps[current].views : [], true);
-  });
 
   var ready = go(stepFromHash(), { history: false });
   if (!/^#step-\d+$/.test(location.hash)) history.replaceState({ step: current }, "", location.href);

@@ -1,0 +1,93 @@
+"""`storiiies build`: stories with local images and remote manifests become a static site."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from storiiies.build import build_site, check_site
+from storiiies.errors import BuildFailed
+from tests.conftest import EXAMPLES
+from tests.helpers import make_image, tree_digest
+
+LOCAL_STORY = """\
+---
+title: Gradient
+summary: A story about a gradient.
+sources:
+  grad: images/grad.jpg
+---
+The title slide.
+
+## Top left
+![The dark top-left corner](grad#xywh=0,0,200,150)
+Look [further right](grad#xywh=400,0,200,150).
+
+## Both corners
+![Top left](grad#xywh=0,0,200,150)
+![Bottom right](grad#xywh=percent:75,75,25,25)
+"""
+
+
+@pytest.fixture
+def local_project(make_project, tmp_path):
+    root = make_project({"stories/gradient.md": LOCAL_STORY})
+    make_image(root / "images" / "grad.jpg")
+    return root
+
+
+def test_local_story_builds_a_complete_site(local_project):
+    report = build_site(local_project)
+    site = local_project / "_site"
+    assert report.output == site
+    assert {"index.html", "collection.json", "gradient/index.html", "gradient/text.html",
+            "gradient/manifest.json", "assets/openseadragon/openseadragon.min.js",
+            "assets/storiiies/tour.js"} <= set(tree_digest(site))
+    (image_dir,) = (site / "images").iterdir()
+    info = json.loads((image_dir / "info.json").read_text())
+    assert info["id"] == f"http://127.0.0.1:8000/images/{image_dir.name}"
+    assert (info["width"], info["height"]) == (800, 600)
+    page = (site / "gradient" / "index.html").read_text()
+    data = json.loads(page.split('<script type="application/json" id="story-data">')[1].split("</script>")[0])
+    assert [s["number"] for s in data["steps"]] == [0, 1, 2]
+    assert data["steps"][1]["views"][0]["region"] == [0, 0, 200, 150]
+    assert data["steps"][1]["links"][0]["region"] == [400, 0, 200, 150]
+    assert data["steps"][2]["views"][1]["region"] == [600, 450, 200, 150]
+    assert "The dark top-left corner" in page or "The dark top-left corner" in json.dumps(data)
+    index = (site / "index.html").read_text()
+    assert "Gradient" in index and "A story about a gradient." in index
+
+
+def test_same_input_gives_byte_identical_output(local_project):
+    build_site(local_project)
+    first = tree_digest(local_project / "_site")
+    report = build_site(local_project)
+    assert tree_digest(local_project / "_site") == first
+    assert (report.images_tiled, report.images_cached) == (0, 1)
+
+
+def test_failed_build_leaves_previous_site_untouched(local_project):
+    build_site(local_project)
+    before = tree_digest(local_project / "_site")
+    story = local_project / "stories" / "gradient.md"
+    story.write_text(story.read_text().replace("#xywh=0,0,200,150)\nLook", "#xywh=0,0,9000,150)\nLook"))
+    with pytest.raises(BuildFailed) as failure:
+        build_site(local_project)
+    assert [str(p) for p in failure.value.problems] == [
+        "stories/gradient.md:10:29: error: region 0,0,9000,150 is outside canvas 1 of 'grad' (800×600)"
+        " — the canvas is 800×600 pixels"
+    ]
+    assert tree_digest(local_project / "_site") == before
+    assert not [p for p in local_project.iterdir() if p.name.startswith("._site")]
+
+
+def test_example_exhibit_builds(tmp_path):
+    project = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, project, ignore=shutil.ignore_patterns("_site", ".storiiies-cache"))
+    report = build_site(project)
+    assert [s.slug for s in report.site.stories] == ["coins", "fields-family"]
+    comparison = [s for s in report.site.stories[1].steps if len(s.views) == 2]
+    assert comparison, "the example has a comparison step"

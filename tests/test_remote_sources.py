@@ -1,0 +1,126 @@
+"""Stories whose sources are real IIIF documents fetched over HTTP from 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from storiiies.build import build_site, check_site
+from storiiies.errors import BuildFailed
+
+pytestmark = pytest.mark.shared
+
+P2 = "documents/manifesto/test__fixtures__attribution-without-label.json"  # MDZ, 4 canvases
+P3 = "documents/cookbook/recipe__0009-book-1__manifest.json"  # 5 canvases, Image API 3
+COLLECTION = "documents/cookbook/recipe__0030-multi-volume__collection.json"
+ANNOTATION_PAGE = "fragments/presentation-validator/fixtures__3__annoPage.json"
+
+
+def story(sources: dict[str, str], body: str) -> str:
+    lines = "\n".join(f"  {alias}: {url}" for alias, url in sources.items())
+    return f"---\ntitle: Remote\nsources:\n{lines}\n---\nIntro.\n\n{body}"
+
+
+def test_presentation_2_and_3_manifests_build(make_project, fixture_server):
+    root = make_project(
+        {
+            "stories/remote.md": story(
+                {"mdz": f"{fixture_server.url}/{P2}", "book": f"{fixture_server.url}/{P3}"},
+                "## A newspaper page\n![The front page](mdz/2#xywh=percent:0,0,50,30)\n\n"
+                "## A book\n![Page 2](book/2#xywh=100,100,1000,800)\n",
+            )
+        }
+    )
+    report = build_site(root)
+    (built,) = report.site.stories
+    assert built.sources["mdz"].presentation_version == 2
+    assert built.sources["book"].presentation_version == 3
+    first, second = built.steps
+    assert first.views[0].canvas.id == "https://api.digitale-sammlungen.de/iiif/presentation/v2/bsb10502296/canvas/10"
+    assert first.views[0].region == (0, 0, 750, 521.4)
+    assert second.views[0].canvas.images[0].service.version == 3
+    page = (root / "_site" / "remote" / "index.html").read_text()
+    assert "No Copyright – Non-Commercial Use Only" in page  # the P2 licence, named
+    data = json.loads(page.split('id="story-data">')[1].split("</script>")[0])
+    sources = [image["source"] for canvas in data["canvases"].values() for image in canvas["images"]]
+    assert {"kind": "iiif", "info": "https://api.digitale-sammlungen.de/iiif/image/v2/bsb10502296_00010/info.json"} in sources
+
+
+def test_image_service_info_json_is_a_source(make_project, serve_dir, tmp_path):
+    service = tmp_path / "iiif" / "img1"
+    service.mkdir(parents=True)
+    (service / "info.json").write_text(json.dumps({
+        "@context": "http://iiif.io/api/image/2/context.json",
+        "@id": "https://images.example.org/iiif/img1",
+        "protocol": "http://iiif.io/api/image",
+        "width": 4000, "height": 3000,
+        "profile": ["http://iiif.io/api/image/2/level2.json"],
+    }))
+    server = serve_dir(tmp_path)
+    root = make_project({"stories/s.md": story(
+        {"img": f"{server.url}/iiif/img1/info.json"}, "## Detail\n![A detail](img#xywh=10,10,100,100)\n")})
+    report = build_site(root)
+    view = report.site.stories[0].steps[0].views[0]
+    assert (view.canvas.width, view.canvas.height) == (4000, 3000)
+    assert view.canvas.images[0].service.id == "https://images.example.org/iiif/img1"
+
+
+def test_remote_problems_name_the_line_that_declared_the_source(make_project, fixture_server):
+    root = make_project({"stories/bad.md": story(
+        {
+            "gone": f"{fixture_server.url}/no/such/manifest.json",
+            "coll": f"{fixture_server.url}/{COLLECTION}",
+            "page": f"{fixture_server.url}/{ANNOTATION_PAGE}",
+            "book": f"{fixture_server.url}/{P3}",
+        },
+        "## A\n![x](gone)\n\n## B\n![x](coll)\n\n## C\n![x](page)\n\n## D\n![x](book/9)\n\n"
+        "## E\n![x](book/1#xywh=0,0,9000,400)\n",
+    )})
+    problems = [str(p) for p in check_site(root)]
+    url = fixture_server.url
+    assert problems[0] == (
+        f"stories/bad.md:4:3: error: source 'gone': {url}/no/such/manifest.json answered HTTP 404 Not Found"
+        " — check the URL: the server has no document there"
+    )
+    assert problems[1].startswith("stories/bad.md:5:3: error: source 'coll': this is a IIIF Collection")
+    assert problems[2].startswith("stories/bad.md:6:3: error: source 'page': this is a IIIF AnnotationPage")
+    assert problems[3:] == [
+        "stories/bad.md:21:6: error: canvas 9 of 'book' does not exist (it has 5 canvases)"
+        " — use a number from 1 to 5; `storiiies inspect` lists them",
+        "stories/bad.md:24:6: error: region 0,0,9000,400 is outside canvas 1 of 'book' (3204×4613)"
+        " — the canvas is 3204×4613 pixels",
+    ]
+
+
+def test_collection_member_is_chosen_with_manifest(make_project, fixture_server, serve_dir, tmp_path):
+    volumes = [f"{fixture_server.url}/documents/cookbook/recipe__0030-multi-volume__manifest_v{n}.json" for n in (1, 2)]
+    (tmp_path / "collection.json").write_text(json.dumps({
+        "@context": "http://iiif.io/api/presentation/3/context.json",
+        "id": "https://example.org/collection.json", "type": "Collection", "label": {"en": ["Volumes"]},
+        "items": [{"id": url, "type": "Manifest", "label": {"en": [f"Vol. {n}"]}} for n, url in enumerate(volumes, 1)],
+    }))
+    server = serve_dir(tmp_path)
+    root = make_project({"stories/s.md": (
+        f"---\ntitle: T\nsources:\n  vol:\n    url: {server.url}/collection.json\n    manifest: 2\n"
+        "---\n## A\n![x](vol)\n"
+    )})
+    report = build_site(root)
+    assert report.site.stories[0].sources["vol"].label == {"en": ("Seirō ehon nenjū gyōji : kan 2 | 青楼絵本年中行事 : 巻 2",)}
+
+
+def test_second_build_and_offline_build_use_the_cache(make_project, serve_dir, shared, tmp_path):
+    folder = tmp_path / "served"
+    shutil.copytree(shared / "fixtures" / "manifests" / "documents" / "cookbook", folder)
+    server = serve_dir(folder)
+    root = make_project({"stories/s.md": story(
+        {"book": f"{server.url}/recipe__0009-book-1__manifest.json"}, "## A\n![x](book/2)\n")})
+    build_site(root)
+    server.stop()
+    build_site(root)  # network gone: the cached copy is used
+    build_site(root, offline=True)
+    other = make_project({"stories/s.md": story({"book": f"{server.url}/never-fetched.json"}, "## A\n![x](book)\n")})
+    with pytest.raises(BuildFailed) as failure:
+        build_site(other, offline=True)
+    assert "is not in the cache and --offline is set" in str(failure.value.problems[0])
