@@ -65,8 +65,6 @@ def load_site(config: SiteConfig, *, offline: bool = False, fetcher: Fetcher | N
             fetcher.close()
     stories: list[Story] = []
     for draft, keys in zip(drafts, keys_by_story, strict=True):
-        if has_errors(draft.problems):
-            continue
         story, story_problems = resolve_story(
             draft, keys, resolved, default_lang=config.settings.language
         )

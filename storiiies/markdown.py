@@ -89,7 +89,7 @@ class _StoryParser:
         sections = _split_at_steps(body)
         intro_tokens = sections[0]
         title = meta.title or _take_h1(intro_tokens, _MD) or ""
-        if not title:
+        if not title and meta_locations:
             self.problem(
                 1, "the story has no title", "add `title: ...` to the front matter at the top"
             )
@@ -151,6 +151,10 @@ class _StoryParser:
             return StoryMeta(), {}
         meta, problems = validate(StoryMeta, yaml_source, self.source.name, what="front matter")
         self.problems.extend(problems)
+        if meta is None:
+            meta = _lenient_meta(yaml_source.data)
+            if meta is None:
+                return StoryMeta(), {}
         locations = {
             keys: SourceLocation(self.source.name, line, column)
             for keys, (line, column) in yaml_source.positions.items()
@@ -255,6 +259,26 @@ class _StoryParser:
                 self.cursor = (number, column + 1)
                 return self.at(number + 1, column + 3)
         return self.at(first_line + 1)
+
+
+def _lenient_meta(data: object) -> StoryMeta | None:
+    """The front matter without its invalid keys, so one typo does not hide the sources and
+    turn every region of the story into an 'unknown source' error."""
+    if not isinstance(data, dict):
+        return None
+    from pydantic import ValidationError
+
+    data = dict(data)
+    for _ in range(len(data) + 1):
+        try:
+            return StoryMeta.model_validate(data)
+        except ValidationError as error:
+            bad = {e["loc"][0] for e in error.errors() if e["loc"]}
+            if not bad & set(data):
+                return None
+            for key in bad:
+                data.pop(key, None)
+    return None
 
 
 def _split_at_steps(tokens: list[Token]) -> list[list[Token]]:

@@ -106,7 +106,8 @@ def validation_problems(
             message = f"'{name}' is required in {what}"
             hint = None
         else:
-            message = f"'{name}' in {what}: {item['msg'][0].lower()}{item['msg'][1:]}"
+            text = item["msg"].removeprefix("Value error, ")
+            message = f"'{name}' in {what}: {text[0].lower()}{text[1:]}"
             hint = None
         problems.append(Problem(source.location(path, loc), message, hint))
     return problems

@@ -1,0 +1,109 @@
+"""The `storiiies` command as authors run it: real subprocesses, exact messages, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import make_image
+
+
+def storiiies(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "storiiies", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={"COLUMNS": "400", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+    )
+
+
+def test_version_and_help():
+    assert storiiies("--version").stdout.startswith("storiiies, version ")
+    for command in ("build", "check", "serve", "new"):
+        result = storiiies(command, "--help")
+        assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_new_project_builds_offline(tmp_path):
+    created = storiiies("new", str(tmp_path / "exhibit"))
+    assert created.returncode == 0, created.stderr
+    assert "storiiies serve" in created.stderr
+    built = storiiies("build", "--offline", str(tmp_path / "exhibit"))
+    assert built.returncode == 0, built.stderr
+    assert "Built 1 story" in built.stderr
+    assert (tmp_path / "exhibit" / "_site" / "welcome-to-storiiies").exists() or (
+        tmp_path / "exhibit" / "_site" / "welcome" / "index.html"
+    ).is_file()
+    again = storiiies("new", str(tmp_path / "exhibit"))
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_check_lists_every_problem_with_file_and_line(make_project):
+    root = make_project(
+        {
+            "stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![](pic)\n\n"
+            "## Two\n![x](pik#xywh=1,1,5,5)\n\n## Three\n![x](pic/4)\n",
+            "stories/b.md": "---\ntitle: [unclosed\n---\n",
+        }
+    )
+    make_image(root / "images" / "pic.jpg", 400, 300)
+    result = storiiies("check", str(root))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[:4] == [
+        "stories/a.md:7:5: error: region 'pic' has no text alternative"
+        " — describe what it shows between the brackets: ![Head of Athena](...)",
+        "stories/a.md:10:6: error: unknown source 'pik'"
+        " — declare it under `sources:` in the front matter (declared: pic)",
+        "stories/a.md:13:6: error: canvas 4 of 'pic' does not exist (it has 1 canvas)"
+        " — use a number from 1 to 1; `storiiies inspect` lists them",
+        "stories/b.md:2:17: error: invalid YAML: expected ',' or ']', but got '<stream end>'"
+        " — check the indentation and quote values that contain ':' or '#'",
+    ], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_build_failure_keeps_previous_site_and_exits_1(make_project):
+    root = make_project({"stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"})
+    make_image(root / "images" / "pic.jpg", 400, 300)
+    assert storiiies("build", str(root)).returncode == 0
+    index = (root / "_site" / "index.html").read_bytes()
+    (root / "images" / "pic.jpg").write_bytes(b"not an image at all")
+    result = storiiies("build", str(root))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        "stories/a.md:4:3: error: source 'pic': pic.jpg is not an image libvips can read"
+        + result.stderr.splitlines()[0].split("is not an image libvips can read", 1)[1]
+    )
+    assert "previous site was left as it was" in result.stderr
+    assert (root / "_site" / "index.html").read_bytes() == index
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("title: T\nbase_url: example.org\n", "storiiies.yml:2:1: error: 'base_url' in storiiies.yml: must be an absolute http(s) URL"),
+        ("titel: T\n", "storiiies.yml:1:1: error: unknown setting 'titel' in storiiies.yml"),
+        ("title: T\noutput_dir: ../elsewhere\n", "storiiies.yml:2:1: error: 'output_dir' in storiiies.yml: must be a folder inside the project"),
+        ("title: T\ntheme: nope\n", "storiiies.yml: error: unknown theme 'nope' — use one of: default"),
+    ],
+)
+def test_settings_errors_name_their_line(make_project, config, message):
+    root = make_project({"stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"}, config=config)
+    make_image(root / "images" / "pic.jpg", 400, 300)
+    result = storiiies("build", str(root))
+    assert result.returncode == 1
+    assert any(line.startswith(message) for line in result.stderr.splitlines()), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_project_here(tmp_path):
+    result = storiiies("build", str(tmp_path))
+    assert result.returncode == 1
+    assert "error: no storiiies.yml here" in result.stderr
