@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -17,6 +17,9 @@ class SourceSpec(BaseModel):
     url: str
     manifest: int | str | None = None  # which manifest of a IIIF Collection (1-based or id)
     label: str | None = None  # overrides the source's own label in the credits
+    # For local images (or to correct a remote source): a rights URI and a credit line.
+    rights: str | None = None
+    credit: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -40,9 +43,15 @@ class SourceSpec(BaseModel):
 
 
 class KioskOverrides(BaseModel):
+    """A story's own kiosk timing; unset values come from storiiies.yml. See docs/kiosk.md."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     step_seconds: float | None = Field(None, gt=0)
+    #: Seconds for single steps, by step number (0 is the title slide): `durations: {3: 25}`.
+    durations: dict[int, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    #: False leaves the story out of the home page's attract loop.
+    attract: bool = True
 
 
 class StoryMeta(BaseModel):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from storiiies.errors import Problem, SourceError, SourceLocation
+import html
+from dataclasses import replace
+
+from storiiies.errors import Problem, SourceError, SourceLocation, has_errors
+from storiiies.frontmatter import SourceSpec
+from storiiies.iiif.model import LabelValue, SourceDocument
+from storiiies.rights import is_restrictive, rights_name
 from storiiies.model import LocalImage, RegionDraft, Step, Story, StoryDraft, View
 from storiiies.sources import ResolvedSource, SourceKey
 
@@ -47,8 +53,8 @@ def resolve_story(
     if cover is None:
         first = next((s.views[0] for s in steps if s.views), None)
         cover = View(first.alias, first.canvas, None, draft.title) if first else None
-    if resolver.problems or cover is None:
-        if cover is None and not resolver.problems and draft.steps:
+    if has_errors(resolver.problems) or cover is None:
+        if cover is None and not has_errors(resolver.problems) and draft.steps:
             resolver.problems.append(
                 Problem(
                     draft.steps[0].location,
@@ -66,7 +72,7 @@ def resolve_story(
         intro_html=draft.intro_html,
         cover=cover,
         steps=tuple(steps),
-        sources={alias: resolved[key].document for alias, key in sources.items() if isinstance(resolved[key], ResolvedSource)},  # type: ignore[union-attr]
+        sources=resolver.documents(),
         local_images=tuple(resolver.used_images.values()),
     )
     return story, resolver.problems
@@ -97,6 +103,19 @@ class _Resolver:
             self.problems.append(
                 Problem(self.source_location(alias), f"source '{alias}': {result.message}", result.hint)
             )
+            return
+        document = with_overrides(result.document, self.draft.meta.sources[alias])
+        for message, hint in rights_warnings(document):
+            self.problems.append(
+                Problem(self.source_location(alias), f"source '{alias}' {message}", hint, "warning")
+            )
+
+    def documents(self) -> dict[str, SourceDocument]:
+        return {
+            alias: with_overrides(result.document, self.draft.meta.sources[alias])
+            for alias, key in self.sources.items()
+            if isinstance(result := self.resolved[key], ResolvedSource)
+        }
 
     def view(self, region: RegionDraft) -> View | None:
         reference = region.reference
@@ -172,3 +191,44 @@ class _Resolver:
 
 def _count(n: int) -> str:
     return f"it has {n} canvas" + ("" if n == 1 else "es")
+
+
+def with_overrides(document: SourceDocument, spec: SourceSpec) -> SourceDocument:
+    """The source as the credits should show it: the author's label, rights and credit win."""
+    changes: dict[str, object] = {}
+    if spec.label:
+        changes["label"] = {"none": (spec.label,)}
+    if spec.rights:
+        changes["rights"] = spec.rights
+    if spec.credit:
+        # Required statement values are HTML (the Presentation API allows a subset); the
+        # author's credit is plain text.
+        credit = html.escape(spec.credit, quote=False)
+        changes["required_statement"] = LabelValue({"en": ("Credit",)}, {"none": (credit,)})
+    return replace(document, **changes) if changes else document  # type: ignore[arg-type]
+
+
+def rights_warnings(document: SourceDocument) -> list[tuple[str, str]]:
+    """Warnings an author should see before publishing someone else's image."""
+    if document.rights and is_restrictive(document.rights):
+        return [
+            (
+                f"is marked '{rights_name(document.rights)}' ({document.rights})",
+                "make sure you have permission to show it, or choose another image",
+            )
+        ]
+    if not document.rights and document.required_statement is None:
+        if document.kind == "local-image":
+            return [
+                (
+                    "has no rights statement or credit",
+                    "add `rights:` (a licence URI) and `credit:` to the source so the credits are complete",
+                )
+            ]
+        return [
+            (
+                "has no rights statement",
+                "check that it may be reused; add `rights:` and `credit:` to the source if you know them",
+            )
+        ]
+    return []

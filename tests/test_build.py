@@ -91,3 +91,25 @@ def test_example_exhibit_builds(tmp_path):
     assert [s.slug for s in report.site.stories] == ["coins", "fields-family"]
     comparison = [s for s in report.site.stories[1].steps if len(s.views) == 2]
     assert comparison, "the example has a comparison step"
+
+
+def test_rights_warnings_and_author_credits(make_project):
+    root = make_project(
+        {
+            "stories/a.md": "---\ntitle: A\nsources:\n  mine: images/a.jpg\n  theirs:\n    url: images/b.jpg\n"
+            "    rights: http://rightsstatements.org/vocab/InC/1.0/\n    credit: Photo <b>Studio</b> & Co\n"
+            "---\n## One\n![x](mine)\n![y](theirs)\n"
+        }
+    )
+    make_image(root / "images" / "a.jpg", 300, 200)
+    make_image(root / "images" / "b.jpg", 300, 200)
+    problems = [str(p) for p in check_site(root)]
+    assert problems == [
+        "stories/a.md:4:3: warning: source 'mine' has no rights statement or credit"
+        " — add `rights:` (a licence URI) and `credit:` to the source so the credits are complete",
+        "stories/a.md:5:3: warning: source 'theirs' is marked 'In Copyright'"
+        " (http://rightsstatements.org/vocab/InC/1.0/) — make sure you have permission to show it,"
+        " or choose another image",
+    ]
+    story = build_site(root).site.stories[0]
+    assert story.sources["theirs"].required_statement.value == {"none": ("Photo &lt;b&gt;Studio&lt;/b&gt; &amp; Co",)}

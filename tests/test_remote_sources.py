@@ -124,3 +124,20 @@ def test_second_build_and_offline_build_use_the_cache(make_project, serve_dir, s
     with pytest.raises(BuildFailed) as failure:
         build_site(other, offline=True)
     assert "is not in the cache and --offline is set" in str(failure.value.problems[0])
+
+
+def test_html_pages_and_closed_ports_get_a_clear_error(make_project, serve_dir, tmp_path):
+    (tmp_path / "viewer.html").write_text("<!doctype html><html><body>A viewer page</body></html>")
+    server = serve_dir(tmp_path)
+    from tests.conftest import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}/manifest.json"
+    root = make_project({"stories/s.md": story(
+        {"page": f"{server.url}/viewer.html", "down": closed}, "## A\n![x](page)\n\n## B\n![x](down)\n")})
+    problems = [str(p) for p in check_site(root)]
+    assert problems[0] == (
+        f"stories/s.md:4:3: error: source 'page': {server.url}/viewer.html returned an HTML page,"
+        " not IIIF JSON — use the manifest's own URL (often ending in manifest.json), not the viewer page"
+    )
+    assert problems[1].startswith(f"stories/s.md:5:3: error: source 'down': cannot reach {closed} (ConnectError")
+    assert len(problems) == 2
