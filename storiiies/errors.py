@@ -2,7 +2,7 @@
 
     StoriiiesError
      ├── SourceError          a remote or local IIIF resource could not be used (no location yet;
-     │    ├── FetchError      the stage that asked for it attaches the story line that referenced it)
+     │    ├── FetchError      the stage that asked for it attaches the story line that named it)
      │    ├── NotIIIF
      │    └── ImageError
      └── BuildFailed          a build stopped; carries every Problem found

@@ -40,7 +40,9 @@ def crop_url(view: View, story: Story, width: int, root: str) -> str | None:
         region = (
             "full"
             if view.region is None
-            else ",".join(str(max(0, round(n))) for n in (x * scale_x, y * scale_y, w * scale_x, h * scale_y))
+            else ",".join(
+                str(max(0, round(n))) for n in (x * scale_x, y * scale_y, w * scale_x, h * scale_y)
+            )
         )
         return f"{service.id.rstrip('/')}/{region}/{width},/0/default.jpg"
     if service is not None:

@@ -16,7 +16,8 @@ def find_story_files(config: SiteConfig) -> list[Path]:
     return sorted(
         path
         for path in folder.rglob("*.md")
-        if path.is_file() and not any(part.startswith((".", "_")) for part in path.relative_to(folder).parts)
+        if path.is_file()
+        and not any(part.startswith((".", "_")) for part in path.relative_to(folder).parts)
         and path.name.lower() != "readme.md"
     )
 

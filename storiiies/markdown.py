@@ -112,9 +112,7 @@ class _StoryParser:
                 loc = meta_locations.get(("cover",), self.at(1))
                 self.problems.append(Problem(loc, f"cover: {error.message}", error.hint))
             else:
-                cover = RegionDraft(
-                    reference, title, meta_locations.get(("cover",), self.at(1))
-                )
+                cover = RegionDraft(reference, title, meta_locations.get(("cover",), self.at(1)))
         if meta_locations and not meta.sources:
             self.problem(
                 2,
@@ -302,9 +300,12 @@ def _take_h1(tokens: list[Token], md: MarkdownIt) -> str | None:
 
 
 def _inline_text(token: Token) -> str:
-    return "".join(
-        child.content for child in token.children or [] if child.type in ("text", "code_inline")
-    ).strip() or token.content.strip()
+    return (
+        "".join(
+            child.content for child in token.children or [] if child.type in ("text", "code_inline")
+        ).strip()
+        or token.content.strip()
+    )
 
 
 def _render_alt(token: Token) -> str:

@@ -1,17 +1,16 @@
-"""RESOLVE (2/2): a StoryDraft plus its resolved sources → a Story with canvases and pixel regions."""
+"""RESOLVE (2/2): a StoryDraft plus its resolved sources → a Story with canvases and regions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import html
+from collections.abc import Mapping
 from dataclasses import replace
 
 from storiiies.errors import Problem, SourceError, SourceLocation, has_errors
 from storiiies.frontmatter import SourceSpec
 from storiiies.iiif.model import LabelValue, SourceDocument
-from storiiies.rights import is_restrictive, rights_name
 from storiiies.model import LocalImage, RegionDraft, Step, Story, StoryDraft, View
+from storiiies.rights import is_restrictive, rights_name
 from storiiies.sources import ResolvedSource, SourceKey
 
 # Regions may overshoot the canvas by rounding (percent conversions, scaled canvases).
@@ -101,7 +100,9 @@ class _Resolver:
         if isinstance(result, SourceError):
             self.failed_aliases.add(alias)
             self.problems.append(
-                Problem(self.source_location(alias), f"source '{alias}': {result.message}", result.hint)
+                Problem(
+                    self.source_location(alias), f"source '{alias}': {result.message}", result.hint
+                )
             )
             return
         document = with_overrides(result.document, self.draft.meta.sources[alias])
@@ -171,7 +172,13 @@ class _Resolver:
             if x + w > canvas.width + _TOLERANCE or y + h > canvas.height + _TOLERANCE:
                 hint = (
                     "did you mean percent:?"
-                    if max(reference.region.x, reference.region.y, reference.region.w, reference.region.h) <= 100
+                    if max(
+                        reference.region.x,
+                        reference.region.y,
+                        reference.region.w,
+                        reference.region.h,
+                    )
+                    <= 100
                     else f"the canvas is {canvas.width}×{canvas.height} pixels"
                 )
                 self.problems.append(
@@ -222,13 +229,15 @@ def rights_warnings(document: SourceDocument) -> list[tuple[str, str]]:
             return [
                 (
                     "has no rights statement or credit",
-                    "add `rights:` (a licence URI) and `credit:` to the source so the credits are complete",
+                    "add `rights:` (a licence URI) and `credit:` to the source"
+                    " so the credits are complete",
                 )
             ]
         return [
             (
                 "has no rights statement",
-                "check that it may be reused; add `rights:` and `credit:` to the source if you know them",
+                "check that it may be reused;"
+                " add `rights:` and `credit:` to the source if you know them",
             )
         ]
     return []

@@ -65,7 +65,11 @@ def create_project(directory: Path) -> list[Path]:
         raise FileExistsError(f"{directory / 'storiiies.yml'} already exists")
     (directory / "stories").mkdir(parents=True, exist_ok=True)
     (directory / "images").mkdir(exist_ok=True)
-    created = [directory / "storiiies.yml", directory / "stories" / "welcome.md", directory / "images" / "shapes.png"]
+    created = [
+        directory / "storiiies.yml",
+        directory / "stories" / "welcome.md",
+        directory / "images" / "shapes.png",
+    ]
     created[0].write_text(CONFIG, encoding="utf-8")
     created[1].write_text(STORY, encoding="utf-8")
     _draw_sample(created[2])

@@ -133,15 +133,25 @@ def _local_source(path: Path, root: Path, base_url: str) -> ResolvedSource:
     for index, (file, page) in enumerate(pages, start=1):
         width, height = tiles.read_image_size(file, page)
         name = f"{slugify(file.stem)}-{_digest(file)[:12]}" + (f"-p{page + 1}" if page else "")
-        service = ImageService(id=f"{base_url}images/{name}", version=3, level=0, width=width, height=height)
+        service = ImageService(
+            id=f"{base_url}images/{name}", version=3, level=0, width=width, height=height
+        )
         canvases.append(
             Canvas(
                 id=f"{base_url}images/{name}/canvas",
                 index=index,
                 width=width,
                 height=height,
-                label={"none": (file.stem if len(pages) == 1 or page == 0 else f"{file.stem} p. {page + 1}",)},
-                images=(ImageResource(url=None, width=width, height=height, format="image/jpeg", service=service),),
+                label={
+                    "none": (
+                        file.stem if len(pages) == 1 or page == 0 else f"{file.stem} p. {page + 1}",
+                    )
+                },
+                images=(
+                    ImageResource(
+                        url=None, width=width, height=height, format="image/jpeg", service=service
+                    ),
+                ),
             )
         )
         images[index] = LocalImage(path=file, name=name, page=page, width=width, height=height)

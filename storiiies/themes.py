@@ -18,7 +18,7 @@ from storiiies.errors import BuildFailed, Problem, SourceLocation
 
 
 def themes_root() -> Path:
-    """Bundled themes: `storiiies/_themes` in a wheel, `themes/` beside the package in a checkout."""
+    """Bundled themes: `storiiies/_themes` in a wheel, `themes/` beside the package otherwise."""
     package = Path(__file__).resolve().parent
     for candidate in (package / "_themes", package.parent / "themes"):
         if candidate.is_dir():
@@ -40,7 +40,9 @@ class Theme:
         return [d / "static" for d in self.dirs if (d / "static").is_dir()]
 
 
-def load_theme(name: str, override_dir: Path | None = None, *, config_file: str = "storiiies.yml") -> Theme:
+def load_theme(
+    name: str, override_dir: Path | None = None, *, config_file: str = "storiiies.yml"
+) -> Theme:
     root = themes_root()
     chain: list[tuple[str, Path]] = []
     current: str | None = name
@@ -73,7 +75,10 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         [
             jinja2.FileSystemLoader([str(d / "templates") for d in theme.dirs]),
             jinja2.PrefixLoader(
-                {f"!{name}": jinja2.FileSystemLoader(str(folder / "templates")) for name, folder in theme.named},
+                {
+                    f"!{name}": jinja2.FileSystemLoader(str(folder / "templates"))
+                    for name, folder in theme.named
+                },
                 delimiter="/",
             ),
         ]
