@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storiiies.config import SiteConfig, load_config
 from storiiies.errors import BuildFailed, Problem, SourceLocation, has_errors
 from storiiies.iiif.fetch import Fetcher
-from storiiies.markdown import parse_story
-from storiiies.model import OutputFile, Story
-from storiiies.resolve import resolve_story
+from storiiies.incremental import StageCache
+from storiiies.model import LocalImage, OutputFile, Story
 from storiiies.site import Site, assemble_site
 from storiiies.sources import SourceKey, resolve_sources, source_key
+
+if TYPE_CHECKING:
+    from storiiies.iiif.tiles import TiledImage
+    from storiiies.themes import Theme
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -36,12 +40,24 @@ class BuildReport:
     warnings: tuple[Problem, ...] = field(default=())
 
 
-def load_site(config: SiteConfig, *, offline: bool = False, fetcher: Fetcher | None = None) -> tuple[Site | None, list[Problem]]:
-    """Load, parse and resolve every story. Returns the Site (None on errors) and all problems."""
+def load_site(
+    config: SiteConfig,
+    *,
+    offline: bool = False,
+    fetcher: Fetcher | None = None,
+    cache: StageCache | None = None,
+) -> tuple[Site | None, list[Problem]]:
+    """Load, parse and resolve every story. Returns the Site (None on errors) and all problems.
+
+    `cache` keeps parse and resolve results between the rebuilds of `serve`, so an edit redoes
+    only what it touches; a plain build starts from an empty one.
+    """
     from storiiies.load import read_stories
 
+    cache = cache if cache is not None else StageCache()
     story_sources, problems = read_stories(config)
-    drafts = [parse_story(source) for source in story_sources]
+    cache.begin(source.name for source in story_sources)
+    drafts = [cache.draft(source) for source in story_sources]
     for draft in drafts:
         problems.extend(draft.problems)
     keys_by_story: list[dict[str, SourceKey]] = [
@@ -54,18 +70,18 @@ def load_site(config: SiteConfig, *, offline: bool = False, fetcher: Fetcher | N
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(config.cache_dir, offline=offline)
     try:
-        resolved = resolve_sources(
+        resolved = cache.sources(
             (key for keys in keys_by_story for key in keys.values()),
-            fetcher,
-            root=config.root,
-            base_url=config.settings.base_url,
+            lambda keys: resolve_sources(
+                keys, fetcher, root=config.root, base_url=config.settings.base_url
+            ),
         )
     finally:
         if own_fetcher:
             fetcher.close()
     stories: list[Story] = []
     for draft, keys in zip(drafts, keys_by_story, strict=True):
-        story, story_problems = resolve_story(
+        story, story_problems = cache.story(
             draft, keys, resolved, default_lang=config.settings.language
         )
         problems.extend(story_problems)
@@ -110,56 +126,95 @@ def write_built_site(
     output: Path | None = None,
     progress: Progress | None = None,
     started: float | None = None,
+    extra_files: Sequence[OutputFile] = (),
 ) -> BuildReport:
+    """Tile, render and write `site` into `output` (default: its output_dir), atomically.
+
+    `extra_files` are written with it (an offline bundle's crops of its mirrored images)."""
     from storiiies.assets import asset_files
     from storiiies.crops import local_crops
-    from storiiies.iiif import tiles
     from storiiies.render import render_site
-    from storiiies.themes import load_theme, make_environment
+    from storiiies.themes import make_environment
     from storiiies.write import write_site
 
     started = started or time.monotonic()
     config = site.config
-    settings = config.settings
-    theme = load_theme(
-        settings.theme,
-        config.root / settings.theme_dir if settings.theme_dir else None,
-        config_file=config.config_file,
-    )
-    images = site.local_images
-    jobs = [tiles.TileJob(image.path, image.page) for image in images]
-
-    def report(event: tiles.ProgressEvent) -> None:
-        if progress is not None:
-            progress("tiling", event.done, event.total)
-
-    results = tiles.tile_many(jobs, config.cache_dir / "tiles", progress=report)
-    tile_problems = [
-        Problem(SourceLocation(_shown(image.path, config.root)), result.message, result.hint)
-        for image, result in zip(images, results, strict=True)
-        if isinstance(result, Exception)
-    ]
+    theme = site_theme(config)
+    tiled, tile_problems = tile_images(site.local_images, config, progress)
     if tile_problems:
         raise BuildFailed([*problems, *tile_problems])
     files: list[OutputFile] = list(render_site(site, make_environment(theme)))
-    for image, tiled in zip(images, results, strict=True):
-        assert not isinstance(tiled, Exception)
-        files.append(OutputFile(f"images/{image.name}", source=tiled.path))
-        info = tiles.info_json(tiled, f"{settings.base_url}images/{image.name}")
-        files.append(OutputFile(f"images/{image.name}/info.json", json.dumps(info, indent=2).encode()))
+    files.extend(image_files(site, tiled))
     files.extend(local_crops(site.stories, config.cache_dir))
+    files.extend(extra_files)
     files.extend(asset_files(theme))
-    out_dir = config.output_dir
+    out_dir = output or config.output_dir
     write_site(files, out_dir)
     return BuildReport(
         site=site,
         output=out_dir,
         problems=tuple(problems),
         files=len(files),
-        images_tiled=sum(1 for r in results if not isinstance(r, Exception) and not getattr(r, "cached", False)),
-        images_cached=sum(1 for r in results if getattr(r, "cached", False)),
+        images_tiled=sum(1 for t in tiled.values() if not t.cached),
+        images_cached=sum(1 for t in tiled.values() if t.cached),
         seconds=time.monotonic() - started,
     )
+
+
+def site_theme(config: SiteConfig) -> Theme:
+    """The site's theme, with the project's `theme_dir` overrides first. Raises BuildFailed."""
+    from storiiies.themes import load_theme
+
+    settings = config.settings
+    return load_theme(
+        settings.theme,
+        config.root / settings.theme_dir if settings.theme_dir else None,
+        config_file=config.config_file,
+    )
+
+
+def tile_images(
+    images: Sequence[LocalImage], config: SiteConfig, progress: Progress | None = None
+) -> tuple[dict[str, TiledImage], list[Problem]]:
+    """Tile local images (cached by content); returns the tiles by image name, and problems."""
+    from storiiies.iiif import tiles
+
+    def report(event: tiles.ProgressEvent) -> None:
+        if progress is not None:
+            progress("tiling", event.done, event.total)
+
+    images = [image for image in images if image.info is None]  # ready trees need no tiling
+    jobs = [tiles.TileJob(image.path, image.page) for image in images]
+    results = tiles.tile_many(jobs, config.cache_dir / "tiles", progress=report)
+    tiled: dict[str, TiledImage] = {}
+    problems: list[Problem] = []
+    for image, result in zip(images, results, strict=True):
+        if isinstance(result, Exception):
+            where = SourceLocation(_shown(image.path, config.root))
+            problems.append(Problem(where, result.message, result.hint))
+        else:
+            tiled[image.name] = result
+    return tiled, problems
+
+
+def image_files(site: Site, tiled: Mapping[str, TiledImage]) -> list[OutputFile]:
+    """The `images/` part of the site: each local image's tile folder and its info.json."""
+    from storiiies.iiif import tiles
+
+    files = []
+    for image in site.local_images:
+        if image.info is not None:  # a ready tile tree: copied as it is, with its own info.json
+            info_bytes = json.dumps({**image.info, "id": f"{site.base_url}images/{image.name}"}, indent=2).encode()
+            files.append(OutputFile(f"images/{image.name}", source=image.path))
+            files.append(OutputFile(f"images/{image.name}/info.json", info_bytes))
+            continue
+        if image.name not in tiled:
+            continue
+        files.append(OutputFile(f"images/{image.name}", source=tiled[image.name].path))
+        info = tiles.info_json(tiled[image.name], f"{site.base_url}images/{image.name}")
+        info_bytes = json.dumps(info, indent=2).encode()
+        files.append(OutputFile(f"images/{image.name}/info.json", info_bytes))
+    return files
 
 
 def _shown(path: Path, root: Path) -> str:

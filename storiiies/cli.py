@@ -95,11 +95,23 @@ def check(project: Path, offline: bool) -> None:
 @main.command()
 @PROJECT
 @OFFLINE
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but loopback shows the preview to your network.",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on; if it is taken, the next free one is used.",
+)
 def serve(project: Path, offline: bool, host: str, port: int) -> None:
-    """Build PROJECT, then preview it at http://127.0.0.1:8000/."""
-    from storiiies.server import run_server
+    """Preview PROJECT at http://127.0.0.1:8000/, rebuilding and reloading the open pages
+    whenever a story, image, storiiies.yml or theme file is saved."""
+    from storiiies.serve import run_server
 
     sys.exit(run_server(project, host=host, port=port, offline=offline))
 
@@ -119,6 +131,117 @@ def new(directory: Path) -> None:
     for path in created:
         console.print(f"  created {path}")
     console.print(f"\nNext: [bold]storiiies serve {directory}[/] and open http://127.0.0.1:8000/")
+
+
+@main.command()
+@click.argument("source")
+@click.option("--manifest", help="Which manifest of a IIIF Collection (1-based number or id).")
+@click.option("--canvas", help="Only this canvas of the manifest (1-based number or id).")
+@click.option("--lang", default="en", show_default=True, help="Language to show labels in.")
+@OFFLINE
+def inspect(source: str, manifest: str | None, canvas: str | None, lang: str, offline: bool) -> None:
+    """Print what SOURCE holds: its canvases with number, label, size and image service,
+    and its rights. SOURCE is anything `sources:` accepts (a URL, a content state, a path)."""
+    from storiiies.errors import SourceError
+    from storiiies.inspect import inspect_source
+
+    try:
+        click.echo(inspect_source(source, manifest=manifest, canvas=canvas, lang=lang, offline=offline), nl=False)
+    except SourceError as error:
+        _console().print(f"[red]error:[/] {error.message}" + (f" [dim]— {error.hint}[/]" if error.hint else ""))
+        sys.exit(1)
+
+
+@main.command(name="import")
+@click.argument("manifest")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the story here (default: print it).")
+@click.option("--lang", default=None, help="Language to take from multilingual annotations.")
+@OFFLINE
+def import_(manifest: str, output: Path | None, lang: str | None, offline: bool) -> None:
+    """Turn an annotated IIIF manifest (P2 or P3, such as a story's manifest.json) into a
+    Markdown story: one step per commenting annotation."""
+    from storiiies.errors import SourceError
+    from storiiies.importer import import_story
+
+    try:
+        text = import_story(manifest, lang=lang, offline=offline)
+    except SourceError as error:
+        _console().print(f"[red]error:[/] {error.message}" + (f" [dim]— {error.hint}[/]" if error.hint else ""))
+        sys.exit(1)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    _console().print(f"Wrote {output}")
+
+
+@main.command()
+@PROJECT
+@OFFLINE
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Bundle folder (default: bundle.output_dir in storiiies.yml, _bundle).")
+@click.option("--zip/--no-zip", "make_zip", default=None, help="Also write OUTPUT.zip (default: bundle.zip).")
+def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | None) -> None:
+    """Write an offline copy of PROJECT's site, with the remote images it shows copied in."""
+    from storiiies.bundle import bundle_site
+    from storiiies.errors import BuildFailed
+
+    console = _console()
+    progress = None
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        bar = Progress(TextColumn("Fetching tiles"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                       console=console, transient=True)
+        task = bar.add_task("fetch", total=None)
+        bar.start()
+
+        def progress(what: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+    try:
+        report = bundle_site(project, output=output, make_zip=make_zip, offline=offline, progress=progress)
+    except BuildFailed as failure:
+        if progress is not None:
+            bar.stop()
+        print_problems(failure.problems)
+        console.print(f"[red]Bundle failed[/]: {_count(failure.problems)}. The previous bundle was left as it was.")
+        sys.exit(1)
+    if progress is not None:
+        bar.stop()
+    print_problems(report.warnings)
+    saved = 1 - report.tiles / report.full_tiles if report.full_tiles else 0.0
+    console.print(
+        f"Bundled {report.stories} stor{'y' if report.stories == 1 else 'ies'} into {report.output} "
+        f"in {report.seconds:.1f} s: {report.images} remote image{'s' if report.images != 1 else ''}, "
+        f"{report.tiles} tiles ({_megabytes(report.tile_bytes)}; {report.fetched} fetched now), "
+        f"against {report.full_tiles} tiles (about {_megabytes(report.full_bytes)}) for every level: "
+        f"{saved:.0%} fewer. {report.files} files listed in SHA256SUMS."
+        + (f" Zip: {report.zip}" if report.zip else "")
+    )
+
+
+@main.command()
+@click.argument("bundle_path", metavar="BUNDLE", type=click.Path(exists=True, path_type=Path))
+def verify(bundle_path: Path) -> None:
+    """Check every file of a bundle folder or zip against its SHA256SUMS; exit 1 on any difference."""
+    from rich.markup import escape
+
+    from storiiies.bundle import verify as verify_bundle
+
+    result = verify_bundle(bundle_path)
+    console = _console()
+    for line in result.problems:
+        console.print(f"[red]{escape(line)}[/]", markup=True)
+    if not result.ok:
+        console.print(f"[red]{len(result.problems)} problem{'s' if len(result.problems) != 1 else ''}[/] in {bundle_path}")
+        sys.exit(1)
+    console.print(f"All {result.checked} files of {bundle_path} match SHA256SUMS.")
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB"
 
 
 def _count(problems) -> str:  # type: ignore[no-untyped-def]

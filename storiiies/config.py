@@ -8,21 +8,51 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from storiiies.errors import BuildFailed, Problem, SourceLocation
-from storiiies.yamlpos import YamlSyntaxError, load_yaml, validate
+from storiiies.yamlpos import PositionedYaml, YamlSyntaxError, load_yaml, validate
 
 CONFIG_NAME = "storiiies.yml"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
+CACHE_NAME = ".storiiies-cache"
 
 
 class KioskSettings(BaseModel):
-    """Museum kiosk behaviour; see docs/kiosk.md."""
+    """Museum kiosk behaviour; see docs/kiosk.md. `?kiosk=1` turns it on for any one page."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = False
-    step_seconds: float = Field(12.0, gt=0)
-    idle_seconds: float = Field(90.0, gt=0)
-    attract: bool = True
+    enabled: bool = False  # every page starts in kiosk mode
+    autoplay: bool = True  # steps advance by themselves until a visitor touches the screen
+    step_seconds: float = Field(default=12.0, gt=0)  # how long autoplay stays on each step
+    idle_seconds: float = Field(default=90.0, gt=0)  # untouched this long: back to the start
+    attract: bool = True  # the home page cycles through every story while idle
+    attract_seconds: float = Field(default=8.0, gt=0)  # each story's time in the attract loop
+
+
+class BundleSettings(BaseModel):
+    """`storiiies bundle`: an offline copy of the site; see docs/offline.md."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    output_dir: str = "_bundle"  # where the bundle folder goes, inside the project
+    # Screen sizes in device pixels the copy must look sharp on; smaller screens of the same
+    # orientation are covered too. A portrait kiosk adds its own, e.g. [2160, 3840].
+    screens: tuple[tuple[int, int], ...] = ((3840, 2160),)
+    zip: bool = False  # also write OUTPUT_DIR.zip
+    per_host: int = Field(4, ge=1, le=16)  # parallel downloads from one institution
+
+    @field_validator("screens")
+    @classmethod
+    def _screens(cls, value: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+        if not value or any(not 100 <= side <= 16384 for screen in value for side in screen):
+            raise ValueError("must list [width, height] pairs between 100 and 16384, e.g. [[3840, 2160]]")
+        return value
+
+    @field_validator("output_dir")
+    @classmethod
+    def _relative_dir(cls, value: str) -> str:
+        if not _inside(value):
+            raise ValueError("must be a folder inside the project, e.g. _bundle")
+        return value
 
 
 class SiteSettings(BaseModel):
@@ -39,6 +69,7 @@ class SiteSettings(BaseModel):
     stories_dir: str = "stories"
     theme_dir: str | None = None
     kiosk: KioskSettings = KioskSettings()
+    bundle: BundleSettings = BundleSettings()
 
     @field_validator("base_url")
     @classmethod
@@ -47,12 +78,60 @@ class SiteSettings(BaseModel):
             raise ValueError("must be an absolute http(s) URL, e.g. https://example.org/exhibit/")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("output_dir", "stories_dir")
+    @field_validator("output_dir")
     @classmethod
-    def _relative_dir(cls, value: str) -> str:
-        if not value or Path(value).is_absolute() or ".." in Path(value).parts:
+    def _output_dir(cls, value: str) -> str:
+        if not _inside(value):
             raise ValueError("must be a folder inside the project, e.g. _site")
         return value
+
+    @field_validator("stories_dir")
+    @classmethod
+    def _stories_dir(cls, value: str) -> str:
+        if not value or Path(value).is_absolute() or ".." in Path(value).parts:
+            raise ValueError("must be a folder inside the project, e.g. stories")
+        return value
+
+
+def _inside(value: str) -> bool:
+    """A folder strictly inside the project: not absolute, no `..`, and not `.` itself (a build
+    replaces its output folder whole, so `.` would replace the project)."""
+    path = Path(value)
+    return bool(value) and not path.is_absolute() and ".." not in path.parts and bool(path.parts)
+
+
+def _overlap_problems(settings: SiteSettings, source: PositionedYaml) -> list[Problem]:
+    """An output folder is replaced whole by every build: it must hold none of the project's
+    own files (stories, theme overrides, the cache) and must not sit inside them."""
+    inputs = {"stories": settings.stories_dir, "theme": settings.theme_dir, "cache": CACHE_NAME}
+    outputs = {
+        ("output_dir",): settings.output_dir,
+        ("bundle", "output_dir"): settings.bundle.output_dir,
+    }
+    problems = []
+    for keys, output in outputs.items():
+        out, name = Path(output), ".".join(keys)
+        for label, folder in inputs.items():
+            other = Path(folder or ".")
+            if not other.parts:
+                continue  # stories in the project folder itself: outputs beside them are fine
+            if out == other:
+                message = f"'{name}' {output} is the {label} folder"
+            elif other in out.parents:
+                message = f"'{name}' {output} is inside the {label} folder {folder}"
+            elif out in other.parents:
+                message = f"'{name}' {output} holds the {label} folder {folder}"
+            else:
+                continue
+            problems.append(Problem(source.location(CONFIG_NAME, keys), message, _OWN_FOLDER))
+    if Path(settings.output_dir) == Path(settings.bundle.output_dir):
+        message = "'bundle.output_dir' is the same folder as 'output_dir'"
+        where = source.location(CONFIG_NAME, ("bundle", "output_dir"))
+        problems.append(Problem(where, message, _OWN_FOLDER))
+    return problems
+
+
+_OWN_FOLDER = "a build replaces its output folder whole: give it a folder of its own, e.g. _site"
 
 
 @dataclass(frozen=True)
@@ -73,7 +152,7 @@ class SiteConfig:
 
     @property
     def cache_dir(self) -> Path:
-        return self.root / ".storiiies-cache"
+        return self.root / CACHE_NAME
 
 
 def load_config(project: Path | str = ".") -> SiteConfig:
@@ -98,6 +177,8 @@ def load_config(project: Path | str = ".") -> SiteConfig:
     except YamlSyntaxError as exc:
         raise BuildFailed([exc.problem]) from None
     settings, problems = validate(SiteSettings, source, CONFIG_NAME, what=CONFIG_NAME)
+    if not problems:
+        problems = _overlap_problems(settings, source)
     if problems:
         raise BuildFailed(problems)
     return SiteConfig(root=root, settings=settings)

@@ -13,14 +13,18 @@ import pyvips
 
 from storiiies.images import crop_name, is_local
 from storiiies.model import OutputFile, Story, View
-from storiiies.render import TEXT_WIDTH, THUMB_WIDTH
-
-SOCIAL_WIDTH = 1200
+from storiiies.render import SOCIAL_WIDTH, TEXT_WIDTH, THUMB_WIDTH, first_region
 
 
 def wanted_crops(story: Story) -> list[tuple[View, int]]:
-    """Exactly the crops the templates link to: cover sizes, and each step's views."""
-    wanted = [(story.cover, THUMB_WIDTH), (story.cover, SOCIAL_WIDTH)]
+    """Exactly the crops the templates link to: the cover (index card, kiosk attract loop),
+    the first region (link previews), and each step's views (text version)."""
+    wanted = [
+        (story.cover, THUMB_WIDTH),
+        (story.cover, TEXT_WIDTH),
+        (story.cover, SOCIAL_WIDTH),
+        (first_region(story), SOCIAL_WIDTH),
+    ]
     for step in story.steps:
         wanted.extend((view, TEXT_WIDTH) for view in step.views)
     return [(view, width) for view, width in wanted if is_local(view, story)]
@@ -36,8 +40,8 @@ def local_crops(stories: tuple[Story, ...], cache_dir: Path) -> list[OutputFile]
                 continue
             service = view.canvas.images[0].service
             image = files[service.id.rstrip("/").rsplit("/", 1)[-1]] if service else None
-            if image is None:
-                continue
+            if image is None or image.info is not None:
+                continue  # a bundle's copy of a remote image comes with its crops cut
             cached = cache_dir / name
             if not cached.is_file():
                 _cut(image.path, image.page, view, width, cached)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from storiiies.references import ALIAS_PATTERN
+
+
+#: Keys that mark a mapping under `sources:` as pasted IIIF JSON rather than settings.
+_IIIF_KEYS = {"@context", "type", "@type", "id", "@id", "target", "motivation"}
 
 
 class SourceSpec(BaseModel):
@@ -16,6 +21,7 @@ class SourceSpec(BaseModel):
 
     url: str
     manifest: int | str | None = None  # which manifest of a IIIF Collection (1-based or id)
+    canvas: int | str | None = None  # only this canvas of the manifest (1-based or id)
     label: str | None = None  # overrides the source's own label in the credits
     # For local images (or to correct a remote source): a rights URI and a credit line.
     rights: str | None = None
@@ -26,6 +32,9 @@ class SourceSpec(BaseModel):
     def _shorthand(cls, value: Any) -> Any:
         if isinstance(value, str):
             return {"url": value}
+        if isinstance(value, dict) and not {"url", "path"} & set(value) and _IIIF_KEYS & set(value):
+            # A content state pasted as JSON reads as a YAML mapping: keep it as the text it was.
+            return {"url": json.dumps(value)}
         if isinstance(value, dict) and "path" in value and "url" not in value:
             value = {**value, "url": value.pop("path")}
         return value
@@ -37,6 +46,14 @@ class SourceSpec(BaseModel):
             raise ValueError("give a manifest or info.json URL, or a path to a local image")
         return value.strip()
 
+    @field_validator("rights")
+    @classmethod
+    def _rights_uri(cls, value: str | None) -> str | None:
+        # It becomes a link in the credits, so only a web address will do.
+        if value is not None and not value.strip().lower().startswith(("http://", "https://")):
+            raise ValueError("must be the http(s) URI of a licence or rights statement")
+        return value.strip() if value else value
+
     @property
     def is_remote(self) -> bool:
         return self.url.startswith(("http://", "https://"))
@@ -47,7 +64,7 @@ class KioskOverrides(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    step_seconds: float | None = Field(None, gt=0)
+    step_seconds: float | None = Field(default=None, gt=0)
     #: Seconds for single steps, by step number (0 is the title slide): `durations: {3: 25}`.
     durations: dict[int, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     #: False leaves the story out of the home page's attract loop.

@@ -16,7 +16,13 @@ def primary_image(canvas: Canvas) -> ImageResource | None:
 
 
 def is_local(view: View, story: Story) -> bool:
-    return story.sources[view.alias].kind == "local-image"
+    """True when the site serves the view's image itself from images/: a local file tiled at
+    build, or the copy of a remote image in an offline bundle (storiiies.bundle)."""
+    image = primary_image(view.canvas)
+    if image is None or image.service is None:
+        return False
+    name = image.service.id.rstrip("/").rsplit("/", 1)[-1]
+    return any(local.name == name for local in story.local_images)
 
 
 def crop_name(view: View, width: int) -> str:

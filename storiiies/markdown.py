@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
@@ -71,7 +72,9 @@ def parse_story(source: StorySource) -> StoryDraft:
 class _StoryParser:
     def __init__(self, source: StorySource) -> None:
         self.source = source
-        self.lines = source.text.splitlines()
+        # Lines as markdown-it counts them: only \n ends a line (splitlines would also split
+        # at \x1c, \u2028 … and shift every line number after one).
+        self.lines = source.text.split("\n")
         self.problems: list[Problem] = []
         self.cursor = (0, 0)  # where the last reference was found, so repeats get their own line
 
@@ -267,16 +270,40 @@ def _lenient_meta(data: object) -> StoryMeta | None:
     from pydantic import ValidationError
 
     data = dict(data)
-    for _ in range(len(data) + 1):
+    for _ in range(64):  # each round removes at least one value, and front matter is small
         try:
             return StoryMeta.model_validate(data)
         except ValidationError as error:
-            bad = {e["loc"][0] for e in error.errors() if e["loc"]}
+            locations = [e["loc"] for e in error.errors() if e["loc"]]
+            if _drop_bad_source_settings(data, locations):
+                continue
+            bad = {loc[0] for loc in locations}
             if not bad & set(data):
                 return None
             for key in bad:
                 data.pop(key, None)
     return None
+
+
+def _drop_bad_source_settings(data: dict[str, Any], locations: list[tuple[Any, ...]]) -> bool:
+    """Remove the invalid settings of single sources (`rights: CC-BY`), keeping the sources
+    themselves, so one bad line is one error and not an error at every reference."""
+    sources = data.get("sources")
+    if not isinstance(sources, dict):
+        return False
+    kept = dict(sources)
+    for loc in locations:
+        if len(loc) < 2 or loc[0] != "sources" or loc[1] not in kept:
+            continue
+        entry = kept[loc[1]]
+        if len(loc) > 2 and loc[2] != "url" and isinstance(entry, dict) and loc[2] in entry:
+            kept[loc[1]] = {key: value for key, value in entry.items() if key != loc[2]}
+        else:
+            del kept[loc[1]]
+    if kept == sources:
+        return False
+    data["sources"] = kept
+    return True
 
 
 def _split_at_steps(tokens: list[Token]) -> list[list[Token]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from storiiies.errors import Problem, SourceLocation
 from storiiies.frontmatter import StoryMeta
@@ -85,13 +86,16 @@ class Step:
 
 @dataclass(frozen=True)
 class LocalImage:
-    """A local image file that the build tiles; `name` is its folder under images/."""
+    """An image the site serves itself from images/`name`: a local file that the build tiles,
+    or, with `info`, a ready level-0 tile tree at `path` (a remote image copied into an
+    offline bundle) whose info.json that is."""
 
     path: Path
     name: str
     page: int
     width: int
     height: int
+    info: Mapping[str, Any] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,17 @@ _NUMBER = r"\s*(\d+(?:\.\d+)?)\s*"
 _XYWH = re.compile(rf"^(?:(pixel|percent):)?{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$")
 
 
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _shown(text: str) -> str:
+    """The author's text as quoted in a one-line message: line breaks and controls made visible."""
+    return _INVISIBLE.sub(lambda match: repr(match.group())[1:-1], text)
+
+
 class ReferenceSyntaxError(ValueError):
     def __init__(self, message: str, hint: str | None = None) -> None:
+        message = _shown(message)
         super().__init__(message)
         self.message = message
         self.hint = hint

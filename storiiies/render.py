@@ -14,7 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from storiiies import __version__
-from storiiies.iiif.export import collection, story_manifest
+from storiiies.iiif.export import collection, story_manifest, tour_data
 from storiiies.iiif.language import pick
 from storiiies.images import crop_url, is_local, tile_source
 from storiiies.model import OutputFile, Story, View
@@ -23,6 +23,7 @@ from storiiies.site import Site
 
 THUMB_WIDTH = 480
 TEXT_WIDTH = 900
+SOCIAL_WIDTH = 1200  # link previews, and the kiosk's attract loop
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,12 @@ def story_data(story: Story, site: Site) -> dict[str, Any]:
                 local = f"images/{name}" if name in local_names else None
             placement = image.target or (0, 0, canvas.width, canvas.height)
             images.append({"source": tile_source(image, local), "place": list(placement)})
+        document = story.sources[view.alias]
         canvases[key] = {
+            # How the author names this canvas (the region picker of `serve` writes references)
+            "alias": view.alias,
+            "index": canvas.index,
+            "ref": view.alias if len(document.canvases) == 1 else f"{view.alias}/{canvas.index}",
             "width": canvas.width,
             "height": canvas.height,
             "label": pick(canvas.label, story.lang),
@@ -110,23 +116,53 @@ def story_data(story: Story, site: Site) -> dict[str, Any]:
                 "links": [_view_data(v, keys) for v in step.links],
             }
         )
-    kiosk = site.config.settings.kiosk
     return {
         "slug": story.slug,
         "title": story.title,
         "lang": story.lang,
         "canvases": canvases,
         "steps": steps,
-        "kiosk": {
-            "enabled": kiosk.enabled,
-            "stepSeconds": story.meta.kiosk.step_seconds or kiosk.step_seconds,
-            "idleSeconds": kiosk.idle_seconds,
-        },
+        "iiif": tour_data(story, site.base_url, keys),
     }
 
 
+def kiosk_data(site: Site, story: Story | None = None) -> dict[str, Any]:
+    """Kiosk timing for the page scripts: the site's settings, with a story's own on top."""
+    kiosk = site.config.settings.kiosk
+    data: dict[str, Any] = {
+        "enabled": kiosk.enabled,
+        "autoplay": kiosk.autoplay,
+        "idleSeconds": kiosk.idle_seconds,
+        "attract": kiosk.attract,
+        "attractSeconds": kiosk.attract_seconds,
+    }
+    if story is not None:
+        own = story.meta.kiosk
+        data["stepSeconds"] = own.step_seconds or kiosk.step_seconds
+        durations = sorted(own.durations.items())
+        data["durations"] = {str(number): seconds for number, seconds in durations}
+    return data
+
+
+def first_region(story: Story) -> View:
+    """The view a link preview shows: the first step's first region (the cover if none)."""
+    for step in story.steps:
+        if step.views:
+            return step.views[0]
+    return story.cover
+
+
+def crop_size(view: View, story: Story, width: int) -> tuple[int, int]:
+    """The pixel size of the crop that `crop_url` names (local crops are never enlarged)."""
+    _, _, w, h = view.box
+    shown = min(width, max(1, round(w))) if is_local(view, story) else width
+    return shown, max(1, round(shown * h / w))
+
+
 class Renderer:
-    def __init__(self, site: Site, env: jinja2.Environment, *, live: bool = False) -> None:
+    def __init__(self, site: Site, env: jinja2.Environment, *, live: bool | str = False) -> None:
+        # `live` is falsy for a static build; `serve` passes the version of the site it shows,
+        # which the page's reload script compares with the server's.
         self.site = site
         self.env = env
         self.live = live
@@ -140,29 +176,57 @@ class Renderer:
             "live": self.live,
             "version": __version__,
             "assets": root + "assets/",
+            "kiosk": settings.kiosk,
         }
 
     def index(self) -> str:
-        thumbs = {s.slug: crop_url(s.cover, s, THUMB_WIDTH, "") for s in self.site.stories}
+        stories = self.site.stories
+        thumbs = {s.slug: crop_url(s.cover, s, THUMB_WIDTH, "") for s in stories}
+        kiosk = kiosk_data(self.site)
+        # The kiosk's attract loop shows each story's cover, large: site files, so it runs offline.
+        kiosk["stories"] = [
+            {
+                "url": f"{s.slug}/",
+                "title": s.title,
+                "image": crop_url(s.cover, s, SOCIAL_WIDTH, ""),
+                "alt": s.cover.alt,
+            }
+            for s in stories
+            if s.meta.kiosk.attract
+        ]
         return self.env.get_template("index.html").render(
-            **self.common(""), thumbs=thumbs, lang=self.site.config.settings.language
+            **self.common(""),
+            thumbs=thumbs,
+            lang=self.site.config.settings.language,
+            kiosk_json=_script_json(kiosk),
+            page_url=self.site.base_url,
         )
 
     def story(self, story: Story, template: str = "story.html") -> str:
         root = "../"
+        page_url = f"{self.site.base_url}{story.slug}/"
+        social = first_region(story)
         return self.env.get_template(template).render(
             **self.common(root),
             story=story,
             lang=story.lang,
             data=_script_json(story_data(story, self.site)),
+            kiosk_json=_script_json(kiosk_data(self.site, story)),
             credits=credits(story),
             crop=lambda view, width=TEXT_WIDTH: crop_url(view, story, width, root),
-            cover_image=crop_url(story.cover, story, 1200, root),
-            page_url=f"{self.site.base_url}{story.slug}/",
+            crop_size=lambda view, width=TEXT_WIDTH: crop_size(view, story, width),
+            cover_image=crop_url(story.cover, story, SOCIAL_WIDTH, root),
+            social_image=crop_url(social, story, SOCIAL_WIDTH, self.site.base_url),
+            social_alt=social.alt,
+            social_size=crop_size(social, story, SOCIAL_WIDTH),
+            page_url=page_url,
+            embed_url=page_url + "embed.html",
         )
 
 
-def render_page(site: Site, env: jinja2.Environment, path: str, *, live: bool = False) -> OutputFile | None:
+def render_page(
+    site: Site, env: jinja2.Environment, path: str, *, live: bool | str = False
+) -> OutputFile | None:
     """Render the one page at site-relative `path` (for the preview server); None if unknown."""
     for output in render_site(site, env, live=live, only=path):
         return output
@@ -170,7 +234,7 @@ def render_page(site: Site, env: jinja2.Environment, path: str, *, live: bool = 
 
 
 def render_site(
-    site: Site, env: jinja2.Environment, *, live: bool = False, only: str | None = None
+    site: Site, env: jinja2.Environment, *, live: bool | str = False, only: str | None = None
 ) -> Iterator[OutputFile]:
     renderer = Renderer(site, env, live=live)
 
@@ -188,5 +252,7 @@ def render_site(
             yield OutputFile(prefix + "index.html", renderer.story(story).encode())
         if wanted(prefix + "text.html"):
             yield OutputFile(prefix + "text.html", renderer.story(story, "text.html").encode())
+        if wanted(prefix + "embed.html"):
+            yield OutputFile(prefix + "embed.html", renderer.story(story, "embed.html").encode())
         if wanted(prefix + "manifest.json"):
             yield OutputFile(prefix + "manifest.json", to_json(story_manifest(story, site.base_url)).encode())

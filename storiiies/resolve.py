@@ -165,7 +165,8 @@ class _Resolver:
                     )
                 )
                 return None
-        box = None
+        # A source pasted as a content state or an image URL brings its own region.
+        box = result.region if reference.region is None and canvas is canvases[0] else None
         if reference.region is not None:
             box = reference.region.in_pixels(canvas.width, canvas.height)
             x, y, w, h = box

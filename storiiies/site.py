@@ -31,13 +31,21 @@ class Site:
         return f"{story.slug}/"
 
 
+#: The site's own top-level folders, and names Windows refuses for a folder (sites are copied to
+#: Windows machines and USB sticks for kiosks): a story with such a name gets a suffix.
+RESERVED_SLUGS = frozenset(
+    {"images", "assets", "iiif", "crops", "con", "prn", "aux", "nul"}
+    | {f"{device}{n}" for device in ("com", "lpt") for n in range(1, 10)}
+)
+
+
 def assemble_site(config: SiteConfig, stories: Sequence[Story]) -> Site:
     """Order stories (front matter `order`, then title) and make their slugs unique."""
     ordered = sorted(
         (s for s in stories if not s.meta.draft),
         key=lambda s: (s.meta.order is None, s.meta.order or 0, s.title.casefold(), s.source.name),
     )
-    taken: set[str] = {"images", "assets", "iiif"}
+    taken = set(RESERVED_SLUGS)
     unique = []
     for story in ordered:
         slug, n = story.slug, 2

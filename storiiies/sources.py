@@ -16,20 +16,29 @@ from storiiies.errors import ImageError, NotIIIF, SourceError
 from storiiies.frontmatter import SourceSpec
 from storiiies.iiif import tiles
 from storiiies.iiif.fetch import Fetcher
+from storiiies.iiif.locate import locate
 from storiiies.iiif.model import Canvas, ImageResource, ImageService, SourceDocument
-from storiiies.iiif.presentation import collection_members, read_source_json
+from storiiies.iiif.presentation import read_source_json
+from storiiies.iiif.remote import only_canvas, read_remote
 from storiiies.markdown import slugify
 from storiiies.model import LocalImage
+from storiiies.references import Region
 
+CONTENT_STATE_HINT = "paste the content state's JSON, its encoded form, or its URL, as a viewer gave it"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".jp2", ".j2k", ".gif"}
 
 
 @dataclass(frozen=True)
 class SourceKey:
-    """Identifies a source across stories: a URL or an absolute path, plus a collection choice."""
+    """Identifies a source across stories: a URL or an absolute path, plus a collection choice,
+    the one canvas it names (if any) and the region a pasted content state or image URL gave."""
 
     location: str
     manifest: int | str | None = None
+    canvas: int | str | None = None
+    region: Region | None = None
+    #: why a pasted content state could not be read (reported when the source is resolved)
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,68 +46,61 @@ class ResolvedSource:
     document: SourceDocument
     #: local image files behind the document's canvases, by canvas index
     images: Mapping[int, LocalImage]
+    #: the region a reference without its own shows (from a content state or an image URL)
+    region: tuple[float, float, float, float] | None = None
 
 
 SourceResult = ResolvedSource | SourceError
 
 
 def source_key(spec: SourceSpec, story_dir: Path, root: Path) -> SourceKey:
+    local = not spec.is_remote and (_exists(root / spec.url) or _exists(story_dir / spec.url))
+    located = None if local else locate(spec.url)
+    if located is not None:
+        return SourceKey(
+            located.location, spec.manifest, spec.canvas or located.canvas, located.region, located.error
+        )
     if spec.is_remote:
-        return SourceKey(spec.url, spec.manifest)
+        return SourceKey(spec.url, spec.manifest, spec.canvas)
     candidate = (root / spec.url).resolve()
     if not candidate.exists() and (story_dir / spec.url).exists():
         candidate = (story_dir / spec.url).resolve()
-    return SourceKey(str(candidate), spec.manifest)
+    return SourceKey(str(candidate), spec.manifest, spec.canvas)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a pasted content state can be longer than any file name
+        return False
 
 
 def resolve_sources(
     keys: Iterable[SourceKey], fetcher: Fetcher, *, root: Path, base_url: str
 ) -> dict[SourceKey, SourceResult]:
-    unique = sorted(set(keys), key=lambda k: (k.location, str(k.manifest)))
+    unique = sorted(set(keys), key=lambda k: (k.location, str(k.manifest), str(k.canvas), str(k.region)))
 
     def resolve(key: SourceKey) -> SourceResult:
         try:
+            if key.error:
+                raise NotIIIF(f"not a readable content state: {key.error}", CONTENT_STATE_HINT)
             if key.location.startswith(("http://", "https://")):
-                return ResolvedSource(_remote_document(key, fetcher), {})
-            return _local_source(Path(key.location), root, base_url)
+                document, region = read_remote(
+                    key.location, fetcher, manifest=key.manifest, canvas=key.canvas, region=key.region
+                )
+                return ResolvedSource(document, {}, region)
+            resolved = _local_source(Path(key.location), root, base_url)
+            if key.canvas is None:
+                return resolved
+            document = only_canvas(resolved.document, key.canvas)
+            index = next(c.index for c in resolved.document.canvases if c.id == document.canvases[0].id)
+            images = {1: resolved.images[index]} if index in resolved.images else {}
+            return ResolvedSource(document, images)
         except SourceError as error:
             return error
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         return dict(zip(unique, pool.map(resolve, unique), strict=True))
-
-
-def _remote_document(key: SourceKey, fetcher: Fetcher) -> SourceDocument:
-    data = fetcher.get_json(key.location).data
-    if key.manifest is not None:
-        return _choose_from_collection(data, key, fetcher)
-    return read_source_json(data, key.location)
-
-
-def _choose_from_collection(data: object, key: SourceKey, fetcher: Fetcher) -> SourceDocument:
-    members = collection_members(data)
-    if not members:
-        raise NotIIIF(
-            f"{key.location} is not a IIIF Collection, so `manifest:` does not apply",
-            "remove the `manifest:` line",
-        )
-    chosen: str | None = None
-    if isinstance(key.manifest, int) or (isinstance(key.manifest, str) and key.manifest.isdigit()):
-        index = int(key.manifest)
-        if not 1 <= index <= len(members):
-            raise NotIIIF(
-                f"the collection has {len(members)} manifests; there is no manifest {index}",
-                f"use a number from 1 to {len(members)}",
-            )
-        chosen = members[index - 1][0]
-    else:
-        chosen = next((mid for mid, _ in members if mid == key.manifest), None)
-        if chosen is None:
-            raise NotIIIF(
-                f"the collection has no manifest {key.manifest}",
-                "use its 1-based position in the collection or the exact manifest id",
-            )
-    return read_source_json(fetcher.get_json(chosen).data, chosen)
 
 
 def _local_source(path: Path, root: Path, base_url: str) -> ResolvedSource:

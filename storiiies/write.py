@@ -9,36 +9,64 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import secrets
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from storiiies.errors import BuildFailed, Problem, SourceLocation
 from storiiies.model import OutputFile
 
 _RENAME_EXCHANGE = 2
 
 
+#: Written into every site, so a build only ever replaces a folder that a build made.
+MARKER = ".storiiies-site"
+_MARKER_TEXT = "Written by storiiies. Every build replaces this whole folder: keep nothing else here.\n"
+
+
 def write_site(files: Iterable[OutputFile], out_dir: Path) -> None:
+    """Write `files` as the new content of `out_dir`. Raises BuildFailed, before writing
+    anything, when `out_dir` holds something a build did not make."""
     out_dir = out_dir.resolve()
+    check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     recover(out_dir)
-    staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
+    # pid for `recover`, and a token: two builds of one process (the preview server) may overlap.
+    staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
     staging.mkdir()
     try:
         for output in files:
             _write_one(output, staging)
+        (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         _swap(staging, out_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse to replace a folder that holds the author's own files (a mistyped output_dir,
+    `--output ~/Documents`): only an empty folder or an earlier build's output may go."""
+    if not out_dir.exists() and not out_dir.is_symlink():
+        return
+    if out_dir.is_dir():
+        # An earlier site from before the marker: these files are in every build.
+        every_site = ("index.html", "collection.json", "assets")
+        earlier = all((out_dir / name).exists() for name in every_site)
+        if (out_dir / MARKER).is_file() or earlier or not any(out_dir.iterdir()):
+            return
+        message = f"{out_dir} holds files that no storiiies build wrote"
+    else:
+        message = f"{out_dir} is a file, not a folder"
+    hint = "a build replaces its output folder whole; move those files, or choose another folder"
+    raise BuildFailed([Problem(SourceLocation(str(out_dir)), message, hint)])
+
+
 def recover(out_dir: Path) -> None:
     """Tidy what an interrupted build left: stale staging folders, or an old site mid-swap."""
     for leftover in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
-        pid = leftover.name.rsplit("-", 1)[-1]
+        pid = leftover.name.rsplit(".tmp-", 1)[-1].split("-")[0]
         if not (pid.isdigit() and _alive(int(pid))):
             shutil.rmtree(leftover, ignore_errors=True)
     for old in out_dir.parent.glob(f".{out_dir.name}.old-*"):

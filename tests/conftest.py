@@ -182,3 +182,71 @@ def examples_server(built_examples: Path) -> Iterator[LiveServer]:
     server = LiveServer(static_app(built_examples)).start()
     yield server
     server.stop()
+
+
+class EventStream:
+    """A client of the preview's server-sent events, read in a thread; `next()` waits for one."""
+
+    def __init__(self, url: str) -> None:
+        import queue
+
+        self.url = url
+        self.messages: queue.Queue[dict] = queue.Queue()
+        self.opened = threading.Event()
+        self._response = None
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        if not self.opened.wait(10):
+            raise RuntimeError(f"no event stream at {url}")
+
+    def _read(self) -> None:
+        import json
+
+        import httpx
+
+        try:
+            with httpx.Client(timeout=httpx.Timeout(30.0)) as client, client.stream("GET", self.url) as response:
+                self._response = response
+                self.opened.set()
+                for line in response.iter_lines():
+                    if line.startswith("data: "):
+                        self.messages.put(json.loads(line[6:]))
+        except Exception:  # closed by the test or the server: the stream just ends
+            pass
+        finally:
+            self.opened.set()
+
+    def next(self, timeout: float = 10.0) -> dict:
+        return self.messages.get(timeout=timeout)
+
+    def close(self) -> None:
+        # The reading thread ends when the server closes its streams (preview_server's teardown).
+        if self._response is not None:
+            self._response.close()
+
+
+@pytest.fixture
+def preview_server(serve_app: Callable[[ASGIApp], LiveServer]) -> Iterator[Callable[..., LiveServer]]:
+    """`storiiies serve`'s app for a project, on a free loopback port, watching its files.
+
+    `preview_server(project)` returns the LiveServer; `.preview` is the Preview behind it and
+    `.rebuilds` lists each rebuild the watcher ran. Open event streams end before it stops."""
+    from storiiies.preview import Preview
+    from storiiies.server import preview_app
+
+    previews = []
+
+    def start(project: Path, *, host: str = "127.0.0.1", step_ms: int = 10) -> LiveServer:
+        preview = Preview(project, offline=True)
+        rebuilds: list = []
+        preview.rebuild()
+        server = serve_app(preview_app(preview, host=host, step_ms=step_ms, on_rebuild=rebuilds.append))
+        server.preview = preview  # type: ignore[attr-defined]
+        server.rebuilds = rebuilds  # type: ignore[attr-defined]
+        previews.append(preview)
+        return server
+
+    yield start
+    for preview in previews:
+        preview.broadcaster.close()
+        preview.close()

@@ -1,10 +1,13 @@
-"""The built example in a real headless Chromium: every step shows its region."""
+"""The built example in a real headless Chromium: every step shows its region, at every size."""
 
 from __future__ import annotations
 
 import pytest
 
 pytestmark = pytest.mark.browser
+
+#: Desktop, tablet (portrait), phone: the sizes the tour is designed for.
+SIZES = {"desktop": (1280, 800), "tablet": (768, 1024), "phone": (320, 640)}
 
 # For each visible panel: the viewer's bounds and the step's region, in viewport units, plus
 # whether the zoom is at its limit (twice the image's native resolution).
@@ -14,12 +17,13 @@ GEOMETRY = """
   const r = p.region || [0, 0, canvas.width, canvas.height];
   const b = p.viewer.viewport.getBounds(true);
   const vp = p.viewer.viewport;
+  const box = p.element.getBoundingClientRect();
   return {
     bounds: [b.x, b.y, b.width, b.height],
     region: r.map(n => n / canvas.width),
     atMaxZoom: vp.getZoom(true) >= vp.getMaxZoom() * 0.98,
     settled: p.element.getAttribute("data-settled"),
-    loaded: p.viewer.world.getItemCount() > 0 && p.viewer.world.getItemAt(0).getFullyLoaded(),
+    box: [box.x, box.y, box.width, box.height],
   };
 })
 """
@@ -31,7 +35,8 @@ def assert_region_fills_view(panel: dict) -> None:
     slack = 0.01 * max(bw, bh)
     if panel["atMaxZoom"]:
         # Too small to fill the view without magnifying past 2× native: centred instead.
-        assert abs((bx + bw / 2) - (rx + rw / 2)) < slack + 0.02 * bw
+        assert abs((bx + bw / 2) - (rx + rw / 2)) < slack + 0.02 * bw, panel
+        assert abs((by + bh / 2) - (ry + rh / 2)) < slack + 0.02 * bh, panel
         return
     assert rx >= bx - slack and ry >= by - slack, panel
     assert rx + rw <= bx + bw + slack and ry + rh <= by + bh + slack, panel
@@ -47,13 +52,29 @@ def wait_settled(page) -> list[dict]:
     return page.evaluate(GEOMETRY)
 
 
-@pytest.mark.parametrize("story", ["coins", "fields-family"])
-def test_keyboard_walks_every_step_and_each_fits_its_region(browser, examples_server, story):
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+def open_tour(browser, url: str, size: str = "desktop", **options):
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{examples_server.url}/{story}/")
+    page.goto(url)
     page.wait_for_function("() => window.storiiies !== undefined")
+    return context, page, errors
+
+
+def assert_no_horizontal_scroll(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("story", ["coins", "fields-family"])
+def test_keyboard_walks_every_step_and_each_fits_its_region(browser, examples_server, story, size):
+    # The fly-to animation runs on the desktop walk; the others move at once (same fit, less time).
+    motion = "no-preference" if size == "desktop" else "reduce"
+    context, page, errors = open_tour(
+        browser, f"{examples_server.url}/{story}/", size, reduced_motion=motion
+    )
     steps = page.evaluate("() => window.storiiies.story.steps.length")
     assert steps >= 4
     for number in range(steps):
@@ -65,43 +86,220 @@ def test_keyboard_walks_every_step_and_each_fits_its_region(browser, examples_se
         assert len(panels) == expected
         for panel in panels:
             assert_region_fills_view(panel)
+        if len(panels) == 2:
+            (x1, y1, w1, h1), (x2, y2, _, _) = panels[0]["box"], panels[1]["box"]
+            # Side by side where there is room, one above the other on phones.
+            assert (y2 >= y1 + h1 - 1) if size == "phone" else (x2 >= x1 + w1 - 1)
         assert page.url.endswith(f"#step-{number}") or number == 0
         assert page.locator(f"#step-{number}").is_visible()
+        assert_no_horizontal_scroll(page)
+    # Home and End jump to the ends; the last step keeps Next focusable but inert.
+    page.keyboard.press("Home")
+    page.wait_for_function("() => window.storiiies.current === 0")
+    page.keyboard.press("End")
+    page.wait_for_function(f"() => window.storiiies.current === {steps - 1}")
+    assert page.locator(".st-next").get_attribute("aria-disabled") == "true"
     assert errors == []
-    page.close()
+    context.close()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_every_control_is_reachable_by_tab_with_a_visible_focus_ring(
+    browser, examples_server, size
+):
+    context, page, _ = open_tour(browser, f"{examples_server.url}/coins/#step-1", size)
+    wait_settled(page)
+    seen = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => { const el = document.activeElement; const style = getComputedStyle(el);
+            const box = el.getBoundingClientRect();
+            return {cls: el.className && el.className.baseVal === undefined ? el.className : '',
+                    tag: el.tagName, outline: style.outlineStyle, width: parseFloat(style.outlineWidth),
+                    shadow: style.boxShadow, visible: box.width > 0 && box.height > 0}; }"""
+        )
+        if focused["tag"] == "BODY":
+            continue
+        assert focused["visible"], focused
+        assert (focused["outline"] != "none" and focused["width"] >= 2) or focused[
+            "shadow"
+        ] != "none", focused
+        seen.append(focused["cls"])
+    names = " ".join(seen)
+    for control in (
+        "st-skip",
+        "st-zoom-in",
+        "st-zoom-out",
+        "st-zoom-reset",
+        "st-fullscreen",
+        "st-prev",
+        "st-next",
+        "st-open-credits",
+        "st-open-embed",
+        "st-copy-link",
+        "openseadragon-canvas",
+    ):
+        assert control in names, (control, seen)
+    context.close()
+
+
+def test_zoom_keys_and_buttons_zoom_and_zero_returns_to_the_region(browser, examples_server):
+    context, page, _ = open_tour(
+        browser, f"{examples_server.url}/fields-family/#step-1", reduced_motion="reduce"
+    )
+    wait_settled(page)
+    zoom = "() => window.storiiies.panels[0].viewer.viewport.getZoom(true)"
+    start = page.evaluate(zoom)
+    page.keyboard.press("+")
+    page.wait_for_function(f"() => ({zoom})() > {start} * 1.3")
+    page.keyboard.press("0")
+    page.wait_for_function(f"() => Math.abs(({zoom})() - {start}) < {start} * 0.01")
+    page.get_by_role("button", name="Zoom out").click()
+    page.wait_for_function(f"() => ({zoom})() < {start} * 0.8")
+    page.get_by_role("button", name="Show the whole region").click()
+    for panel in wait_settled(page):
+        assert_region_fills_view(panel)
+    # Arrow keys pan a focused viewer instead of changing step.
+    page.locator(".openseadragon-canvas").first.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(100)
+    assert page.evaluate("window.storiiies.current") == 1
+    context.close()
+
+
+def test_resizing_the_window_refits_the_region(browser, examples_server):
+    context, page, _ = open_tour(
+        browser, f"{examples_server.url}/fields-family/#step-2", reduced_motion="reduce"
+    )
+    wait_settled(page)
+    for width, height in [(700, 900), (1600, 600), (360, 740)]:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(250)
+        for panel in wait_settled(page):
+            assert_region_fills_view(panel)
+    context.close()
+
+
+def test_reduced_motion_moves_at_once(browser, examples_server):
+    context, page, _ = open_tour(
+        browser, f"{examples_server.url}/fields-family/", reduced_motion="reduce"
+    )
+    wait_settled(page)
+    assert page.evaluate("window.storiiies.reduceMotion") is True
+    # One frame after the step change the view is already where it is going.
+    page.evaluate("window.storiiies.go(3)")
+    page.wait_for_function("() => window.storiiies.current === 3")
+    page.wait_for_timeout(120)
+    for panel in page.evaluate(GEOMETRY):
+        assert panel["settled"] == "true"
+        assert_region_fills_view(panel)
+    context.close()
 
 
 def test_deep_link_opens_a_step_and_back_walks_back(browser, examples_server):
-    page = browser.new_page(viewport={"width": 1024, "height": 768})
-    page.goto(f"{examples_server.url}/fields-family/#step-3")
-    page.wait_for_function("() => window.storiiies && window.storiiies.current === 3")
+    context, page, _ = open_tour(browser, f"{examples_server.url}/fields-family/#step-3", "tablet")
+    page.wait_for_function("() => window.storiiies.current === 3")
     assert page.locator("#step-3 h2").inner_text() == "Bud"
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => window.storiiies.current === 4")
+    page.get_by_role("button", name="Next step").click()
+    page.wait_for_function("() => window.storiiies.current === 5")
+    page.go_back()
+    page.wait_for_function("() => window.storiiies.current === 4")
     page.go_back()
     page.wait_for_function("() => window.storiiies.current === 3")
-    page.close()
+    page.go_forward()
+    page.wait_for_function("() => window.storiiies.current === 4")
+    context.close()
+
+
+def test_step_list_shows_progress_and_jumps_to_a_step(browser, examples_server):
+    context, page, _ = open_tour(browser, f"{examples_server.url}/fields-family/", "phone")
+    assert page.locator(".st-toc summary").inner_text().startswith("Step 0 of 6")
+    page.locator(".st-toc summary").click()
+    page.get_by_role("link", name="Someone at the door").click()
+    page.wait_for_function("() => window.storiiies.current === 5")
+    assert page.locator(".st-toc summary").inner_text().startswith("Step 5 of 6")
+    assert page.locator('.st-toc a[aria-current="step"]').text_content() == "Someone at the door"
+    assert page.evaluate("document.activeElement.id") == "step-5-title"
+    context.close()
 
 
 def test_live_region_announces_step_changes(browser, examples_server):
-    page = browser.new_page()
-    page.goto(f"{examples_server.url}/coins/")
-    page.wait_for_function("() => window.storiiies !== undefined")
+    context, page, _ = open_tour(browser, f"{examples_server.url}/coins/")
+    assert page.locator(".st-live").get_attribute("aria-live") == "polite"
     page.get_by_role("button", name="Next step").click()
     page.wait_for_function("() => window.storiiies.current === 1")
-    assert page.locator(".st-live").inner_text() == "Step 1 of 4: A god in a helmet"
-    page.close()
+    page.wait_for_function(
+        "() => document.querySelector('.st-live').textContent === 'Step 1 of 4: A god in a helmet'"
+    )
+    assert "helmeted head" in page.locator("#st-region-alt").inner_text()
+    label = page.locator(".openseadragon-canvas").first.get_attribute("aria-label")
+    assert (
+        label
+        == "Deep-zoom image 1 of 1: A helmeted head in profile, facing right, on a large bronze coin"
+    )
+    context.close()
+
+
+def test_fullscreen_button_and_escape(browser, examples_server):
+    context, page, _ = open_tour(browser, f"{examples_server.url}/coins/#step-2")
+    button = page.get_by_role("button", name="Full screen")
+    button.click()
+    page.wait_for_function("() => document.documentElement.classList.contains('st-immersive')")
+    assert button.get_attribute("aria-pressed") == "true"
+    assert not page.locator(".st-bar").is_visible()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.documentElement.classList.contains('st-immersive')")
+    assert page.evaluate("document.fullscreenElement") is None
+    assert page.locator(".st-bar").is_visible()
+    context.close()
+
+
+def test_copy_link_button_copies_the_steps_address(browser, examples_server):
+    context, page, _ = open_tour(browser, f"{examples_server.url}/coins/#step-2")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=examples_server.url)
+    page.locator("#step-2").get_by_role("button", name="Copy link to this step").click()
+    page.wait_for_function("() => document.querySelector('.st-live').textContent === 'Link copied'")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{examples_server.url}/coins/#step-2"
+    context.close()
 
 
 def test_tiles_load_from_the_site_itself(browser, examples_server):
-    page = browser.new_page()
+    context, page, _ = open_tour(browser, f"{examples_server.url}/fields-family/#step-1")
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    page.goto(f"{examples_server.url}/fields-family/#step-1")
+    page.reload()
     wait_settled(page)
     page.wait_for_function(
         "() => window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()", timeout=15000
     )
     assert requests and all(url.startswith(examples_server.url) for url in requests), requests
     assert any("/images/" in url and url.endswith("default.jpg") for url in requests)
-    page.close()
+    context.close()
+
+
+def test_comparison_panels_move_together(browser, examples_server):
+    context, page, _ = open_tour(
+        browser, f"{examples_server.url}/fields-family/#step-4", reduced_motion="reduce"
+    )
+    first, _second = wait_settled(page)
+    x, y, w, h = first["box"]
+    page.mouse.move(x + w / 2, y + h / 2)
+    page.mouse.down()
+    page.mouse.move(x + w / 2 - 120, y + h / 2 - 60, steps=6)
+    page.mouse.up()
+    page.mouse.wheel(0, -300)
+    page.wait_for_timeout(400)
+    left, right = page.evaluate(GEOMETRY)
+    assert left["bounds"] != first["bounds"]  # the reader moved the first panel …
+
+    def relative(panel):  # … and the view, relative to each panel's own region, is the same
+        bx, by, bw, _ = panel["bounds"]
+        rx, ry, rw, _ = panel["region"]
+        return [(bx - rx) / rw, (by - ry) / rw, bw / rw]
+
+    for a, b in zip(relative(left), relative(right), strict=True):
+        assert abs(a - b) < 0.02, (relative(left), relative(right))
+    context.close()

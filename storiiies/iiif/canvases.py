@@ -24,6 +24,7 @@ from .coerce import (
 from .descriptive import text_map
 from .image import has_legacy_service, service_from_reference
 from .model import Canvas, ImageResource
+from .sanitize import web_url
 
 #: Choices inside SpecificResources inside Choices … deeper than this are junk.
 MAX_NESTING = 4
@@ -150,6 +151,10 @@ def _size(raw: Mapping[str, Any], images: list[ImageResource]) -> tuple[int, int
     return None
 
 
+#: Local manifests may paint files next to them; those are never scripts either.
+IMAGE_SCHEMES = ("http", "https", "file")
+
+
 def _resolve(base: str, url: str | None) -> str | None:
     """JSON-LD resolves relative references against the document, as a local manifest's may be."""
     if url is None:
@@ -172,7 +177,11 @@ def assemble_canvas(
     if size is None:
         skips.add(index, "no usable width and height")
         return None
-    images = tuple(replace(image, url=_resolve(document_id, image.url)) for image in painted.images)
+    # Image URLs end up in img src; a script or data URL is dropped (the service may remain).
+    images = tuple(
+        replace(image, url=web_url(_resolve(document_id, image.url), IMAGE_SCHEMES))
+        for image in painted.images
+    )
     return Canvas(
         id=node_id(raw) or f"{document_id}#canvas-{index}",
         index=index,
@@ -180,5 +189,5 @@ def assemble_canvas(
         height=size[1],
         label=text_map(raw.get("label")),
         images=images,
-        thumbnail=first_id(raw.get("thumbnail")),
+        thumbnail=web_url(first_id(raw.get("thumbnail"))),
     )

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .coerce import as_dicts, first_id
+from .coerce import as_dicts, first_id, node_id
 from .language import to_language_map
 from .model import Agent, LabelValue
-from .sanitize import clean_html, to_text
+from .sanitize import clean_html, to_text, web_url
 
 ATTRIBUTION_LABEL: dict[str, tuple[str, ...]] = {"en": ("Attribution",)}
 
@@ -58,19 +58,20 @@ def read_rights(data: Mapping[str, Any]) -> str | None:
     if rights is not None and rights.startswith("<"):
         # Some P2 manifests wrap the license URI in a link: keep the URI, not the markup.
         rights = to_text(rights) or None
-    return rights
+    return web_url(rights)
 
 
 def read_homepage(data: Mapping[str, Any]) -> str | None:
-    return first_id(data.get("homepage")) or first_id(data.get("related"))
+    return web_url(first_id(data.get("homepage")) or first_id(data.get("related")))
 
 
 def read_providers(data: Mapping[str, Any]) -> tuple[Agent, ...]:
     agents = []
     for provider in as_dicts(data.get("provider")):
-        label, homepage = text_map(provider.get("label")), first_id(provider.get("homepage"))
+        label = text_map(provider.get("label"))
+        homepage = web_url(first_id(provider.get("homepage")))
         if label or homepage:
-            agents.append(Agent(label=label, homepage=homepage))
+            agents.append(Agent(label=label, homepage=homepage, id=node_id(provider)))
     return tuple(agents)
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from ..errors import NotIIIF
 from .coerce import as_dicts, as_str, positive_int, strings, type_name
 from .model import ImageService
+from .sanitize import web_url
 
 ImageApiVersion = Literal[1, 2, 3]
 
@@ -72,7 +73,7 @@ def compliance_level(node: Mapping[str, Any]) -> int:
 def _service_id(node: Mapping[str, Any], version: ImageApiVersion) -> str | None:
     keys = ("@id", "id") if version == 2 else ("id", "@id")
     for key in keys:
-        found = as_str(node.get(key))
+        found = web_url(as_str(node.get(key)))  # it ends up in img src and viewer requests
         if found:
             # Some servers list the info.json URL itself as the id; the id is its base.
             return found[: -len("/info.json")] if found.endswith("/info.json") else found

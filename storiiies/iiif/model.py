@@ -38,7 +38,8 @@ class ImageResource:
     """An image painted on a canvas: a static image URL, an image service, or both.
 
     `target` is where on the canvas it is painted, (x, y, w, h) in canvas pixels;
-    None means the whole canvas.
+    None means the whole canvas. `region` is the part of the image that is painted there,
+    (x, y, w, h) in image pixels; None means all of it (a virtual canvas paints parts).
     """
 
     url: str | None
@@ -47,6 +48,7 @@ class ImageResource:
     format: str | None = None
     service: ImageService | None = None
     target: tuple[int, int, int, int] | None = None
+    region: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Agent:
 
     label: LanguageMap
     homepage: str | None = None
+    id: str | None = None
 
 
 @dataclass(frozen=True)

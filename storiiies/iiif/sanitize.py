@@ -22,6 +22,7 @@ _URL_ATTRIBUTE_SCHEMES = {
     ("a", "href"): ("http:", "https:", "mailto:"),
     ("img", "src"): ("http:", "https:"),
 }
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _LINE_BREAK = re.compile(r"<\s*br\s*/?\s*>|</\s*p\s*>", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _NEEDS_CLEANING = re.compile(r"[<>&]")
@@ -64,3 +65,19 @@ def to_text(value: str) -> str:
         stripped = nh3.clean(spaced, tags=set(), clean_content_tags=set(DROP_WITH_CONTENT))
         value = html.unescape(stripped)
     return _SPACES.sub(" ", value).strip()
+
+
+def web_url(value: str | None, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    """`value` if it is an absolute URL with one of `schemes`, else None.
+
+    Manifest URLs end up in `href` and `src` attributes, where autoescaping does not stop a
+    `javascript:` or `data:` URL. Browsers drop tabs and newlines inside URLs, so a URL holding
+    any control character or space is refused rather than guessed at.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if _CONTROL.search(value):
+        return None
+    scheme, colon, _ = value.partition(":")
+    return value if colon and scheme.lower() in schemes else None

@@ -1,36 +1,56 @@
-"""Local images → IIIF Image API 3.0 level-0 tile trees, cached by content hash.
+"""Local images → IIIF Image API 3.0 level-0 tile trees, cached by content.
 
-libvips' `dzsave` writes the tile pyramid; we add the `full/w,h` sizes that viewers ask for
-as thumbnails, and write info.json at publish time (its `id` depends on the site's address).
+A tree (see pyramid.py for its layout) lives in the cache under a key: the SHA-256 of the file's
+bytes plus page, tile size, quality and a format version (see tilecache.py). Moving or renaming
+an image reuses its tiles; changing one pixel cuts it again. info.json is not cached: its `id`
+depends on where the site is published (see `info_json`).
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import os
-import re
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyvips
 
 from storiiies.errors import ImageError
+from storiiies.iiif import imageread, tilecache
+from storiiies.iiif.folders import IMAGE_SUFFIXES, list_folder_images, natural_sort_key
+from storiiies.iiif.imageread import page_count, read_image_size
+from storiiies.iiif.pyramid import whole_levels, write_pyramid
 
-FORMAT_VERSION = 1
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "ProgressEvent",
+    "TileJob",
+    "TiledImage",
+    "info_json",
+    "list_folder_images",
+    "natural_sort_key",
+    "page_count",
+    "publish_tiles",
+    "read_image_size",
+    "tile_image",
+    "tile_many",
+]
+
 TILE_SIZE = 256
-MAX_SIDE = 200_000
-MAX_PIXELS = 10_000_000_000
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".jp2", ".j2k", ".gif"}
+JPEG_QUALITY = 85
+CONTEXT = "http://iiif.io/api/image/3/context.json"
 
 
 @dataclass(frozen=True)
 class TileJob:
     source: Path
     page: int = 0
+    tile_size: int = TILE_SIZE
+    #: how the file is named in messages; its file name when None
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,164 +61,133 @@ class TiledImage:
     height: int
     tile_size: int
     scale_factors: tuple[int, ...]
+    #: the whole-image sizes that exist as `full/w,h/0/default.jpg`, smallest first
     sizes: tuple[tuple[int, int], ...]
+    #: True when the tiles came from the cache without decoding the image
     cached: bool = False
+
+    @property
+    def max_size(self) -> tuple[int, int]:
+        """The size of `full/max`: the full image, or its largest listed size if that is smaller."""
+        return self.sizes[-1]
 
 
 @dataclass(frozen=True)
 class ProgressEvent:
+    """`done` of `total` images are finished; `source` is the image this event is about."""
+
     done: int
     total: int
     source: Path | None = None
+    state: Literal["started", "tiling", "finished", "cached", "failed"] = "finished"
+    #: how much of this image is cut, 0–1
+    fraction: float = 1.0
+    #: how much of the whole batch is finished, 0–1 (images in progress count in part)
+    overall: float = 1.0
 
 
-def natural_sort_key(name: str) -> list[Any]:
-    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
+def tile_image(
+    source: Path,
+    cache_dir: Path,
+    *,
+    page: int = 0,
+    tile_size: int = TILE_SIZE,
+    label: str | None = None,
+    threads: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> TiledImage:
+    """Cut one image (one page of it) into a tile tree under cache_dir, or find it there.
 
-
-def list_folder_images(folder: Path) -> list[Path]:
-    return sorted(
-        (p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES),
-        key=lambda p: natural_sort_key(p.name),
+    Raises ImageError for a file that is not a usable image. `threads` encode tiles while the
+    calling thread decodes (default: one per core; 0 does everything in the calling thread).
+    """
+    key, found = find_tiles(source, cache_dir, page=page, tile_size=tile_size, label=label)
+    if found is not None:
+        return found
+    return cut_tiles(
+        source,
+        cache_dir,
+        key,
+        page=page,
+        tile_size=tile_size,
+        label=label,
+        threads=threads,
+        progress=progress,
     )
 
 
-def _open(source: Path, page: int = 0, **options: Any) -> pyvips.Image:
-    shown = source.name
-    try:
-        if source.stat().st_size == 0:
-            raise ImageError(f"{shown} is empty (0 bytes)", "export the image again")
-        image = pyvips.Image.new_from_file(str(source), page=page, **options) if page else pyvips.Image.new_from_file(str(source), **options)
-    except pyvips.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown format"
-        raise ImageError(
-            f"{shown} is not an image libvips can read ({reason})",
-            "re-export it as JPEG, PNG or TIFF",
-        ) from None
-    except OSError as exc:
-        raise ImageError(f"cannot read {shown}: {exc.strerror}") from None
-    return image
-
-
-def _oriented_size(image: pyvips.Image) -> tuple[int, int]:
-    orientation = image.get("orientation") if image.get_typeof("orientation") else 1
-    return (image.height, image.width) if orientation in (5, 6, 7, 8) else (image.width, image.height)
-
-
-def read_image_size(source: Path, page: int = 0) -> tuple[int, int]:
-    """Width and height as displayed (EXIF orientation applied), from the header only."""
-    width, height = _oriented_size(_open(source, page))
-    _check_size(source, width, height)
-    return width, height
-
-
-def page_count(source: Path) -> int:
-    image = _open(source)
-    if source.suffix.lower() not in (".tif", ".tiff"):
-        return 1
-    return int(image.get("n-pages")) if image.get_typeof("n-pages") else 1
-
-
-def _check_size(source: Path, width: int, height: int) -> None:
-    if width < 2 or height < 2:
-        raise ImageError(f"{source.name} is only {width}×{height} pixels", "use a real scan or photograph")
-    if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
-        raise ImageError(
-            f"{source.name} claims to be {width}×{height} pixels, too large to tile",
-            "check the file; split very large images into parts",
-        )
-
-
-def _key(source: Path, page: int, tile_size: int) -> str:
-    digest = hashlib.sha256()
-    with source.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    digest.update(f"|{page}|{tile_size}|{FORMAT_VERSION}".encode())
-    return digest.hexdigest()[:32]
-
-
-def _levels(width: int, height: int, tile_size: int) -> tuple[int, ...]:
-    factors = [1]
-    while max(width, height) / factors[-1] > tile_size:
-        factors.append(factors[-1] * 2)
-    return tuple(factors)
-
-
-def _sizes(width: int, height: int, factors: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-    sizes = []
-    for factor in reversed(factors):
-        w, h = -(-width // factor), -(-height // factor)
-        if max(w, h) <= 1024:
-            sizes.append((w, h))
-    return tuple(sizes)
-
-
-def _prepared(image: pyvips.Image) -> pyvips.Image:
-    """sRGB (or grey) 8-bit without alpha, as JPEG tiles need."""
-    image = image.autorot()
-    if image.interpretation == "cmyk" or image.bands == 4 and image.interpretation == "cmyk":
-        image = image.icc_import(intent="relative") if image.get_typeof("icc-profile-data") else image.colourspace("srgb")
-    if image.hasalpha():
-        image = image.flatten(background=[255] * (image.bands - 1))
-    if image.interpretation in ("grey16", "b-w") or image.bands == 1:
-        image = image.colourspace("b-w")
-    elif image.interpretation != "srgb" or image.format != "uchar":
-        image = image.colourspace("srgb")
-    if image.format != "uchar":
-        image = image.cast("uchar")
-    return image
-
-
-def tile_image(source: Path, cache_dir: Path, *, page: int = 0, tile_size: int = TILE_SIZE) -> TiledImage:
-    key = _key(source, page, tile_size)
-    final = cache_dir / key
-    if (final / ".complete").is_file():
-        width, height = (int(n) for n in (final / ".complete").read_text().split())
-        factors = _levels(width, height, tile_size)
-        return TiledImage(key, final, width, height, tile_size, factors, _sizes(width, height, factors), cached=True)
-    image = _open(source, page, access="sequential")
-    width, height = _oriented_size(image)
-    _check_size(source, width, height)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = cache_dir / f"{key}.tmp-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
-        prepared = _prepared(image)
-        prepared.dzsave(str(staging), layout="iiif3", tile_size=tile_size, overlap=0, suffix=".jpg[Q=85,strip]")
-        factors = _levels(width, height, tile_size)
-        sizes = _sizes(width, height, factors)
-        thumbnail_source = _prepared(_open(source, page))
-        for w, h in sizes:
-            folder = staging / "full" / f"{w},{h}" / "0"
-            folder.mkdir(parents=True, exist_ok=True)
-            thumbnail_source.resize(w / width, vscale=h / height).jpegsave(str(folder / "default.jpg"), Q=85, strip=True)
-        for leftover in ("info.json", "vips-properties.xml"):
-            (staging / leftover).unlink(missing_ok=True)
-        (staging / ".complete").write_text(f"{width} {height}")
-        os.replace(staging, final) if not final.exists() else shutil.rmtree(staging)
-    except pyvips.Error as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise ImageError(
-            f"{source.name} could not be decoded ({str(exc).strip().splitlines()[0] if str(exc).strip() else 'damaged file'})",
-            "the file may be truncated or damaged; export it again",
-        ) from None
-    return TiledImage(key, final, width, height, tile_size, factors, sizes)
+def find_tiles(
+    source: Path,
+    cache_dir: Path,
+    *,
+    page: int = 0,
+    tile_size: int = TILE_SIZE,
+    label: str | None = None,
+) -> tuple[str, TiledImage | None]:
+    """The image's cache key, and its tiles if they are cached (no pixels are decoded)."""
+    key = tilecache.memo_key(source, page, tile_size, cache_dir)
+    if key is None:
+        salt = f"|page={page}|tile={tile_size}|q={JPEG_QUALITY}"
+        key = tilecache.content_key(source, salt, label or source.name)
+        tilecache.remember(source, page, tile_size, cache_dir, key)
+    return key, _read_done(cache_dir, key)
 
 
 def info_json(tiled: TiledImage, image_id: str) -> dict[str, Any]:
-    return {
-        "@context": "http://iiif.io/api/image/3/context.json",
-        "id": image_id,
+    """The Image API 3.0 level-0 info.json for a tile tree published at `image_id`."""
+    info: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": image_id.rstrip("/"),
         "type": "ImageService3",
         "protocol": "http://iiif.io/api/image",
         "profile": "level0",
         "width": tiled.width,
         "height": tiled.height,
-        "sizes": [{"width": w, "height": h} for w, h in tiled.sizes],
-        "tiles": [{"width": tiled.tile_size, "height": tiled.tile_size, "scaleFactors": list(tiled.scale_factors)}],
     }
+    if tiled.max_size != (tiled.width, tiled.height):
+        # `full/max` of a large image is its largest listed size, not the full image.
+        info["maxWidth"], info["maxHeight"] = tiled.max_size
+    info["sizes"] = [{"width": w, "height": h} for w, h in tiled.sizes]
+    info["tiles"] = [
+        {
+            "width": tiled.tile_size,
+            "height": tiled.tile_size,
+            "scaleFactors": list(tiled.scale_factors),
+        }
+    ]
+    return info
+
+
+def publish_tiles(tiled: TiledImage, dest: Path) -> None:
+    """Put the tile tree at `dest`: hard links to the cache, copies across file systems."""
+    dest.mkdir(parents=True, exist_ok=True)
+    linking = [True]
+
+    def place(source: str, target: str) -> None:
+        if linking[0]:
+            try:
+                os.link(source, target)
+                return
+            except FileExistsError:
+                os.unlink(target)
+                os.link(source, target)
+                return
+            except OSError:
+                linking[0] = False  # another file system, or no hard links: copy from now on
+        shutil.copyfile(source, target)
+
+    def walk(folder: str, target: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                inside = os.path.join(target, entry.name)
+                if entry.is_dir(follow_symlinks=False):
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(inside)
+                    walk(entry.path, inside)
+                else:
+                    place(entry.path, inside)
+
+    walk(str(tiled.path), str(dest))
 
 
 def tile_many(
@@ -208,21 +197,80 @@ def tile_many(
     workers: int | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
 ) -> list[TiledImage | ImageError]:
-    """Tile every job (libvips threads do the heavy work); bad images give their ImageError."""
-    total = len(jobs)
-    done = 0
+    """Tile many images, in parallel processes; a bad image gives its ImageError, not an exception.
 
-    def run(job: TileJob) -> TiledImage | ImageError:
-        try:
-            return tile_image(job.source, cache_dir, page=job.page)
-        except ImageError as error:
-            return error
+    Images whose tiles are cached are answered at once, without decoding or starting workers.
+    """
+    from storiiies.iiif.tilepool import run_jobs
 
-    results: list[TiledImage | ImageError] = []
-    with ThreadPoolExecutor(max_workers=workers or min(2, os.cpu_count() or 1)) as pool:
-        for job, result in zip(jobs, pool.map(run, jobs), strict=True):
-            results.append(result)
-            done += 1
-            if progress is not None:
-                progress(ProgressEvent(done, total, job.source))
-    return results
+    return run_jobs(jobs, cache_dir, workers=workers, progress=progress)
+
+
+def cached_tiles(job: TileJob, cache_dir: Path) -> TiledImage | None:
+    """The job's tiles if the memo says the file is unchanged and they are in the cache."""
+    key = tilecache.memo_key(job.source, job.page, job.tile_size, cache_dir)
+    return _read_done(cache_dir, key) if key else None
+
+
+def cut_tiles(
+    source: Path,
+    cache_dir: Path,
+    key: str,
+    *,
+    page: int = 0,
+    tile_size: int = TILE_SIZE,
+    label: str | None = None,
+    threads: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> TiledImage:
+    """Decode the image and cut it into cache_dir/<key> (the key from find_tiles)."""
+    shown = label or source.name
+    image = imageread.open_for_tiling(source, page, label=shown)
+    staging = tilecache.staging_folder(cache_dir, key)
+    try:
+        levels = write_pyramid(
+            image,
+            staging / "tiles",
+            tile_size=tile_size,
+            quality=JPEG_QUALITY,
+            threads=_default_threads() if threads is None else threads,
+            progress=progress,
+        )
+        record = {
+            "width": image.width,
+            "height": image.height,
+            "tile_size": tile_size,
+            "scale_factors": [level.scale for level in levels],
+            "sizes": [[level.width, level.height] for level in whole_levels(levels)],
+        }
+        tilecache.commit(staging, cache_dir, key, record)
+    except pyvips.Error as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise imageread.image_error(shown, error) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    tilecache.remember(source, page, tile_size, cache_dir, key)
+    done = _read_done(cache_dir, key)
+    assert done is not None
+    return replace(done, cached=False)
+
+
+def _read_done(cache_dir: Path, key: str) -> TiledImage | None:
+    record = tilecache.read_record(cache_dir, key)
+    if record is None:
+        return None
+    return TiledImage(
+        key=key,
+        path=cache_dir / key / "tiles",
+        width=record["width"],
+        height=record["height"],
+        tile_size=record["tile_size"],
+        scale_factors=tuple(record["scale_factors"]),
+        sizes=tuple((w, h) for w, h in record["sizes"]),
+        cached=True,
+    )
+
+
+def _default_threads() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))

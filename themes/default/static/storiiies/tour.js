@@ -1,31 +1,52 @@
 // The guided tour: steps beside OpenSeadragon viewers. Plain JS, no framework.
 // Each step's region is fitted into view; `#step-N` deep-links a step and the back button
-// walks back through steps. `window.storiiies` exposes the state for embedding and tests.
+// walks back through steps. `window.storiiies` exposes the state for embedding, kiosk.js and
+// tests; every step change is also a `storiiies:step` window event and, inside an iframe, a
+// postMessage to the host page (see docs/embedding.md).
 (function () {
   "use strict";
   var dataElement = document.getElementById("story-data");
   if (!dataElement || !window.OpenSeadragon) return;
   var story = JSON.parse(dataElement.textContent);
+  var strings = JSON.parse(document.getElementById("st-strings").textContent);
   var root = document.documentElement;
   root.classList.add("st-js");
 
-  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  var motionQuery = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : null;
+  var reduceMotion = !!(motionQuery && motionQuery.matches);
   var container = document.querySelector(".st-viewers");
   var live = document.querySelector(".st-live");
   var altText = document.getElementById("st-region-alt");
   var sections = Array.prototype.slice.call(document.querySelectorAll(".st-step"));
+  var tocLinks = Array.prototype.slice.call(document.querySelectorAll(".st-toc a[data-step]"));
   var counter = document.querySelector(".st-current");
-  var panels = []; // {viewer, element, canvasKey, region}
+  var progressBar = document.querySelector(".st-progress-bar span");
+  var prevButton = document.querySelector(".st-prev");
+  var nextButton = document.querySelector(".st-next");
+  var lastStep = story.steps.length - 1;
+  var panels = []; // {viewer, element, canvasKey, region, view, userDriving}
   var current = -1;
   var syncing = false;
   var infoCache = {};
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
+  function say(message) {
+    // Clearing first makes screen readers announce a repeated message again.
+    live.textContent = "";
+    window.setTimeout(function () { live.textContent = message; }, 50);
+  }
 
   function tileSourceFor(image) {
     var source = image.source;
     if (source.kind === "image") return Promise.resolve({ type: "image", url: source.url });
     if (source.kind === "iiif") return Promise.resolve(source.info);
     // Local level-0 images: the info.json id points at the configured base_url; rewrite it
-    // to wherever this site is served from.
+    // to wherever this site is served from, so one build works under any host and path.
     var url = new URL(source.info, new URL("../", document.baseURI)).href;
     if (!infoCache[url]) {
       infoCache[url] = fetch(url).then(function (response) { return response.json(); }).then(function (info) {
@@ -54,6 +75,8 @@
       gestureSettingsTouch: { pinchRotate: false },
       keyboardNavEnabled: false
     });
+    // The canvas takes keyboard focus: arrow keys pan it, + and − zoom (see keydown below).
+    viewer.canvas.setAttribute("role", "application");
     var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false };
     // Only the reader's own pans and zooms are mirrored, never the fly-to of a step.
     ["canvas-drag", "canvas-scroll", "canvas-pinch", "canvas-double-click"].forEach(function (name) {
@@ -74,6 +97,21 @@
     viewer.addHandler("animation-start", function () { element.setAttribute("data-settled", "false"); });
     panels.push(panel);
     return panel;
+  }
+
+  function setMotion(reduced) {
+    reduceMotion = reduced;
+    panels.forEach(function (panel) {
+      panel.viewer.animationTime = reduced ? 0 : 1.2;
+      panel.viewer.springStiffness = reduced ? 100 : 6.5;
+      // The viewport keeps its own copies of both.
+      panel.viewer.viewport.centerSpringX.animationTime = panel.viewer.animationTime;
+      panel.viewer.viewport.centerSpringY.animationTime = panel.viewer.animationTime;
+      panel.viewer.viewport.zoomSpring.animationTime = panel.viewer.animationTime;
+    });
+  }
+  if (motionQuery && motionQuery.addEventListener) {
+    motionQuery.addEventListener("change", function (event) { setMotion(event.matches); });
   }
 
   function openCanvas(panel, key) {
@@ -114,10 +152,14 @@
     panel.userDriving = false;
     panel.element.setAttribute("data-settled", "false");
     return openCanvas(panel, view.canvas).then(function () {
+      var instant = immediate || reduceMotion;
       syncing = true;
-      panel.viewer.viewport.fitBoundsWithConstraints(rectFor(view.canvas, view.region), immediate || reduceMotion);
+      panel.viewer.viewport.fitBoundsWithConstraints(rectFor(view.canvas, view.region), instant);
       syncing = false;
-      if (immediate || reduceMotion) panel.element.setAttribute("data-settled", "true");
+      if (instant) {
+        panel.viewer.forceRedraw();
+        panel.element.setAttribute("data-settled", "true");
+      }
     });
   }
 
@@ -149,7 +191,13 @@
   function showViews(views, immediate) {
     while (panels.length < views.length) makePanel();
     container.setAttribute("data-count", String(views.length));
-    panels.forEach(function (panel, i) { panel.element.hidden = i >= views.length; });
+    panels.forEach(function (panel, i) {
+      panel.element.hidden = i >= views.length;
+      if (i < views.length) {
+        panel.viewer.canvas.setAttribute("aria-label",
+          fill(strings.viewerLabel, { n: i + 1, total: views.length, alt: views[i].alt }));
+      }
+    });
     // A panel that was hidden has to learn its new size before it can fit a region.
     panels.forEach(function (panel) { if (!panel.element.hidden) panel.viewer.forceResize(); });
     altText.textContent = views.map(function (view) { return view.alt; }).join(" / ");
@@ -159,32 +207,61 @@
     });
   }
 
+  function stepUrl(number) {
+    // The tour page's address, also from the embed page beside it.
+    return new URL("./#step-" + number, location.href).href;
+  }
+
+  function setDisabled(button, disabled) {
+    // aria-disabled rather than disabled: the button keeps focus at the first and last step.
+    button.setAttribute("aria-disabled", disabled ? "true" : "false");
+  }
+
   function go(number, options) {
     options = options || {};
-    number = Math.max(0, Math.min(story.steps.length - 1, number));
+    number = Math.max(0, Math.min(lastStep, Number(number) || 0));
     var step = story.steps[number];
     var first = current < 0;
+    var changed = number !== current;
     current = number;
     sections.forEach(function (section) {
       var active = Number(section.getAttribute("data-step")) === number;
       section.hidden = !active;
       section.classList.toggle("st-active", active);
     });
+    tocLinks.forEach(function (link) {
+      if (Number(link.getAttribute("data-step")) === number) link.setAttribute("aria-current", "step");
+      else link.removeAttribute("aria-current");
+    });
     counter.textContent = String(number);
-    document.querySelector(".st-prev").disabled = number === 0;
-    document.querySelector(".st-next").disabled = number === story.steps.length - 1;
+    progressBar.style.width = (lastStep ? (100 * number) / lastStep : 100) + "%";
+    setDisabled(prevButton, number === 0);
+    setDisabled(nextButton, number === lastStep);
     document.body.setAttribute("data-step", String(number));
-    if (!first) live.textContent = "Step " + number + " of " + (story.steps.length - 1) + ": " + step.title;
-    if (options.history !== false) {
+    var steps = document.querySelector(".st-steps");
+    if (changed) steps.scrollTop = 0;
+    if (!first && changed) {
+      say(number === 0 ? fill(strings.announceTitle, { title: step.title })
+        : fill(strings.announce, { n: number, total: lastStep, title: step.title }));
+    }
+    if (options.history !== false && changed) {
       var hash = "#step-" + number;
       if (location.hash !== hash) history.pushState({ step: number }, "", hash);
     }
     if (options.focus) {
-      var heading = sections[number] && sections[number].querySelector("h1, h2");
+      var heading = sections[number] && sections[number].querySelector("h2") || document.getElementById("story-title");
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus({ preventScroll: true }); }
     }
     var done = step.views.length ? showViews(step.views, first) : Promise.resolve();
-    window.dispatchEvent(new CustomEvent("storiiies:step", { detail: { step: number, title: step.title } }));
+    if (changed) {
+      var detail = { story: story.slug, step: number, total: lastStep, title: step.title, url: stepUrl(number) };
+      window.dispatchEvent(new CustomEvent("storiiies:step", { detail: detail }));
+      if (window.parent !== window) {
+        // The step is public information, so any host page may listen.
+        window.parent.postMessage({ type: "storiiies:step", story: detail.story, step: number,
+          total: lastStep, title: step.title, url: detail.url }, "*");
+      }
+    }
     return done;
   }
 
@@ -193,8 +270,20 @@
     return match ? Number(match[1]) : 0;
   }
 
-  document.querySelector(".st-prev").addEventListener("click", function () { go(current - 1); });
-  document.querySelector(".st-next").addEventListener("click", function () { go(current + 1); });
+  function zoomBy(factor) {
+    panels.forEach(function (panel) {
+      if (!panel.element.hidden) { panel.userDriving = false; panel.viewer.viewport.zoomBy(factor); }
+    });
+  }
+
+  function panBy(panel, dx, dy) {
+    var bounds = panel.viewer.viewport.getBounds();
+    panel.userDriving = true;
+    panel.viewer.viewport.panBy(new OpenSeadragon.Point(dx * bounds.width, dy * bounds.height));
+  }
+
+  prevButton.addEventListener("click", function () { if (current > 0) go(current - 1); });
+  nextButton.addEventListener("click", function () { if (current < lastStep) go(current + 1); });
   document.querySelector(".st-zoom-in").addEventListener("click", function () { zoomBy(1.5); });
   document.querySelector(".st-zoom-out").addEventListener("click", function () { zoomBy(1 / 1.5); });
   document.querySelector(".st-zoom-reset").addEventListener("click", function () { go(current, { history: false }); });
@@ -202,12 +291,13 @@
   window.addEventListener("hashchange", function () {
     if (stepFromHash() !== current) go(stepFromHash(), { history: false, focus: true });
   });
-
-  function zoomBy(factor) {
-    panels.forEach(function (panel) {
-      if (!panel.element.hidden) { panel.userDriving = false; panel.viewer.viewport.zoomBy(factor); }
+  tocLinks.forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      link.closest("details").open = false;
+      go(Number(link.getAttribute("data-step")), { focus: true });
     });
-  }
+  });
 
   // In-step links move the view to another region without leaving the step.
   document.addEventListener("click", function (event) {
@@ -215,22 +305,62 @@
     if (!link) return;
     event.preventDefault();
     var view = story.steps[current].links[Number(link.getAttribute("data-storiiies-link"))];
-    if (view) showViews([view], false);
+    if (!view) return;
+    document.querySelectorAll("a.st-region-link[aria-current]").forEach(function (other) { other.removeAttribute("aria-current"); });
+    link.setAttribute("aria-current", "true");
+    say(fill(strings.regionShown, { alt: view.alt }));
+    showViews([view], false);
   });
 
+  // Full screen: the browser's own where allowed (not in every iframe or phone), and always
+  // the layout without the site bar. Esc leaves both.
+  var fullscreenButton = document.querySelector(".st-fullscreen");
+  function setImmersive(on) {
+    root.classList.toggle("st-immersive", on);
+    fullscreenButton.setAttribute("aria-pressed", on ? "true" : "false");
+    panels.forEach(function (panel) { panel.viewer.forceResize(); });
+  }
+  function toggleFullscreen() {
+    var on = !root.classList.contains("st-immersive");
+    setImmersive(on);
+    if (on && root.requestFullscreen && document.fullscreenEnabled) {
+      root.requestFullscreen().catch(function () { /* the layout alone still helps */ });
+    } else if (!on && document.fullscreenElement) {
+      document.exitFullscreen().catch(function () {});
+    }
+  }
+  fullscreenButton.addEventListener("click", toggleFullscreen);
+  document.addEventListener("fullscreenchange", function () {
+    if (!document.fullscreenElement && root.classList.contains("st-immersive")) setImmersive(false);
+  });
+
+  function inDialog(target) { return target.closest && target.closest("dialog"); }
+
   document.addEventListener("keydown", function (event) {
-    if (event.altKey || event.ctrlKey || event.metaKey) return;
-    var tag = (event.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "textarea" || tag === "select") return;
+    if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) return;
+    var target = event.target;
+    var tag = (target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || inDialog(target)) return;
+    var inViewer = target.closest && target.closest(".st-viewer");
+    var panel = inViewer && panels.filter(function (p) { return p.element === inViewer; })[0];
     var handled = true;
     switch (event.key) {
-      case "ArrowRight": case "ArrowDown": case "PageDown": go(current + 1); break;
-      case "ArrowLeft": case "ArrowUp": case "PageUp": go(current - 1); break;
+      case "ArrowRight": if (panel) panBy(panel, 0.1, 0); else go(current + 1); break;
+      case "ArrowLeft": if (panel) panBy(panel, -0.1, 0); else go(current - 1); break;
+      case "ArrowDown": if (panel) panBy(panel, 0, 0.1); else document.querySelector(".st-steps").scrollBy(0, 48); break;
+      case "ArrowUp": if (panel) panBy(panel, 0, -0.1); else document.querySelector(".st-steps").scrollBy(0, -48); break;
+      case "PageDown": go(current + 1); break;
+      case "PageUp": go(current - 1); break;
       case "Home": go(0); break;
-      case "End": go(story.steps.length - 1); break;
+      case "End": go(lastStep); break;
       case "+": case "=": zoomBy(1.5); break;
-      case "-": case "_": zoomBy(1 / 1.5); break;
+      case "-": case "_": case "−": zoomBy(1 / 1.5); break;
       case "0": go(current, { history: false }); break;
+      case "f": case "F": if (!root.classList.contains("st-kiosk")) toggleFullscreen(); else handled = false; break;
+      case "Escape":
+        if (root.classList.contains("st-immersive")) toggleFullscreen();
+        else handled = false;
+        break;
       default: handled = false;
     }
     if (handled) event.preventDefault();
@@ -238,17 +368,69 @@
 
   // Swipe between steps on the text panel (the viewer keeps its own pinch and pan).
   var touchStart = null;
-  var panel = document.querySelector(".st-panel");
-  panel.addEventListener("touchstart", function (event) {
-    if (event.touches.length === 1) touchStart = { x: event.touches[0].clientX, y: event.touches[0].clientY };
+  var textPanel = document.querySelector(".st-panel");
+  textPanel.addEventListener("touchstart", function (event) {
+    touchStart = event.touches.length === 1 ? { x: event.touches[0].clientX, y: event.touches[0].clientY } : null;
   }, { passive: true });
-  panel.addEventListener("touchend", function (event) {
+  textPanel.addEventListener("touchend", function (event) {
     if (!touchStart) return;
     var dx = event.changedTouches[0].clientX - touchStart.x;
     var dy = event.changedTouches[0].clientY - touchStart.y;
     touchStart = null;
-    if (Math.abs(dx) > 60 && Math.abs(dx) > 2 * Math.abs(dy)) go(current + (dx < 0 ? 1 : -1));
+    if (Math.abs(dx) > 50 && Math.abs(dx) > 2 * Math.abs(dy)) go(current + (dx < 0 ? 1 : -1));
   }, { passive: true });
+
+  // Copying links: the Clipboard API where the page may use it, else a selected text field.
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { return legacyCopy(text); });
+    }
+    return legacyCopy(text);
+  }
+  function legacyCopy(text) {
+    var field = document.createElement("textarea");
+    field.value = text;
+    field.setAttribute("readonly", "");
+    field.className = "st-visually-hidden";
+    document.body.appendChild(field);
+    field.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (error) { ok = false; }
+    field.remove();
+    return ok ? Promise.resolve() : Promise.reject(new Error("copy failed"));
+  }
+  document.querySelectorAll(".st-copy-link").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var url = stepUrl(Number(button.getAttribute("data-step")));
+      button.setAttribute("data-url", url);
+      copyText(url).then(function () { say(strings.copied); }, function () { say(strings.copyFailed + ": " + url); });
+    });
+  });
+
+  // Dialogs: credits, and the embed code pointing at wherever this site is actually served.
+  function wireDialog(openSelector, dialogId) {
+    var dialog = document.getElementById(dialogId);
+    document.querySelectorAll(openSelector).forEach(function (button) {
+      button.addEventListener("click", function () { if (dialog && dialog.showModal) dialog.showModal(); });
+    });
+  }
+  wireDialog(".st-open-credits", "st-credits-dialog");
+  wireDialog(".st-open-embed", "st-embed-dialog");
+  var embedCode = document.getElementById("st-embed-code");
+  if (embedCode) {
+    var embedUrl = new URL("embed.html", location.href.split("#")[0]).href;
+    embedCode.value = embedCode.value.replace(/src="[^"]*"/, 'src="' + embedUrl + '"');
+    document.querySelector(".st-copy-embed").addEventListener("click", function () {
+      embedCode.select();
+      copyText(embedCode.value).then(function () { say(strings.codeCopied); }, function () { say(strings.copyFailed); });
+    });
+  }
+
+  // A host page may drive an embedded tour: postMessage({type: "storiiies:go", step: 3}).
+  window.addEventListener("message", function (event) {
+    var message = event.data;
+    if (event.source === window.parent && message && message.type === "storiiies:go") go(message.step);
+  });
 
   var ready = go(stepFromHash(), { history: false });
   if (!/^#step-\d+$/.test(location.hash)) history.replaceState({ step: current }, "", location.href);
@@ -256,7 +438,10 @@
     story: story,
     go: go,
     ready: ready,
+    stepUrl: stepUrl,
     get current() { return current; },
-    get panels() { return panels; }
+    get panels() { return panels; },
+    get reduceMotion() { return reduceMotion; }
   };
+  window.dispatchEvent(new CustomEvent("storiiies:ready"));
 })();

@@ -1,0 +1,203 @@
+"""Fetch image files politely: a few requests per host at a time, retries with backoff, and
+resumable, so a second run fetches only what the first did not finish.
+
+A file is written to `NAME.part` and renamed into place only once complete, so a file that
+exists is a whole file; an interrupted run leaves only `.part` files, which the next run
+starts again. Each URL that cannot be fetched gets one line saying why.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from storiiies import __version__
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+USER_AGENT = f"storiiies/{__version__} (offline bundle; +https://github.com/storiiies/storiiies)"
+_IMAGE_MAGIC = (
+    b"\xff\xd8\xff",
+    b"\x89PNG",
+    b"GIF8",
+    b"RIFF",
+    b"II*\x00",
+    b"MM\x00*",
+    b"\x00\x00\x00\x0cjP",
+)
+
+
+@dataclass(frozen=True)
+class Download:
+    url: str
+    target: Path
+
+
+@dataclass(frozen=True)
+class DownloadPolicy:
+    per_host: int = 4  # parallel requests to one institution
+    retries: int = 3
+    backoff: float = 0.5  # first wait before a retry; doubles each time
+    max_retry_after: float = 30.0
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class DownloadReport:
+    fetched: int
+    present: int  # already there from an earlier run
+    fetched_bytes: int
+    errors: tuple[str, ...]  # one "URL: why" line per failed file
+
+
+Progress = Callable[[int, int, int], None]  # files done, files in all, bytes fetched
+
+
+def download_all(
+    downloads: Iterable[Download],
+    policy: DownloadPolicy | None = None,
+    progress: Progress | None = None,
+) -> DownloadReport:
+    policy = policy or DownloadPolicy()
+    pending: dict[str, list[Download]] = {}
+    present = 0
+    for item in downloads:
+        if item.target.is_file():
+            present += 1
+        else:
+            pending.setdefault(urlsplit(item.url).netloc.lower(), []).append(item)
+    total = present + sum(len(items) for items in pending.values())
+    state = {"done": present, "bytes": 0, "fetched": 0}
+    errors: list[str] = []
+    lock = threading.Lock()
+    if progress is not None:
+        progress(present, total, 0)
+
+    def finish(size: int | None, error: str | None) -> None:
+        with lock:
+            state["done"] += 1
+            if error is not None:
+                errors.append(error)
+            else:
+                state["fetched"] += 1
+                state["bytes"] += size or 0
+            if progress is not None:
+                progress(state["done"], total, state["bytes"])
+
+    if pending:
+        limits = httpx.Limits(
+            max_connections=policy.per_host * len(pending),
+            max_keepalive_connections=policy.per_host * len(pending),
+        )
+        with httpx.Client(
+            timeout=httpx.Timeout(policy.timeout, connect=10.0),
+            limits=limits,
+            follow_redirects=True,
+            headers={"User-Agent": USER_AGENT, "Accept": "image/jpeg, image/*;q=0.9"},
+            trust_env=False,
+        ) as client:
+            # One small pool per host is what keeps each institution's load bounded.
+            pools = [ThreadPoolExecutor(max_workers=policy.per_host) for _ in pending]
+            try:
+                futures = [
+                    pool.submit(_fetch_one, client, item, policy, finish)
+                    for pool, items in zip(pools, pending.values(), strict=True)
+                    for item in items
+                ]
+                for future in futures:
+                    future.result()
+            finally:
+                for pool in pools:
+                    pool.shutdown(wait=True, cancel_futures=True)
+    return DownloadReport(state["fetched"], present, state["bytes"], tuple(sorted(errors)))
+
+
+def _fetch_one(
+    client: httpx.Client,
+    item: Download,
+    policy: DownloadPolicy,
+    finish: Callable[[int | None, str | None], None],
+) -> None:
+    try:
+        size = _fetch_with_retries(client, item, policy)
+    except _Failed as failure:
+        finish(None, f"{item.url}: {failure}")
+    else:
+        finish(size, None)
+
+
+class _Failed(Exception):
+    pass
+
+
+def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPolicy) -> int:
+    for attempt in range(policy.retries + 1):
+        last = attempt == policy.retries
+        try:
+            with client.stream("GET", item.url) as response:
+                if response.status_code in RETRY_STATUSES and not last:
+                    wait = _retry_after(
+                        response.headers.get("Retry-After"), policy.backoff * 2**attempt
+                    )
+                    if wait <= policy.max_retry_after:
+                        time.sleep(wait)
+                        continue
+                if response.status_code >= 400:
+                    raise _Failed(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
+                return _save(response, item.target)
+        except httpx.TimeoutException:
+            if last:
+                raise _Failed(f"timed out ({policy.retries + 1} tries)") from None
+        except httpx.TransportError as exc:
+            if last:
+                raise _Failed(f"network error: {exc or type(exc).__name__}") from None
+        time.sleep(policy.backoff * 2**attempt)
+    raise _Failed("gave up")  # every branch above returns, raises or retries
+
+
+def _save(response: httpx.Response, target: Path) -> int:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    size = 0
+    try:
+        with part.open("wb") as handle:
+            for chunk in response.iter_bytes():
+                if size == 0 and not chunk.startswith(_IMAGE_MAGIC):
+                    kind = response.headers.get("Content-Type", "unknown type")
+                    raise _Failed(f"the answer is not an image ({kind})")
+                handle.write(chunk)
+                size += len(chunk)
+        declared = response.headers.get("Content-Length", "")
+        if (
+            declared.isdigit()
+            and int(declared) != size
+            and "Content-Encoding" not in response.headers
+        ):
+            raise _Failed(f"the connection closed after {size} of {declared} bytes")
+        if size == 0:
+            raise _Failed("the answer is empty")
+        os.replace(part, target)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return size
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    if not value:
+        return default
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(0.0, when.timestamp() - time.time())

@@ -1,0 +1,94 @@
+"""Whole images cut from mirrored tiles: the `full/w,h` overview sizes a level-0 info.json
+lists, and the crops the index and the text version show. No request leaves the machine:
+every pixel comes from tiles already in the mirror."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pyvips
+
+from storiiies.bundle.grid import Grid
+
+JPEG_OPTIONS = {"Q": 85, "strip": True}
+
+
+def region_at_level(
+    grid: Grid, tree: Path, level: int, box: tuple[float, float, float, float]
+) -> pyvips.Image:
+    """The image pixels `box` (x, y, w, h) at the resolution of `level`, from its tiles."""
+    lw, _ = grid.level_size(level)
+    scale = lw / grid.width
+    x, y, w, h = box
+    x0, y0 = grid.tile_at(level, x, y)
+    x1, y1 = grid.tile_at(level, x + w - 1e-6, y + h - 1e-6)
+    tw, th = grid.tile_size(level)
+    if grid.legacy is not None:
+        tw, th = grid.level_size(level)
+    mosaic = None
+    for row in range(y0, y1 + 1):
+        for column in range(x0, x1 + 1):
+            tile = _load(
+                tree / grid.tile_path(level, column, row), grid.tile_pixels(level, column, row)
+            )
+            if mosaic is None:
+                width = sum(grid.tile_pixels(level, c, y0)[0] for c in range(x0, x1 + 1))
+                height = sum(grid.tile_pixels(level, x0, r)[1] for r in range(y0, y1 + 1))
+                mosaic = (
+                    pyvips.Image.black(width, height, bands=3)
+                    .copy(interpretation="srgb")
+                    .cast("uchar")
+                )
+            mosaic = mosaic.insert(tile, (column - x0) * tw, (row - y0) * th)
+    assert mosaic is not None
+    left = max(0, math.floor(x * scale) - x0 * tw)
+    top = max(0, math.floor(y * scale) - y0 * th)
+    right = min(mosaic.width, math.ceil((x + w) * scale) - x0 * tw)
+    bottom = min(mosaic.height, math.ceil((y + h) * scale) - y0 * th)
+    return mosaic.crop(left, top, max(1, right - left), max(1, bottom - top))
+
+
+def _load(path: Path, size: tuple[int, int]) -> pyvips.Image:
+    image = pyvips.Image.new_from_file(str(path))
+    if image.hasalpha():
+        image = image.flatten(background=[255] * (image.bands - 1))
+    if image.bands != 3 or image.interpretation != "srgb":
+        image = image.colourspace("srgb")
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    if (image.width, image.height) != size:
+        # Servers round differently by a pixel; the grid is what the viewer draws.
+        image = image.resize(size[0] / image.width, vscale=size[1] / image.height)
+    return image
+
+
+def save_jpeg(image: pyvips.Image, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".part.jpg")
+    image.jpegsave(str(temporary), **JPEG_OPTIONS)
+    os.replace(temporary, target)
+
+
+def write_level_image(grid: Grid, tree: Path, level: int) -> str:
+    """`full/w,h/0/default.jpg`: the whole image at `level`, written unless already there."""
+    lw, lh = grid.level_size(level)
+    path = f"full/{lw},{lh}/0/default.jpg"
+    if not (tree / path).is_file():
+        save_jpeg(region_at_level(grid, tree, level, (0, 0, grid.width, grid.height)), tree / path)
+    return path
+
+
+def cut_crop(
+    grid: Grid,
+    tree: Path,
+    level: int,
+    box: tuple[float, float, float, float],
+    size: tuple[int, int],
+    target: Path,
+) -> None:
+    """A crop of `box` (image pixels) at exactly `size`, cut from the tiles of `level`."""
+    region = region_at_level(grid, tree, level, box)
+    region = region.resize(size[0] / region.width, vscale=size[1] / region.height)
+    save_jpeg(region, target)

@@ -1,0 +1,221 @@
+"""Open local images with libvips, and turn them into the pixels that JPEG tiles need.
+
+Every image leaves here upright (EXIF orientation applied), in 8-bit sRGB or 8-bit grey,
+with transparency flattened onto white and no metadata. Every failure leaves as an
+`ImageError` that names the file and says what to do; a raw `pyvips.Error` never escapes.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from pathlib import Path
+from typing import Any
+
+import pyvips
+
+from storiiies.errors import ImageError
+
+MIN_SIDE = 2
+MAX_SIDE = 200_000
+MAX_PIXELS = 10_000_000_000
+
+#: The libvips loaders storiiies accepts. libvips also reads FITS, Matlab, CSV, raw PPM and more,
+#: none of which an author means as a picture (and some of which libvips itself calls untrusted).
+LOADERS = {
+    "jpegload": "JPEG",
+    "pngload": "PNG",
+    "tiffload": "TIFF",
+    "webpload": "WebP",
+    "jp2kload": "JPEG 2000",
+    "gifload": "GIF",
+    "heifload": "HEIF",
+}
+
+REEXPORT = "re-export it as JPEG, PNG or TIFF"
+
+
+def open_header(source: Path, page: int = 0, *, label: str | None = None) -> pyvips.Image:
+    """The image's header: libvips reads pixels only when they are asked for."""
+    return _load(source, page, label or source.name)
+
+
+def read_image_size(source: Path, page: int = 0, *, label: str | None = None) -> tuple[int, int]:
+    """Width and height as the image is shown (EXIF orientation applied), from the header only."""
+    shown = label or source.name
+    image = _load(source, page, shown)
+    size = oriented_size(image)
+    check_size(shown, *size)
+    return size
+
+
+def page_count(source: Path, *, label: str | None = None) -> int:
+    """How many pages (canvases) a file holds: TIFF pages, unless they are one image's pyramid."""
+    shown = label or source.name
+    image = _load(source, 0, shown)
+    if image.get("vips-loader") != "tiffload" or not image.get_typeof("n-pages"):
+        return 1
+    pages = int(image.get("n-pages"))
+    if pages > 1 and _is_pyramid(source, shown, pages, image):
+        return 1
+    return pages
+
+
+def open_for_tiling(source: Path, page: int = 0, *, label: str | None = None) -> pyvips.Image:
+    """The image as 8-bit sRGB or grey pixels, read top to bottom when that is possible."""
+    return open_image(source, page, label=label, sequential=True)
+
+
+def open_image(
+    source: Path,
+    page: int = 0,
+    *,
+    label: str | None = None,
+    sequential: bool = False,
+    shrink: int = 1,
+) -> pyvips.Image:
+    """The image upright, as 8-bit sRGB or grey. `sequential` streams it top to bottom (memory
+    stays bounded); `shrink` (2, 4 or 8) lets a JPEG decode at a fraction of its size."""
+    shown = label or source.name
+    header = _load(source, page, shown)
+    check_size(shown, *oriented_size(header))
+    upright = _orientation(header) in (0, 1)
+    options: dict[str, Any] = {"fail_on": "truncated"}
+    # Turning an image needs random access, so only an upright one can be streamed.
+    options["access"] = "sequential" if sequential and upright else "random"
+    if shrink > 1 and header.get("vips-loader") == "jpegload":
+        options["shrink"] = shrink
+    image = _load(source, page, shown, **options)
+    if not upright:
+        image = image.autorot()
+    return displayable(image)
+
+
+def displayable(image: pyvips.Image) -> pyvips.Image:
+    """8-bit sRGB (3 bands) or 8-bit grey (1 band), alpha flattened onto white."""
+    if image.interpretation == "cmyk":
+        image = image.icc_transform("srgb", embedded=True, input_profile="cmyk")
+    elif image.bands >= 3 and _foreign_profile(image):
+        image = image.icc_transform("srgb", embedded=True)
+    if image.hasalpha():
+        white = 65535 if image.format == "ushort" else 255
+        image = image.flatten(background=[white] * (image.bands - 1), max_alpha=white)
+    target = "b-w" if image.bands < 3 else "srgb"
+    if image.interpretation != target or image.format != "uchar":
+        image = image.colourspace(target)
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    if image.bands not in (1, 3):
+        image = image.extract_band(0, n=3 if image.bands > 3 else 1)
+    return image
+
+
+def oriented_size(image: pyvips.Image) -> tuple[int, int]:
+    if _orientation(image) in (5, 6, 7, 8):
+        return image.height, image.width
+    return image.width, image.height
+
+
+def check_size(shown: str, width: int, height: int) -> None:
+    if width < MIN_SIDE or height < MIN_SIDE:
+        raise ImageError(
+            f"{shown} is only {width}×{height} pixels",
+            f"use an image at least {MIN_SIDE} pixels wide and high",
+        )
+    if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
+        raise ImageError(
+            f"{shown} says it is {width}×{height} pixels, more than storiiies tiles "
+            f"({MAX_SIDE:,} pixels a side, {MAX_PIXELS // 1_000_000_000} gigapixels)",
+            "check the file is not damaged, or split the image into parts",
+        )
+
+
+def image_error(shown: str, error: pyvips.Error) -> ImageError:
+    """Say what a libvips failure while decoding means for the author."""
+    reason = vips_reason(error)
+    if re.search(r"premature end|truncated|unexpected end|out of data|short read", reason, re.I):
+        return ImageError(
+            f"{shown} is damaged or incomplete ({reason})", "copy or export the image again"
+        )
+    return ImageError(f"{shown} could not be decoded ({reason})", REEXPORT)
+
+
+def vips_reason(error: pyvips.Error) -> str:
+    """The last line libvips gave, without the class prefix and the file's full path."""
+    lines = [line.strip() for line in str(error.detail or error.message).splitlines()]
+    lines = [line for line in lines if line]
+    reason = lines[-1] if lines else "unknown error"
+    reason = re.sub(r"^[A-Za-z0-9_]+: ", "", reason)
+    reason = re.sub(r'(file )?"[^"]*" (is )?', "", reason)
+    return reason[:1].lower() + reason[1:]
+
+
+def _load(source: Path, page: int, shown: str, **options: Any) -> pyvips.Image:
+    try:
+        size = source.stat().st_size
+    except FileNotFoundError:
+        raise ImageError(f"{shown} does not exist", "check the file name and folder") from None
+    except OSError as exc:
+        raise ImageError(f"{shown} cannot be read ({exc.strerror})") from None
+    if size == 0:
+        raise ImageError(f"{shown} is empty (0 bytes)", "copy or export the image again")
+    if page:
+        options["page"] = page
+    try:
+        image = pyvips.Image.new_from_file(str(source), **options)
+    except pyvips.Error as error:
+        reason = vips_reason(error)
+        if page and "page" in reason:
+            raise ImageError(f"{shown} has no page {page + 1}", "check the page number") from None
+        raise ImageError(f"{shown} is not an image libvips can read ({reason})", REEXPORT) from None
+    loader = image.get("vips-loader") if image.get_typeof("vips-loader") else "unknown"
+    if loader not in LOADERS:
+        kind = loader.removesuffix("load").removesuffix("_source").upper()
+        raise ImageError(f"{shown} is a {kind} file, which storiiies does not tile", REEXPORT)
+    return image
+
+
+def _orientation(image: pyvips.Image) -> int:
+    return int(image.get("orientation")) if image.get_typeof("orientation") else 1
+
+
+def _is_pyramid(source: Path, shown: str, pages: int, first: pyvips.Image) -> bool:
+    """Old-style pyramidal TIFFs store their smaller levels as pages, each half the last."""
+    width, height = first.width, first.height
+    for page in range(1, pages):
+        level = _load(source, page, shown)
+        if abs(level.width - width / 2) > 1 or abs(level.height - height / 2) > 1:
+            return False
+        width, height = level.width, level.height
+    return True
+
+
+def _foreign_profile(image: pyvips.Image) -> bool:
+    """True when an embedded colour profile is something other than sRGB (Adobe RGB, P3…)."""
+    if not image.get_typeof("icc-profile-data"):
+        return False
+    return "srgb" not in icc_description(image.get("icc-profile-data")).lower()
+
+
+def icc_description(profile: bytes) -> str:
+    """The profile's `desc` tag (ICC v2 textDescription or v4 multiLocalizedUnicode)."""
+    try:
+        (count,) = struct.unpack_from(">I", profile, 128)
+        for index in range(min(count, 200)):
+            tag, offset, size = struct.unpack_from(">4sII", profile, 132 + 12 * index)
+            if tag != b"desc" or offset + size > len(profile):
+                continue
+            kind = profile[offset : offset + 4]
+            if kind == b"desc":
+                (length,) = struct.unpack_from(">I", profile, offset + 8)
+                text = profile[offset + 12 : offset + 12 + length]
+                return text.split(b"\0")[0].decode("latin-1")
+            if kind == b"mluc":
+                (records,) = struct.unpack_from(">I", profile, offset + 8)
+                if records:
+                    length, start = struct.unpack_from(">II", profile, offset + 20)
+                    text = profile[offset + start : offset + start + length]
+                    return text.decode("utf-16-be", "replace")
+    except struct.error:
+        pass
+    return ""

@@ -1,0 +1,122 @@
+"""The tile cache on disk: content keys, the memo that spares re-hashing, atomic commits.
+
+cache_dir/<key>/tiles/…        a tile tree
+cache_dir/<key>/image.json     its record, written before the commit; no record, no tree
+cache_dir/<key>.tmp-<pid>-<n>  a tree being cut; renamed to <key> in one step when complete
+cache_dir/memo/<…>.json        file identity → key, so an unchanged file is not re-read
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from storiiies.errors import ImageError
+
+#: Bump whenever the same input would be cut differently (it is part of every key).
+FORMAT_VERSION = 1
+
+# The memo trusts a file's identity (device, inode, size, mtime, ctime) instead of re-reading it,
+# as git's index does. A file written in the same instant it was hashed could change again
+# without its mtime moving, so such "racy" files are not memoised.
+_RACY_NS = 2_000_000_000
+_counter = itertools.count()
+
+
+def content_key(source: Path, salt: str, shown: str) -> str:
+    """SHA-256 of the file's bytes, plus whatever else changes the tiles (`salt`)."""
+    try:
+        with source.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256")
+    except FileNotFoundError:
+        raise ImageError(f"{shown} does not exist", "check the file name and folder") from None
+    except OSError as exc:
+        raise ImageError(f"{shown} cannot be read ({exc.strerror})") from None
+    digest.update(f"{salt}|v={FORMAT_VERSION}".encode())
+    return digest.hexdigest()[:32]
+
+
+def memo_key(source: Path, page: int, tile_size: int, cache_dir: Path) -> str | None:
+    """The key remembered for this file, if the file is unchanged and its tree is there."""
+    try:
+        memo = json.loads(_memo_path(source, page, tile_size, cache_dir).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    identity = _identity(source)
+    if identity is None or memo.get("identity") != identity:
+        return None
+    key = memo.get("key")
+    return key if isinstance(key, str) and (cache_dir / key / "image.json").is_file() else None
+
+
+def remember(source: Path, page: int, tile_size: int, cache_dir: Path, key: str) -> None:
+    identity = _identity(source)
+    if identity is None or time.time_ns() - max(identity[3], identity[4]) < _RACY_NS:
+        return
+    path = _memo_path(source, page, tile_size, cache_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}-{next(_counter)}.tmp")
+    temporary.write_text(json.dumps({"identity": identity, "key": key}), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def read_record(cache_dir: Path, key: str) -> dict[str, Any] | None:
+    try:
+        record = json.loads((cache_dir / key / "image.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("format") == FORMAT_VERSION else None
+
+
+def staging_folder(cache_dir: Path, key: str) -> Path:
+    """A new, empty `<key>.tmp-…/tiles` to cut into; leftovers of dead processes are removed."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in cache_dir.glob(f"{key}.tmp-*"):
+        pid = leftover.name.split("-")[1] if leftover.name.count("-") >= 2 else ""
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+    staging = cache_dir / f"{key}.tmp-{os.getpid()}-{next(_counter)}"
+    (staging / "tiles").mkdir(parents=True)
+    return staging
+
+
+def commit(staging: Path, cache_dir: Path, key: str, record: dict[str, Any]) -> None:
+    """Write the record, then rename the staging folder to <key>: all or nothing."""
+    record = {"format": FORMAT_VERSION, **record}
+    (staging / "image.json").write_text(json.dumps(record), encoding="utf-8")
+    try:
+        os.rename(staging, cache_dir / key)
+    except OSError:
+        if read_record(cache_dir, key) is None:
+            raise
+        # Another process finished the same image first; its tree is as good as ours.
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _memo_path(source: Path, page: int, tile_size: int, cache_dir: Path) -> Path:
+    name = f"{os.path.abspath(source)}|{page}|{tile_size}|{FORMAT_VERSION}"
+    return cache_dir / "memo" / (hashlib.sha256(name.encode()).hexdigest()[:32] + ".json")
+
+
+def _identity(source: Path) -> list[int] | None:
+    try:
+        st = source.stat()
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,79 @@
+"""An exported story plays in Mirador: its steps are listed in Mirador's annotation panel.
+
+Mirador (npm `mirador`, pinned, a test-only devDependency) runs from its own UMD bundle in a
+throwaway page; the manifest comes from the built example site, over HTTP with CORS.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser]
+
+MIRADOR = (
+    Path(__file__).resolve().parent.parent / "node_modules" / "mirador" / "dist" / "mirador.min.js"
+)
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Mirador</title>
+<style>html, body, #mirador {{ margin: 0; width: 100%; height: 100%; }}</style>
+<script src="mirador.min.js"></script></head>
+<body><div id="mirador"></div>
+<script>
+Mirador.viewer({{
+  id: "mirador",
+  windows: [{{ manifestId: {manifest}, sideBarOpen: true, defaultSideBarPanel: "annotations" }}],
+  window: {{ panels: {{ annotations: true }} }},
+}});
+</script></body></html>
+"""
+
+
+@pytest.fixture
+def mirador_page(tmp_path, serve_dir):
+    if not MIRADOR.is_file():
+        pytest.skip("needs Mirador from npm (run `npm ci`)")
+    folder = tmp_path / "mirador"
+    folder.mkdir()
+    shutil.copy(MIRADOR, folder / "mirador.min.js")  # a scratch page only, never the tree
+
+    def page_for(manifest_url: str) -> str:
+        (folder / "index.html").write_text(PAGE.format(manifest=json.dumps(manifest_url)))
+        return serve_dir(folder).url + "/"
+
+    return page_for
+
+
+def test_mirador_lists_the_steps_of_an_exported_story(
+    browser, examples_server, mirador_page, built_examples
+):
+    manifest = json.loads((built_examples / "fields-family" / "manifest.json").read_text())
+    steps = manifest["items"][0]["annotations"][0]["items"]
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(mirador_page(f"{examples_server.url}/fields-family/manifest.json"))
+    tab = "[role=tab][aria-label=Annotations]"
+    page.wait_for_selector(tab, state="attached", timeout=60000)
+    page.evaluate(f"() => document.querySelector('{tab}').click()")
+    page.wait_for_function(
+        "() => /Showing \\d+ annotations/.test(document.body.innerText)", timeout=30000
+    )
+    text = page.inner_text("body")
+    assert f"Showing {len(steps)} annotations" in text
+    for title in (
+        "A Family in Hale County",
+        "Ivy",
+        "Ellen",
+        "Bud",
+        "Two faces",
+        "Someone at the door",
+        "The room",
+    ):
+        assert f"\n{title}\n" in text, title
+    assert "Bud wears a patterned scarf over his bare shoulders." in text
+    assert errors == []

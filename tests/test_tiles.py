@@ -1,0 +1,460 @@
+"""Local images → level-0 tile trees: what viewers request, the pixels, the cache, the errors."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+import pyvips
+from PIL import Image, ImageChops, ImageStat
+
+from storiiies.errors import ImageError
+from storiiies.iiif import tiles
+from storiiies.iiif.tiles import (
+    ProgressEvent,
+    TileJob,
+    info_json,
+    list_folder_images,
+    natural_sort_key,
+    page_count,
+    publish_tiles,
+    read_image_size,
+    tile_image,
+    tile_many,
+)
+
+
+def openseadragon_requests(
+    width: int, height: int, tile: int, factors: tuple[int, ...]
+) -> set[str]:
+    """What OpenSeadragon 5 asks a level-0 Image API 3 service for, level by level
+    (IIIFTileSource.getTileUrl), written out independently of storiiies' own naming."""
+    top = round(math.log2(max(factors)))
+    paths = set()
+    for level in range(top + 1):
+        scale = 0.5 ** (top - level)
+        lw, lh = math.ceil(width * scale), math.ceil(height * scale)
+        span = round(tile / scale)
+        if lw < tile and lh < tile:
+            size = "max" if (lw, lh) == (width, height) else f"{lw},{lh}"
+            paths.add(f"full/{size}/0/default.jpg")
+            continue
+        for row in range(math.ceil(lh / tile)):
+            for col in range(math.ceil(lw / tile)):
+                x, y = col * span, row * span
+                w, h = min(span, width - x), min(span, height - y)
+                region = "full" if (x, y, w, h) == (0, 0, width, height) else f"{x},{y},{w},{h}"
+                sw, sh = min(tile, lw - col * tile), min(tile, lh - row * tile)
+                size = "max" if (sw, sh) == (width, height) else f"{sw},{sh}"
+                paths.add(f"{region}/{size}/0/default.jpg")
+    return paths
+
+
+def files_in(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def difference(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute difference per channel, 0–255."""
+    return max(ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).mean)
+
+
+def colour_at(tiled: tiles.TiledImage, name: str, xy: tuple[int, int]) -> tuple[int, ...]:
+    with Image.open(tiled.path / name) as image:
+        return image.convert("RGB").getpixel(xy)
+
+
+def close(a: tuple[int, ...], b: tuple[int, ...], tolerance: int = 10) -> bool:
+    return all(abs(p - q) <= tolerance for p, q in zip(a, b, strict=True))
+
+
+def solid(path: Path, width: int, height: int, colour: list[int], **save: object) -> Path:
+    image = (pyvips.Image.black(width, height, bands=len(colour)) + colour).cast("uchar")
+    image.copy(interpretation="srgb" if len(colour) >= 3 else "b-w").write_to_file(
+        str(path), **save
+    )
+    return path
+
+
+# --- the tree ---------------------------------------------------------------------------------
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    "name, size", [("coins.png", (384, 303)), ("hubble_deep_field.jpg", (1000, 872))]
+)
+def test_a_tree_holds_exactly_what_viewers_request(shared, tmp_path, name, size):
+    tiled = tile_image(shared / "samples" / name, tmp_path)
+
+    assert (tiled.width, tiled.height) == size
+    requested = openseadragon_requests(tiled.width, tiled.height, 256, tiled.scale_factors)
+    sizes = {f"full/{w},{h}/0/default.jpg" for w, h in tiled.sizes}
+    assert files_in(tiled.path) == requested | sizes | {"full/max/0/default.jpg"}
+    for path in requested:
+        region, size_part = path.split("/")[:2]
+        with Image.open(tiled.path / path) as tile:
+            assert tile.format == "JPEG"
+            if size_part != "max":
+                assert tile.size == tuple(int(n) for n in size_part.split(","))
+
+
+@pytest.mark.shared
+def test_tile_pixels_match_the_source(shared, tmp_path):
+    # The Hubble deep field is all fine detail: JPEG at quality 85 alone costs it ~4 levels.
+    source = shared / "samples" / "hubble_deep_field.jpg"
+    tiled = tile_image(source, tmp_path)
+
+    with Image.open(source) as original:
+        with Image.open(tiled.path / "256,512,256,256/256,256/0/default.jpg") as tile:
+            aligned = difference(tile, original.crop((256, 512, 512, 768)))
+            shifted = difference(tile, original.crop((257, 512, 513, 768)))
+            assert aligned < 5 and aligned < shifted - 1
+        with Image.open(tiled.path / "512,0,488,512/244,256/0/default.jpg") as tile:
+            half = original.crop((512, 0, 1000, 512)).resize((244, 256), Image.Resampling.BOX)
+            assert difference(tile, half) < 5
+        with Image.open(tiled.path / "full/max/0/default.jpg") as whole:
+            assert whole.size == (1000, 872)
+            assert difference(whole, original) < 5
+
+
+@pytest.mark.shared
+def test_grey_stays_grey_and_metadata_is_dropped(shared, tmp_path):
+    tiled = tile_image(shared / "samples" / "coins.png", tmp_path)
+
+    with Image.open(tiled.path / "0,0,256,256/256,256/0/default.jpg") as tile:
+        assert tile.mode == "L"
+    rocket = tile_image(shared / "samples" / "rocket.jpg", tmp_path)
+    with Image.open(rocket.path / "full/max/0/default.jpg") as whole:
+        assert "icc_profile" not in whole.info and "exif" not in whole.info
+
+
+@pytest.mark.shared
+def test_adobe_rgb_is_converted_to_srgb(shared, tmp_path):
+    # rocket.jpg carries an Adobe RGB (1998) profile; shown as-is its colours would be dull.
+    source = shared / "samples" / "rocket.jpg"
+    tiled = tile_image(source, tmp_path)
+
+    stored = pyvips.Image.new_from_file(str(source))
+    srgb = stored.icc_transform("srgb", embedded=True)
+    with Image.open(tiled.path / "full/max/0/default.jpg") as whole:
+        expected = Image.frombytes("RGB", (srgb.width, srgb.height), srgb.write_to_memory())
+        unconverted = Image.frombytes(
+            "RGB", (stored.width, stored.height), stored.write_to_memory()
+        )
+        assert difference(whole, expected) < 5
+        assert difference(whole, unconverted) > 9
+
+
+def test_info_json_describes_the_tree(tmp_path):
+    tiled = tile_image(solid(tmp_path / "wide.png", 3000, 1000, [0, 90, 200]), tmp_path / "cache")
+
+    info = info_json(tiled, "https://example.org/images/wide/")
+
+    assert list(info) == [
+        "@context", "id", "type", "protocol", "profile", "width", "height",
+        "maxWidth", "maxHeight", "sizes", "tiles",
+    ]  # fmt: skip
+    assert info["id"] == "https://example.org/images/wide"
+    assert info["@context"] == "http://iiif.io/api/image/3/context.json"
+    assert (info["type"], info["profile"]) == ("ImageService3", "level0")
+    assert info["sizes"] == [
+        {"width": 188, "height": 63},
+        {"width": 375, "height": 125},
+        {"width": 750, "height": 250},
+        {"width": 1500, "height": 500},
+    ]
+    # full/max is the largest listed size, so info.json says so.
+    assert (info["maxWidth"], info["maxHeight"]) == (1500, 500)
+    assert info["tiles"] == [{"width": 256, "height": 256, "scaleFactors": [1, 2, 4, 8, 16]}]
+    with Image.open(tiled.path / "full/max/0/default.jpg") as whole:
+        assert whole.size == (1500, 500)
+
+
+def test_a_small_image_is_one_tile(tmp_path):
+    tiled = tile_image(solid(tmp_path / "small.png", 200, 100, [255, 0, 0]), tmp_path / "cache")
+
+    assert tiled.scale_factors == (1,)
+    assert tiled.sizes == ((200, 100),)
+    assert files_in(tiled.path) == {"full/max/0/default.jpg", "full/200,100/0/default.jpg"}
+    assert "maxWidth" not in info_json(tiled, "https://example.org/small")
+
+
+# --- what goes in -----------------------------------------------------------------------------
+
+
+def test_cmyk_jpeg_becomes_srgb(tmp_path):
+    rgb = (pyvips.Image.black(300, 200, bands=3) + [200, 30, 30]).cast("uchar")
+    path = tmp_path / "cmyk.jpg"
+    rgb.copy(interpretation="srgb").icc_transform("cmyk").jpegsave(str(path))
+    assert pyvips.Image.new_from_file(str(path)).interpretation == "cmyk"
+
+    tiled = tile_image(path, tmp_path / "cache")
+
+    assert close(colour_at(tiled, "0,0,256,200/256,200/0/default.jpg", (10, 10)), (200, 30, 30), 16)
+
+
+def test_16_bit_png_becomes_8_bit(tmp_path):
+    path = tmp_path / "deep.png"
+    image = (pyvips.Image.black(300, 200, bands=3) + [60000, 30000, 0]).cast("ushort")
+    image.copy(interpretation="rgb16").pngsave(str(path))
+
+    tiled = tile_image(path, tmp_path / "cache")
+
+    assert close(colour_at(tiled, "full/150,100/0/default.jpg", (5, 5)), (233, 117, 0), 3)
+
+
+def test_transparency_is_flattened_on_white(tmp_path):
+    image = Image.new("RGBA", (300, 200), (255, 0, 0, 0))
+    image.paste((0, 0, 255, 255), (0, 0, 150, 200))
+    image.save(tmp_path / "alpha.png")
+
+    tiled = tile_image(tmp_path / "alpha.png", tmp_path / "cache")
+
+    assert close(colour_at(tiled, "full/max/0/default.jpg", (20, 100)), (0, 0, 255))
+    assert close(colour_at(tiled, "full/max/0/default.jpg", (280, 100)), (255, 255, 255))
+
+
+def test_palette_png(tmp_path):
+    image = Image.new("P", (300, 200))
+    image.putpalette([255, 255, 0, 0, 128, 0])
+    image.paste(1, (150, 0, 300, 200))
+    image.save(tmp_path / "palette.png")
+
+    tiled = tile_image(tmp_path / "palette.png", tmp_path / "cache")
+
+    assert close(colour_at(tiled, "full/max/0/default.jpg", (20, 100)), (255, 255, 0))
+    assert close(colour_at(tiled, "full/max/0/default.jpg", (280, 100)), (0, 128, 0))
+
+
+def test_each_page_of_a_tiff_is_its_own_image(tmp_path):
+    colours = [(200, 0, 0), (0, 200, 0), (0, 0, 200)]
+    pages = [Image.new("RGB", (300, 200), colour) for colour in colours]
+    pages[0].save(tmp_path / "book.tif", save_all=True, append_images=pages[1:])
+
+    assert page_count(tmp_path / "book.tif") == 3
+    second = tile_image(tmp_path / "book.tif", tmp_path / "cache", page=1)
+    first = tile_image(tmp_path / "book.tif", tmp_path / "cache")
+
+    assert second.key != first.key
+    assert close(colour_at(second, "full/max/0/default.jpg", (5, 5)), (0, 200, 0))
+    assert close(colour_at(first, "full/max/0/default.jpg", (5, 5)), (200, 0, 0))
+    with pytest.raises(ImageError, match=r"^book\.tif has no page 4$"):
+        tile_image(tmp_path / "book.tif", tmp_path / "cache", page=3)
+
+
+def test_a_pyramidal_tiff_is_one_page(tmp_path):
+    path = tmp_path / "pyramid.tif"
+    solid(tmp_path / "big.png", 1200, 800, [10, 20, 30])
+    pyvips.Image.new_from_file(str(tmp_path / "big.png")).tiffsave(
+        str(path), tile=True, pyramid=True, compression="jpeg"
+    )
+    assert pyvips.Image.new_from_file(str(path)).get("n-pages") > 1
+
+    assert page_count(path) == 1
+    assert tile_image(path, tmp_path / "cache").width == 1200
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    # Stored 300 wide, red on the left; orientation 6 shows it turned clockwise, red on top.
+    image = Image.new("RGB", (300, 200), (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, 150, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    image.save(tmp_path / "turned.jpg", exif=exif, quality=95)
+
+    assert read_image_size(tmp_path / "turned.jpg") == (200, 300)
+    tiled = tile_image(tmp_path / "turned.jpg", tmp_path / "cache")
+
+    assert (tiled.width, tiled.height) == (200, 300)
+    assert close(colour_at(tiled, "full/max/0/default.jpg", (100, 40)), (255, 0, 0), 16)
+    assert close(colour_at(tiled, "full/max/0/default.jpg", (100, 260)), (0, 0, 255), 16)
+
+
+def test_an_image_larger_than_pillow_allows(tmp_path):
+    path = solid(tmp_path / "huge.jpg", 9500, 9500, [10, 120, 200], Q=75)
+    assert Image.MAX_IMAGE_PIXELS < 9500 * 9500
+
+    # Big tiles keep the test quick; the pipeline is the same.
+    tiled = tile_image(path, tmp_path / "cache", tile_size=1024)
+
+    assert (tiled.width, tiled.height) == (9500, 9500)
+    assert tiled.scale_factors == (1, 2, 4, 8, 16)
+    assert tiled.max_size == (1188, 1188)
+    assert close(
+        colour_at(tiled, "9216,9216,284,284/284,284/0/default.jpg", (10, 10)), (10, 120, 200)
+    )
+
+
+# --- what must not go in ----------------------------------------------------------------------
+
+
+def bad_image(tmp_path: Path, kind: str) -> Path:
+    if kind == "empty":
+        path = tmp_path / "empty.jpg"
+        path.write_bytes(b"")
+    elif kind == "text":
+        path = tmp_path / "notes.jpg"
+        path.write_text("not a picture\n")
+    elif kind == "truncated":
+        whole = tmp_path / "whole.jpg"
+        image = pyvips.Image.gaussnoise(600, 400).cast("uchar")
+        image.jpegsave(str(whole))
+        path = tmp_path / "truncated.jpg"
+        path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    elif kind == "dot":
+        path = solid(tmp_path / "dot.png", 1, 1, [0, 0, 0])
+    elif kind == "too wide":
+        path = tmp_path / "wide.png"
+        pyvips.Image.black(300_000, 2).cast("uchar").pngsave(str(path))
+    elif kind == "ppm":
+        path = tmp_path / "scan.jpg"
+        pyvips.Image.black(40, 30).cast("uchar").ppmsave(str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    "kind, message, hint",
+    [
+        ("empty", r"empty\.jpg is empty \(0 bytes\)", "copy or export the image again"),
+        (
+            "text",
+            r"notes\.jpg is not an image libvips can read \(not a known file format\)",
+            "re-export it as JPEG, PNG or TIFF",
+        ),
+        (
+            "truncated",
+            r"truncated\.jpg is damaged or incomplete \(.+\)",
+            "copy or export the image again",
+        ),
+        ("dot", r"dot\.png is only 1×1 pixels", "use an image at least 2 pixels wide and high"),
+        (
+            "too wide",
+            r"wide\.png says it is 300000×2 pixels, more than storiiies tiles "
+            r"\(200,000 pixels a side, 10 gigapixels\)",
+            "check the file is not damaged, or split the image into parts",
+        ),
+        (
+            "ppm",
+            r"scan\.jpg is a PPM file, which storiiies does not tile",
+            "re-export it as JPEG, PNG or TIFF",
+        ),
+    ],
+)
+def test_a_bad_image_is_an_image_error(tmp_path, kind, message, hint):
+    path = bad_image(tmp_path, kind)
+    cache = tmp_path / "cache"
+
+    with pytest.raises(ImageError) as caught:
+        tile_image(path, cache)
+
+    assert re.fullmatch(message, caught.value.message), caught.value.message
+    assert caught.value.hint == hint
+    # Nothing half-cut is left behind, under the final name or any other.
+    assert not cache.exists() or [p.name for p in cache.iterdir() if p.name != "memo"] == []
+
+
+# --- the cache --------------------------------------------------------------------------------
+
+
+def test_a_second_call_reuses_the_tree_without_decoding(tmp_path, monkeypatch):
+    path = solid(tmp_path / "photo.png", 700, 500, [30, 60, 90])
+    an_hour_ago = time.time() - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))
+    first = tile_image(path, tmp_path / "cache")
+    assert not first.cached
+    assert (first.path.parent / "image.json").is_file()
+    stamp = first.path.stat().st_mtime_ns
+
+    def no_decoding(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cached image was opened")
+
+    monkeypatch.setattr(pyvips.Image, "new_from_file", no_decoding)
+    second = tile_image(path, tmp_path / "cache")
+
+    assert second.cached
+    assert (second.key, second.path, second.sizes) == (first.key, first.path, first.sizes)
+    assert first.path.stat().st_mtime_ns == stamp
+    events: list[ProgressEvent] = []
+    (again,) = tile_many([TileJob(path)], tmp_path / "cache", progress=events.append)
+    assert again.cached
+    assert [(e.state, e.done, e.total) for e in events] == [("cached", 1, 1)]
+
+
+def test_changed_bytes_give_a_new_key_and_moved_files_keep_theirs(tmp_path):
+    path = solid(tmp_path / "photo.png", 400, 300, [30, 60, 90])
+    before = tile_image(path, tmp_path / "cache")
+
+    moved = path.rename(tmp_path / "renamed.png")
+    assert tile_image(moved, tmp_path / "cache").key == before.key
+    solid(moved, 400, 300, [30, 60, 91])
+    after = tile_image(moved, tmp_path / "cache")
+
+    assert after.key != before.key and not after.cached
+    assert not [p for p in (tmp_path / "cache").iterdir() if ".tmp-" in p.name]
+
+
+def test_publish_links_the_cached_files(tmp_path):
+    tiled = tile_image(solid(tmp_path / "photo.png", 600, 300, [1, 2, 3]), tmp_path / "cache")
+
+    publish_tiles(tiled, tmp_path / "site" / "images" / "photo")
+
+    published = tmp_path / "site" / "images" / "photo"
+    assert files_in(published) == files_in(tiled.path)
+    tile = "256,0,256,256/256,256/0/default.jpg"
+    assert os.path.samefile(published / tile, tiled.path / tile)
+
+
+# --- many at once -----------------------------------------------------------------------------
+
+
+def test_tile_many_in_parallel_reports_progress_and_keeps_going_past_a_bad_image(tmp_path):
+    good = [solid(tmp_path / f"page{n}.png", 900, 700, [n * 40, 80, 120]) for n in range(3)]
+    bad = bad_image(tmp_path, "text")
+    events: list[ProgressEvent] = []
+
+    results = tile_many(
+        [TileJob(good[0]), TileJob(bad), TileJob(good[1]), TileJob(good[2]), TileJob(good[0])],
+        tmp_path / "cache",
+        workers=2,
+        progress=events.append,
+    )
+
+    assert [type(r).__name__ for r in results] == [
+        "TiledImage", "ImageError", "TiledImage", "TiledImage", "TiledImage",
+    ]  # fmt: skip
+    assert results[0] == results[4]  # the same file twice is cut once
+    assert (
+        results[1].message == "notes.jpg is not an image libvips can read (not a known file format)"
+    )
+    assert {e.state for e in events} >= {"started", "finished", "failed"}
+    assert events[-1].done == events[-1].total == 5
+    assert events[-1].overall == 1.0
+    assert [e.overall for e in events] == sorted(e.overall for e in events)
+
+
+# --- folders ----------------------------------------------------------------------------------
+
+
+def test_natural_order():
+    names = ["page10.jpg", "Page2.jpg", "page1.jpg", "page02b.jpg", "cover.jpg"]
+
+    assert sorted(names, key=natural_sort_key) == [
+        "cover.jpg", "page1.jpg", "Page2.jpg", "page02b.jpg", "page10.jpg",
+    ]  # fmt: skip
+
+
+def test_folder_images_skip_hidden_and_other_files(tmp_path):
+    for name in ["p10.jpg", "p2.PNG", "p1.tif", ".p0.jpg", "notes.txt", "p3.webp"]:
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "p4.jpg").mkdir()
+
+    assert [p.name for p in list_folder_images(tmp_path)] == [
+        "p1.tif",
+        "p2.PNG",
+        "p3.webp",
+        "p10.jpg",
+    ]

@@ -1,0 +1,76 @@
+"""axe-core (npm, pinned in package.json) on every kind of page, in both bundled themes:
+no serious or critical violation, WCAG 2.2 AA colour contrast included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.browser
+
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+
+PAGES = [
+    "/",
+    "/coins/",
+    "/coins/#step-3",
+    "/fields-family/#step-4",
+    "/coins/text.html",
+    "/fields-family/text.html",
+    "/coins/embed.html#step-1",
+    "/?kiosk=1",
+    "/fields-family/?kiosk=1#step-2",
+]
+
+
+def axe_violations(page) -> list[dict]:
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `npm ci` (axe-core is a pinned devDependency)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """() => axe.run(document, {runOnly: {type: 'tag', values:
+             ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"""
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def check(browser, url: str, size: tuple[int, int]) -> list[dict]:
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]}, reduced_motion="reduce")
+    page.goto(url)
+    if page.locator("#story-data").count():
+        page.wait_for_function("() => window.storiiies && window.storiiies.panels.length > 0")
+    page.wait_for_timeout(300)
+    violations = axe_violations(page)
+    page.close()
+    return violations
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (320, 640)], ids=["desktop", "phone"])
+def test_default_theme_has_no_serious_violations(browser, examples_server, size):
+    found = {path: check(browser, examples_server.url + path, size) for path in PAGES}
+    assert {path: v for path, v in found.items() if v} == {}
+
+
+def test_kiosk_theme_has_no_serious_violations(browser, built_examples: Path, tmp_path, serve_dir):
+    import shutil
+
+    from storiiies.build import build_site
+    from tests.conftest import EXAMPLES
+
+    project = tmp_path / "kiosk"
+    shutil.copytree(EXAMPLES, project, ignore=shutil.ignore_patterns("_site", ".storiiies-cache"))
+    # The tiles are the same as the default build's; reuse them rather than cut them again.
+    shutil.copytree(built_examples.parent / ".storiiies-cache", project / ".storiiies-cache")
+    config = (project / "storiiies.yml").read_text().replace("theme: default", "theme: kiosk")
+    (project / "storiiies.yml").write_text(config + "kiosk:\n  enabled: true\n  autoplay: false\n")
+    build_site(project)
+    server = serve_dir(project / "_site")
+    found = {path: check(browser, server.url + path, (1920, 1080)) for path in PAGES}
+    assert {path: v for path, v in found.items() if v} == {}

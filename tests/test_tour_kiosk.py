@@ -1,0 +1,261 @@
+"""Kiosk mode (docs/kiosk.md) in a real browser, with the clock shortened by
+`window.storiiiesTimeScale`: autoplay, pause on touch, return to the start when idle, the
+attract loop on the home page, no way out of the kiosk, and no request off the site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storiiies.build import build_site
+from tests.conftest import EXAMPLES
+
+pytestmark = pytest.mark.browser
+
+STORY = """---
+title: Two coins
+summary: A short story for the kiosk.
+sources:
+  coins: images/coins.png
+kiosk:
+  step_seconds: 1
+  durations: {2: 4, 3: 20}
+---
+The title slide.
+
+## A helmet
+
+![A helmeted head](coins#xywh=310,152,72,70)
+
+Athena, or Roma.
+
+## A face
+
+![A face seen from the front](coins#xywh=184,166,58,56)
+
+Hard to strike well.
+
+## The tray
+
+![The whole tray](coins)
+
+Four rows of coins. See [the museum](https://www.brooklynmuseum.org/).
+"""
+
+HIDDEN = """---
+title: Not in the loop
+sources:
+  coins: images/coins.png
+kiosk:
+  attract: false
+---
+## One
+
+![The tray](coins)
+"""
+
+KIOSK_CONFIG = """title: Gallery screen
+theme: kiosk
+kiosk:
+  enabled: true
+  step_seconds: 2
+  idle_seconds: 30
+  attract_seconds: 5
+"""
+
+
+def kiosk_site(make_project, config: str = KIOSK_CONFIG) -> Path:
+    root = make_project(
+        {
+            "stories/two-coins.md": STORY,
+            "stories/hidden.md": HIDDEN,
+            "images/coins.png": (EXAMPLES / "images" / "coins.png").read_bytes(),
+        },
+        config=config,
+    )
+    build_site(root)
+    return root / "_site"
+
+
+def kiosk_page(browser, url: str, scale: float, size=(1920, 1080)):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=True)
+    context.add_init_script(f"window.storiiiesTimeScale = {scale};")
+    # Record when each step begins, across page loads, to check the per-step durations.
+    context.add_init_script(
+        "window.addEventListener('storiiies:step', e => (window.stepTimes = window.stepTimes || [])"
+        ".push([e.detail.step, performance.now()]));"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    return context, page, errors
+
+
+def tap(page, selector: str) -> None:
+    """A finger on the element's centre, sent straight to the browser: no waiting for the page
+    to be still, because a kiosk never is."""
+    box = page.locator(selector).first.bounding_box()
+    point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2, "id": 0}
+    session = page.context.new_cdp_session(page)
+    session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
+    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()
+
+
+def test_autoplay_gives_each_step_its_duration_then_returns_home(browser, make_project, serve_dir):
+    server = serve_dir(kiosk_site(make_project))
+    # Scaled by 0.25: 250 ms a step, 1 s for step 2 and 5 s for the last, then home.
+    context, page, errors = kiosk_page(browser, f"{server.url}/two-coins/", 0.25)
+    page.wait_for_function(
+        "() => window.storiiies && window.storiiies.current === 3", timeout=15000
+    )
+    assert page.evaluate("window.storiiiesKiosk.planned") == [
+        [0, 250],
+        [1, 250],
+        [2, 1000],
+        [3, 5000],
+    ]
+    times = page.evaluate("window.stepTimes")
+    assert [step for step, _ in times] == [0, 1, 2, 3]
+    spent = {times[i][0]: times[i + 1][1] - times[i][1] for i in range(len(times) - 1)}
+    assert spent[1] >= 240 and spent[2] >= 990, (
+        spent
+    )  # timers never fire early; a busy machine may be late
+    assert page.evaluate("window.storiiiesKiosk.playing") is True
+    # After the last step the kiosk goes back to its home page and the attract loop.
+    page.wait_for_url(f"{server.url}/", timeout=20000)
+    page.wait_for_function("() => window.storiiiesKiosk && window.storiiiesKiosk.attract")
+    assert errors == []
+    context.close()
+
+
+def test_a_touch_pauses_autoplay_and_idle_returns_to_the_start(browser, examples_server):
+    # ?kiosk=1 on the plain example: 12 s steps become 1.2 s, 90 s idle becomes 9 s.
+    context, page, _ = kiosk_page(
+        browser, f"{examples_server.url}/fields-family/?kiosk=1", 0.1, (1280, 800)
+    )
+    tap(page, ".st-steps")
+    page.wait_for_function("() => window.storiiiesKiosk && !window.storiiiesKiosk.playing")
+    paused_at = page.evaluate("window.storiiies.current")
+    assert page.locator(".st-play").get_attribute("aria-pressed") == "false"
+    page.wait_for_timeout(2500)  # two step durations: nothing moves while paused
+    assert page.evaluate("window.storiiies.current") == paused_at
+    page.wait_for_url(f"{examples_server.url}/?kiosk=1", timeout=30000)
+    page.wait_for_function("() => window.storiiiesKiosk && window.storiiiesKiosk.attract")
+    context.close()
+
+
+def test_play_button_resumes_autoplay(browser, examples_server):
+    context, page, _ = kiosk_page(
+        browser, f"{examples_server.url}/coins/?kiosk=1", 0.1, (1280, 800)
+    )
+    tap(page, ".st-steps")
+    page.wait_for_function("() => window.storiiiesKiosk && !window.storiiiesKiosk.playing")
+    assert page.get_by_role("button", name="Autoplay").get_attribute("aria-pressed") == "false"
+    start = page.evaluate("window.storiiies.current")
+    tap(page, ".st-play")
+    page.wait_for_function("() => window.storiiiesKiosk.playing")
+    page.wait_for_function(f"() => window.storiiies.current > {start}", timeout=10000)
+    context.close()
+
+
+def test_home_attract_loop_cycles_every_story_and_a_touch_shows_them(
+    browser, make_project, serve_dir
+):
+    server = serve_dir(kiosk_site(make_project))
+    # attract_seconds 5 → 0.5 s; idle_seconds 30 → 3 s.
+    context, page, _ = kiosk_page(browser, f"{server.url}/", 0.1)
+    overlay = page.locator(".st-attract")
+    assert overlay.is_visible()
+    stories = page.evaluate(
+        "JSON.parse(document.getElementById('st-kiosk-settings').textContent).stories"
+    )
+    assert [s["title"] for s in stories] == ["Two coins"]  # `attract: false` keeps a story out
+    assert overlay.locator(".st-attract-title").inner_text() == "Two coins"
+    image = overlay.locator(".st-attract-image").get_attribute("src")
+    assert image.startswith("crops/")
+    page.wait_for_function(
+        "() => window.storiiiesKiosk.slidesShown >= 3", timeout=10000
+    )  # it loops
+    overlay.tap()
+    assert not overlay.is_visible()
+    assert page.evaluate("document.activeElement.className") == "st-card-link"
+    page.wait_for_function("() => window.storiiiesKiosk.attract", timeout=10000)
+    assert overlay.is_visible()
+    context.close()
+
+
+def test_kiosk_keeps_visitors_inside_the_site(browser, examples_server):
+    for path in ("/?kiosk=1", "/coins/?kiosk=1", "/fields-family/?kiosk=1"):
+        context, page, _ = kiosk_page(browser, examples_server.url + path, 1, (1280, 800))
+        page.wait_for_function("() => window.storiiiesKiosk")
+        links = page.evaluate(
+            "[...document.querySelectorAll('a[href]')].map(a => [a.href, a.target, a.offsetParent !== null])"
+        )
+        for href, target, _visible in links:
+            assert href.startswith(examples_server.url + "/"), href
+            assert not href.endswith(".json") and not href.endswith("text.html"), href
+            assert target == ""
+            if "#" not in href:
+                assert "kiosk=1" in href, href
+        assert not page.locator(".st-bar").is_visible() if path != "/?kiosk=1" else True
+        assert not page.locator(".st-site-footer").is_visible()
+        context.close()
+
+
+def test_kiosk_runs_with_the_network_cable_pulled(browser, make_project, serve_dir):
+    server = serve_dir(
+        kiosk_site(
+            make_project, KIOSK_CONFIG.replace("enabled: true", "enabled: true\n  autoplay: false")
+        )
+    )
+    context, page, errors = kiosk_page(browser, f"{server.url}/", 0.1)
+    outside: list[str] = []
+
+    def guard(route):
+        if route.request.url.startswith(server.url + "/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    context.route("**/*", guard)
+    page.reload()
+    page.wait_for_function("() => window.storiiiesKiosk && window.storiiiesKiosk.slidesShown >= 2")
+    page.locator(".st-attract").tap()
+    page.get_by_role("link", name="Two coins").tap()
+    page.wait_for_function("() => window.storiiies && window.storiiiesKiosk", timeout=15000)
+    assert page.locator(".st-play").is_hidden()  # `autoplay: false`
+    while page.evaluate("window.storiiies.current") < 3:
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => window.storiiies && window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()",
+        timeout=15000,
+    )
+    # The step's link to the museum is switched off rather than followed.
+    museum = page.locator("#step-3 a", has_text="the museum")
+    assert museum.get_attribute("href") is None and museum.get_attribute("aria-disabled") == "true"
+    assert outside == [] and errors == []
+    context.close()
+
+
+def test_kiosk_settings_from_storiiies_yml_and_the_kiosk_theme(browser, make_project, serve_dir):
+    server = serve_dir(kiosk_site(make_project))
+    context, page, _ = kiosk_page(browser, f"{server.url}/two-coins/#step-1", 1)
+    page.wait_for_function("() => window.storiiies && window.storiiiesKiosk")
+    assert page.evaluate("document.documentElement.classList.contains('st-kiosk')")
+    assert page.locator('link[href$="kiosk-theme.css"]').count() == 1
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"
+    home = page.get_by_role("link", name="All stories")
+    assert home.is_visible() and home.get_attribute("href") == "../"
+    assert page.get_by_role("button", name="Autoplay").is_visible()
+    small = page.evaluate(
+        """() => [...document.querySelectorAll('button, summary, a[href]')]
+        .filter(el => el.offsetParent !== null && !el.closest('dialog'))
+        .map(el => [el.className || el.textContent, el.getBoundingClientRect()])
+        .filter(([, r]) => r.width < 44 || r.height < 44).map(([c]) => c)"""
+    )
+    assert small == []
+    context.close()
