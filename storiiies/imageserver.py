@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import pyvips
@@ -50,7 +50,7 @@ def image_api_app(
     renderer = _Renderer(images, max_area)
 
     async def answer(request: Request) -> Response:
-        parts = [part for part in request.path_params["path"].split("/")]
+        parts = request.path_params["path"].split("/")
         if parts and parts[-1] == "":
             parts.pop()
         if not parts:
@@ -91,25 +91,34 @@ def _error(status: int, message: str) -> Response:
 
 
 class _Renderer:
-    """Opens images (a few kept open, least recently used dropped) and cuts responses from them."""
+    """Opens images (a few kept open, least recently used dropped) and cuts responses from them.
+
+    What is kept is keyed by the file's size and mtime too, so an edited image is seen at once.
+    """
 
     def __init__(self, images: Mapping[str, ImageSource], max_area: int, keep: int = 4) -> None:
         self.images = images
         self.max_area = max_area
         self.keep = keep
-        self.open_images: OrderedDict[tuple[str, int], pyvips.Image] = OrderedDict()
-        self.sizes: dict[str, tuple[int, int]] = {}
+        self.open_images: OrderedDict[tuple[Stamp, int], pyvips.Image] = OrderedDict()
+        self.sizes: dict[Stamp, tuple[int, int]] = {}
         self.lock = threading.Lock()
 
-    def source(self, identifier: str) -> tuple[Path, int]:
+    def stamp(self, identifier: str) -> Stamp:
         source = self.images[identifier]
-        return source if isinstance(source, tuple) else (source, 0)
+        path, page = source if isinstance(source, tuple) else (source, 0)
+        try:
+            status = path.stat()
+            changed = status.st_mtime_ns, status.st_size
+        except OSError:
+            changed = 0, 0  # opening it will say what is wrong
+        return Stamp(identifier, path, page, *changed)
 
     def size(self, identifier: str) -> tuple[int, int]:
-        if identifier not in self.sizes:
-            path, page = self.source(identifier)
-            self.sizes[identifier] = imageread.read_image_size(path, page)
-        return self.sizes[identifier]
+        stamp = self.stamp(identifier)
+        if stamp not in self.sizes:
+            self.sizes[stamp] = imageread.read_image_size(stamp.path, stamp.page, label=identifier)
+        return self.sizes[stamp]
 
     def limits(self, identifier: str) -> Limits:
         width, height = self.size(identifier)
@@ -169,18 +178,27 @@ class _Renderer:
         return _quality(cut, plan.quality)
 
     def opened(self, identifier: str, shrink: int) -> pyvips.Image:
-        key = (identifier, shrink)
+        key = (self.stamp(identifier), shrink)
         with self.lock:
             if key in self.open_images:
                 self.open_images.move_to_end(key)
                 return self.open_images[key]
-        path, page = self.source(identifier)
-        image = imageread.open_image(path, page, label=identifier, shrink=shrink)
+        image = imageread.open_image(key[0].path, key[0].page, label=identifier, shrink=shrink)
         with self.lock:
             self.open_images[key] = image
             while len(self.open_images) > self.keep:
                 self.open_images.popitem(last=False)
         return image
+
+
+class Stamp(NamedTuple):
+    """An image file as it is now: a changed file gets a new stamp."""
+
+    identifier: str
+    path: Path
+    page: int
+    mtime_ns: int
+    size: int
 
 
 def _exactly(image: pyvips.Image, width: int, height: int) -> pyvips.Image:

@@ -88,10 +88,10 @@ class Broadcaster:
         css = False
         if token != current:
             process, _, seen = token.partition(".")
-            newer = [c for c in changes if seen.isdigit() and c.version > int(seen)]
+            newer = [c for c in changes if seen.isdecimal() and c.version > int(seen)]
             known = (
                 process == self.process
-                and seen.isdigit()
+                and seen.isdecimal()
                 and (not changes or changes[0].version <= int(seen) + 1)
             )
             if not known:

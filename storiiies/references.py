@@ -136,7 +136,7 @@ def parse_reference(target: str) -> Reference:
         canvas_ref = None
     else:
         canvas_ref = canvas
-        if canvas.isdigit() and int(canvas) < 1:
+        if canvas.isdecimal() and int(canvas) < 1:
             raise ReferenceSyntaxError(
                 f"canvas {canvas} does not exist", "canvases are numbered from 1"
             )

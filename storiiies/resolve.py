@@ -130,7 +130,7 @@ class _Resolver:
         canvas = None
         if reference.canvas is None:
             canvas = canvases[0]
-        elif reference.canvas.isdigit():
+        elif reference.canvas.isdecimal():
             index = int(reference.canvas)
             # Canvas numbers are positions in the source, so skipped (non-image) canvases
             # keep their numbers and the author's count matches what other viewers show.

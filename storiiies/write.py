@@ -67,7 +67,7 @@ def recover(out_dir: Path) -> None:
     """Tidy what an interrupted build left: stale staging folders, or an old site mid-swap."""
     for leftover in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
         pid = leftover.name.rsplit(".tmp-", 1)[-1].split("-")[0]
-        if not (pid.isdigit() and _alive(int(pid))):
+        if not (pid.isdecimal() and _alive(int(pid))):
             shutil.rmtree(leftover, ignore_errors=True)
     for old in out_dir.parent.glob(f".{out_dir.name}.old-*"):
         if not out_dir.exists():

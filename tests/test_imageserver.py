@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import httpx
 import pytest
@@ -12,23 +14,26 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from storiiies.imageserver import image_api_app
+from tests.conftest import LiveServer
 
 
-@pytest.fixture
-def photo(tmp_path):
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
     """600×400: red on the left half, blue on the right."""
     left = (pyvips.Image.black(300, 400, bands=3) + [220, 20, 20]).cast("uchar")
     right = (pyvips.Image.black(300, 400, bands=3) + [20, 20, 220]).cast("uchar")
-    path = tmp_path / "photo.png"
+    path = tmp_path_factory.mktemp("images") / "photo.png"
     left.join(right, "horizontal").copy(interpretation="srgb").pngsave(str(path))
     return path
 
 
-@pytest.fixture
-def client(photo, serve_app):
-    server = serve_app(image_api_app({"photo": photo}))
+@pytest.fixture(scope="module")
+def client(photo):
+    """One server for the module: the requests change nothing."""
+    server = LiveServer(image_api_app({"photo": photo})).start()
     with httpx.Client(base_url=server.url) as client:
         yield client
+    server.stop()
 
 
 def picture(response: httpx.Response) -> Image.Image:
@@ -159,3 +164,16 @@ def test_a_large_image_announces_and_keeps_its_limit(photo, serve_app):
     assert info["maxArea"] == 60_000
     assert largest.size == (300, 200)
     assert too_big.status_code == 400
+
+
+def test_an_edited_image_is_seen_at_once(tmp_path, serve_app):
+    path = tmp_path / "draft.png"
+    pyvips.Image.black(300, 200).cast("uchar").pngsave(str(path))
+    server = serve_app(image_api_app({"draft": path}))
+    assert httpx.get(f"{server.url}/draft/info.json").json()["width"] == 300
+
+    pyvips.Image.black(500, 200).cast("uchar").pngsave(str(path))
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
+
+    assert httpx.get(f"{server.url}/draft/info.json").json()["width"] == 500
+    assert picture(httpx.get(f"{server.url}/draft/full/max/0/default.jpg")).size == (500, 200)

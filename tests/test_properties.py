@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from storiiies.config import load_config
@@ -67,6 +67,8 @@ REFERENCE = st.one_of(
 
 @SETTINGS
 @given(REFERENCE)
+@example("0/¹")  # a superscript is a digit to str.isdigit, but not to int()
+@example("a#xywh=1,2,3,4\n")
 def test_parse_reference_gives_a_reference_or_its_own_error(target: str) -> None:
     try:
         reference = parse_reference(target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -14,6 +15,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from storiiies.errors import ImageError
 from storiiies.iiif import tiles
+from storiiies.iiif.jpegstrip import strip_tiles
 from storiiies.iiif.tiles import (
     ProgressEvent,
     TileJob,
@@ -100,6 +102,33 @@ def test_a_tree_holds_exactly_what_viewers_request(shared, tmp_path, name, size)
             assert tile.format == "JPEG"
             if size_part != "max":
                 assert tile.size == tuple(int(n) for n in size_part.split(","))
+
+
+@pytest.mark.parametrize("size", [(2, 2), (256, 256), (257, 100), (513, 513), (1500, 700)])
+def test_any_size_gives_exactly_what_viewers_request(tmp_path, size):
+    # 513 × 513: the 1-pixel edge tiles of the first two levels have the same name.
+    tiled = tile_image(solid(tmp_path / "odd.png", *size, [90, 40, 10]), tmp_path / "cache")
+
+    requested = openseadragon_requests(*size, 256, tiled.scale_factors)
+    sizes = {f"full/{w},{h}/0/default.jpg" for w, h in tiled.sizes}
+    assert files_in(tiled.path) == requested | sizes | {"full/max/0/default.jpg"}
+
+
+@pytest.mark.parametrize("bands, rows", [(3, 256), (3, 152), (1, 100)])
+def test_a_strip_cut_into_tiles_decodes_like_tiles_saved_one_by_one(bands, rows):
+    noise = pyvips.Image.gaussnoise(768, rows, mean=128, sigma=40).cast("uchar")
+    strip = (
+        noise.bandjoin([noise.flip("horizontal"), noise.flip("vertical")]) if bands == 3 else noise
+    )
+
+    tiles_ = strip_tiles(strip, 256, 85)
+
+    assert tiles_ is not None and len(tiles_) == 3
+    for column, jpeg in enumerate(tiles_):
+        alone = strip.crop(column * 256, 0, 256, rows).jpegsave_buffer(Q=85)
+        with Image.open(io.BytesIO(jpeg)) as cut, Image.open(io.BytesIO(alone)) as saved:
+            assert cut.size == (256, rows)
+            assert cut.tobytes() == saved.tobytes()
 
 
 @pytest.mark.shared
@@ -428,7 +457,8 @@ def test_tile_many_in_parallel_reports_progress_and_keeps_going_past_a_bad_image
     ]  # fmt: skip
     assert results[0] == results[4]  # the same file twice is cut once
     assert (
-        results[1].message == "notes.jpg is not an image libvips can read (not a known file format)"
+        results[1].message
+        == "notes.jpg is not an image libvips can read (not a known image format)"
     )
     assert {e.state for e in events} >= {"started", "finished", "failed"}
     assert events[-1].done == events[-1].total == 5

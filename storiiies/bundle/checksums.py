@@ -84,7 +84,10 @@ def verify(path: Path) -> Verification:
     if path.is_dir():
         return _verify_folder(path)
     if zipfile.is_zipfile(path):
-        return _verify_zip(path)
+        try:
+            return _verify_zip(path)
+        except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError) as exc:
+            return Verification(0, (f"{path}: the zip is damaged ({exc})",))
     return Verification(0, (f"{path}: not a bundle folder or zip",))
 
 

@@ -130,6 +130,8 @@ def _fetch_one(
         size = _fetch_with_retries(client, item, policy)
     except _Failed as failure:
         finish(None, f"{item.url}: {failure}")
+    except OSError as exc:
+        finish(None, f"{item.url}: cannot save it ({exc.strerror or exc})")
     else:
         finish(size, None)
 
@@ -159,6 +161,8 @@ def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPo
         except httpx.TransportError as exc:
             if last:
                 raise _Failed(f"network error: {exc or type(exc).__name__}") from None
+        except httpx.HTTPError as exc:  # too many redirects, a broken encoding: not worth a retry
+            raise _Failed(str(exc) or type(exc).__name__) from None
         time.sleep(policy.backoff * 2**attempt)
     raise _Failed("gave up")  # every branch above returns, raises or retries
 
@@ -177,7 +181,8 @@ def _save(response: httpx.Response, target: Path) -> int:
                 size += len(chunk)
         declared = response.headers.get("Content-Length", "")
         if (
-            declared.isdigit()
+            declared.isascii()
+            and declared.isdecimal()
             and int(declared) != size
             and "Content-Encoding" not in response.headers
         ):
@@ -194,7 +199,7 @@ def _save(response: httpx.Response, target: Path) -> int:
 def _retry_after(value: str | None, default: float) -> float:
     if not value:
         return default
-    if value.strip().isdigit():
+    if value.strip().isascii() and value.strip().isdecimal():
         return float(value.strip())
     try:
         when = email.utils.parsedate_to_datetime(value)

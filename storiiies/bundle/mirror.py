@@ -93,6 +93,8 @@ def read_mirrors(
                 if service.info is not None
                 else fetcher.get_json(service.info_url).data
             )
+            if not isinstance(info, Mapping):
+                raise UnusableService("the info.json is not a JSON object")
             grid = read_grid(info)
         except SourceError as error:
             problems.append(

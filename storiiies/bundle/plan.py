@@ -195,7 +195,9 @@ def _plan_move(
     pairs_i = [(i, i + 1) for i in range(len(samples) - 1)] or [(0, 0)]
     for key, grid, place in placed:
         image_scale = place[2] / grid.width  # canvas pixels per image pixel
-        for level in range(grid.cutoff_level() + 1, grid.max_level + 1):
+
+        cutoff = grid.cutoff_level()
+        for level in range(cutoff + 1, grid.max_level + 1):
             # the screen pixels per canvas pixel at which this level starts to load
             threshold = MIN_PIXEL_RATIO / (image_scale * grid.factor(level))
             for i0, i1 in pairs_i:

@@ -235,7 +235,7 @@ class Fetcher:
             "this is not a manifest or info.json; check the URL",
         )
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdecimal() and int(declared) > limit:
             raise too_large
         body = bytearray()
         for chunk in response.iter_bytes():

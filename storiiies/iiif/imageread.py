@@ -86,9 +86,10 @@ def open_image(
     if shrink > 1 and header.get("vips-loader") == "jpegload":
         options["shrink"] = shrink
     image = _load(source, page, shown, **options)
-    if not upright:
-        image = image.autorot()
-    return displayable(image)
+    try:
+        return displayable(image.autorot() if not upright else image)
+    except pyvips.Error as error:
+        raise image_error(shown, error) from None
 
 
 def displayable(image: pyvips.Image) -> pyvips.Image:
@@ -101,6 +102,8 @@ def displayable(image: pyvips.Image) -> pyvips.Image:
         white = 65535 if image.format == "ushort" else 255
         image = image.flatten(background=[white] * (image.bands - 1), max_alpha=white)
     target = "b-w" if image.bands < 3 else "srgb"
+    if image.interpretation in ("multiband", "matrix", "histogram", "fourier"):
+        image = image.copy(interpretation=target)  # no colour space to convert from: take as is
     if image.interpretation != target or image.format != "uchar":
         image = image.colourspace(target)
     if image.format != "uchar":
@@ -162,15 +165,22 @@ def _load(source: Path, page: int, shown: str, **options: Any) -> pyvips.Image:
     if page:
         options["page"] = page
     try:
-        image = pyvips.Image.new_from_file(str(source), **options)
+        # From a Source, not new_from_file: libvips caches loads by file name, so an image
+        # edited on disk would come back as it was (until libvips 8.15's `revalidate`).
+        image = pyvips.Image.new_from_source(
+            pyvips.Source.new_from_file(str(source)), "", **options
+        )
     except pyvips.Error as error:
         reason = vips_reason(error)
         if page and "page" in reason:
             raise ImageError(f"{shown} has no page {page + 1}", "check the page number") from None
+        if "known format" in reason:
+            reason = "not a known image format"
         raise ImageError(f"{shown} is not an image libvips can read ({reason})", REEXPORT) from None
     loader = image.get("vips-loader") if image.get_typeof("vips-loader") else "unknown"
+    loader = loader.removesuffix("_source")
     if loader not in LOADERS:
-        kind = loader.removesuffix("load").removesuffix("_source").upper()
+        kind = loader.removesuffix("load").upper()
         raise ImageError(f"{shown} is a {kind} file, which storiiies does not tile", REEXPORT)
     return image
 

@@ -8,8 +8,8 @@ and every level up to `MAX_DERIVATIVE` pixels is also written whole, as `full/w,
 info.json `sizes` that thumbnails use, with the largest doubling as `full/max`.
 
 The image is decoded top to bottom once, by this thread, a strip of tiles at a time, while worker
-threads encode the strip's tiles and shrink it for the next level: memory stays a few strips,
-however large the image.
+threads encode the strip's tiles (as one JPEG, see jpegstrip.py) and shrink it for the next
+level: memory stays a few strips, however large the image.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import contextlib
 import ctypes
 import functools
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pyvips
+
+from storiiies.iiif.jpegstrip import strip_tiles
 
 #: Levels at most this many pixels a side are also written whole (`full/w,h`).
 MAX_DERIVATIVE = 2048
@@ -182,13 +185,23 @@ class _Cutter:
 
     def cut(self, index: int, pixels: Pixels, y: int, rows: int) -> tuple[Pixels, int] | None:
         """Encode one strip's tiles (in a worker) and return the strip at half size."""
-        level = self.levels[index]
+        level, full, step = self.levels[index], self.levels[0], self.tile_size
         strip = pyvips.Image.new_from_memory(pixels, level.width, rows, self.bands, "uchar")
-        full = self.levels[0]
-        for x in range(0, level.width, self.tile_size):
-            name = tile_file(level, x, y, self.tile_size, full.width, full.height)
-            tile = strip.crop(x, 0, min(self.tile_size, level.width - x), rows)
-            self.save(tile, name)
+        whole_tiles = level.width // step
+        encoded = None
+        if whole_tiles:
+            body = (
+                strip
+                if whole_tiles * step == level.width
+                else strip.crop(0, 0, whole_tiles * step, rows)
+            )
+            encoded = strip_tiles(body, step, self.quality, **NO_METADATA)
+        for column, x in enumerate(range(0, level.width, step)):
+            name = tile_file(level, x, y, step, full.width, full.height)
+            if encoded is not None and column < whole_tiles:
+                self.write(encoded[column], name)
+            else:
+                self.save(strip.crop(x, 0, min(step, level.width - x), rows), name)
         if index == len(self.levels) - 1:
             return None
         if level.width % 2 or rows % 2:
@@ -199,13 +212,23 @@ class _Cutter:
         return half.write_to_memory(), half.height
 
     def save(self, image: pyvips.Image, name: str) -> None:
-        # Tiny edge tiles of two levels can share a name; the first one written wins.
+        if self.claim(name):
+            image.jpegsave(f"{self.root}/{name}", Q=self.quality, **NO_METADATA)
+
+    def write(self, jpeg: bytes, name: str) -> None:
+        if self.claim(name):
+            with open(f"{self.root}/{name}", "wb") as file:
+                file.write(jpeg)
+
+    def claim(self, name: str) -> bool:
+        """Make the file's folders; False if the name is taken (tiny edge tiles of two levels
+        can share one, and the first written wins)."""
         with self.lock:
             if name in self.written:
-                return
+                return False
             self.written.add(name)
         _make_dirs(self.root, name)
-        image.jpegsave(f"{self.root}/{name}", Q=self.quality, **NO_METADATA)
+        return True
 
     def write_whole_levels(self) -> None:
         for index, chunks in self.kept.items():
@@ -246,7 +269,9 @@ def _fewer_malloc_arenas() -> None:
     in our measurements. Two arenas (what MALLOC_ARENA_MAX=2 sets) kept it at 170–190 MB for
     a 20,000-pixel-wide image, for less system time than a fixed mmap threshold.
     """
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if not sys.platform.startswith("linux"):
+        return
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # glibc; musl has none
     if mallopt is not None:
         mallopt(-8, 2)  # M_ARENA_MAX
 

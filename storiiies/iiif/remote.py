@@ -92,7 +92,7 @@ def _canvas_document(data: Mapping[str, Any], url: str, fetcher: Fetcher) -> Sou
 def only_canvas(document: SourceDocument, wanted: int | str) -> SourceDocument:
     """`document` with only the canvas `wanted` (1-based position or id), numbered 1."""
     text = str(wanted).strip()
-    if text.isdigit():
+    if text.isdecimal():
         found = next((c for c in document.canvases if c.index == int(text)), None)
     else:
         found = document.canvas_by_id(text) or document.canvas_by_id(text.split("#", 1)[0])
@@ -120,7 +120,7 @@ def _choose_from_collection(
             "remove the `manifest:` line",
         )
     text = str(wanted).strip()
-    if text.isdigit():
+    if text.isdecimal():
         index = int(text)
         if not 1 <= index <= len(members):
             raise NotIIIF(

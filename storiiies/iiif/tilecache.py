@@ -31,9 +31,11 @@ _counter = itertools.count()
 
 def content_key(source: Path, salt: str, shown: str) -> str:
     """SHA-256 of the file's bytes, plus whatever else changes the tiles (`salt`)."""
+    digest = hashlib.sha256()
     try:
         with source.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256")
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
     except FileNotFoundError:
         raise ImageError(f"{shown} does not exist", "check the file name and folder") from None
     except OSError as exc:
@@ -79,7 +81,7 @@ def staging_folder(cache_dir: Path, key: str) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     for leftover in cache_dir.glob(f"{key}.tmp-*"):
         pid = leftover.name.split("-")[1] if leftover.name.count("-") >= 2 else ""
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdecimal() and not _running(int(pid)):
             shutil.rmtree(leftover, ignore_errors=True)
     staging = cache_dir / f"{key}.tmp-{os.getpid()}-{next(_counter)}"
     (staging / "tiles").mkdir(parents=True)

@@ -167,7 +167,8 @@ class _Pool:
     def listen(self, worker: subprocess.Popen[str], stdout: IO[str]) -> None:
         with stdout:
             for line in stdout:
-                self.messages.put((worker, json.loads(line)))
+                with contextlib.suppress(ValueError):
+                    self.messages.put((worker, json.loads(line)))
         self.messages.put((worker, None))
 
     def send(self, worker: subprocess.Popen[str], index: int) -> None:

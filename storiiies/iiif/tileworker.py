@@ -9,7 +9,9 @@ crash inside libvips costs one image, not the batch.
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,21 @@ from storiiies.iiif.tiles import cut_tiles, find_tiles
 
 
 def main() -> None:
+    # stdout carries the answers; whatever else would write there (libvips, a stray print)
+    # is sent to stderr instead, so it cannot garble them.
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def send(message: dict[str, Any]) -> None:
+        answers.write(json.dumps(message) + "\n")
+        answers.flush()
+
     for line in sys.stdin:
-        job = json.loads(line)
-        work(job, send)
+        work(json.loads(line), send)
 
 
-def work(job: dict[str, Any], send: Any) -> None:
+def work(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
     index = job["index"]
     source, cache_dir = Path(job["source"]), Path(job["cache_dir"])
     where = {"page": job["page"], "tile_size": job["tile_size"], "label": job["label"]}
@@ -48,11 +59,6 @@ def work(job: dict[str, Any], send: Any) -> None:
     fields = asdict(tiled)
     fields["path"] = str(tiled.path)
     send({"index": index, "state": "tiled", "tiled": fields})
-
-
-def send(message: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":
