@@ -19,7 +19,6 @@ import json
 import queue
 import shutil
 import socket
-import statistics
 import tempfile
 import threading
 import time
@@ -58,7 +57,8 @@ def make_exhibit(root: Path, stories: int, steps: int) -> None:
             lines += [
                 f"## Step {step}",
                 f"![Region {step}](img{step % IMAGES}#xywh={x},{y},400,300)",
-                f"Text of step {step}: *emphasis*, a [closer look](img{step % IMAGES}#xywh={x},{y},200,150).",
+                f"Text of step {step}: *emphasis*, a "
+                f"[closer look](img{step % IMAGES}#xywh={x},{y},200,150).",
                 "",
             ]
         (root / "stories" / f"story{s:02d}.md").write_text("\n".join(lines) + "\n")
@@ -146,9 +146,7 @@ def main() -> None:
 
     p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
     steps = args.stories * args.steps
-    print(
-        f"exhibit: {args.stories} stories × {args.steps} steps ({steps} steps), {IMAGES} local images"
-    )
+    print(f"exhibit: {args.stories} stories × {args.steps} steps ({steps}), {IMAGES} local images")
     print(f"full build, cold (tiling):   {cold * 1000:8.0f} ms")
     print(f"full build, warm (cached):   {warm * 1000:8.0f} ms")
     print(f"preview first build:         {first * 1000:8.0f} ms")

@@ -77,9 +77,7 @@ def run(vips: str, work: Path, width: int, height: int, repeat: int, given: Path
         )
     made = time.perf_counter() - started
     size_mb = source.stat().st_size / 1e6
-    print(
-        f"input: {width:,} × {height:,} JPEG, {size_mb:.0f} MB, made in {made:.1f} s, in {work}"
-    )
+    print(f"input: {width:,} × {height:,} JPEG, {size_mb:.0f} MB, made in {made:.1f} s, in {work}")
     cli = subprocess.run([vips, "--version"], capture_output=True, text=True).stdout.strip()
     library = ".".join(str(pyvips.version(n)) for n in range(3))
     print(f"libvips {library} (pyvips), {cli} (CLI); {os.cpu_count()} cores; ", end="")

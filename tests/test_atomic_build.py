@@ -9,6 +9,7 @@ files where they do not belong are refused or made safe.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -95,10 +96,8 @@ def _end_group(group: int) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(group, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def test_a_killed_build_leaves_the_previous_site_intact(tmp_path: Path) -> None:

@@ -239,3 +239,57 @@ def test_a_tab_coming_back_reloads_only_if_its_page_changed_meanwhile():
     assert broadcaster.state_since(state["token"])["pages"] == []
     broadcaster.publish(None, errors=0, warnings=0)
     assert broadcaster.state_since(seen)["pages"] is None
+
+
+def test_the_stage_cache_redoes_only_what_a_changed_file_feeds(make_project):
+    from storiiies.build import load_site
+    from storiiies.config import load_config
+    from storiiies.incremental import StageCache
+
+    other = STORY.replace("images/grad.jpg", "images/other.jpg")
+    root = make_project(
+        {
+            "stories/alpha.md": STORY.format(title="Alpha"),
+            "stories/beta.md": other.format(title="Beta"),
+        }
+    )
+    make_image(root / "images" / "grad.jpg")
+    make_image(root / "images" / "other.jpg")
+    config, cache = load_config(root), StageCache()
+    first, problems = load_site(config, cache=cache)
+    assert first is not None, problems
+    assert (cache.parsed, cache.resolved) == (2, 2)
+    again, _ = load_site(config, cache=cache)
+    assert (cache.parsed, cache.resolved) == (0, 0)
+    assert [a is b for a, b in zip(first.stories, again.stories, strict=True)] == [True, True]
+    os.replace(make_image(root / "images" / ".other.jpg", 900, 700), root / "images" / "other.jpg")
+    changed, _ = load_site(config, cache=cache)
+    assert (cache.parsed, cache.resolved) == (0, 1)  # beta uses the image; alpha is kept
+    assert changed.stories[0] is first.stories[0]
+    assert changed.stories[1].cover.canvas.width == 900
+
+
+def test_the_server_survives_any_bad_input_and_recovers(project, preview_server):
+    server = preview_server(project)
+    stream = events(server)
+    settings, story, image = (
+        project / "storiiies.yml",
+        project / "stories" / "alpha.md",
+        project / "images" / "grad.jpg",
+    )
+    good = {path: path.read_bytes() for path in (settings, story, image)}
+    for path, junk in [(story, b"\xff\xfe\x00garbage"), (image, b"not a jpeg"), (settings, None)]:
+        if junk is None:
+            path.unlink()
+        else:
+            path.write_bytes(junk)
+        while not stream.next()["errors"]:
+            pass
+        assert httpx.get(f"{server.url}/beta/").status_code == 200  # the last good site
+    problems = httpx.get(f"{server.url}/_storiiies/problems.json").json()["problems"]
+    assert [p["message"] for p in problems] == ["no storiiies.yml here"]
+    for path, content in good.items():
+        path.write_bytes(content)
+    while stream.next()["errors"]:
+        pass
+    assert "Alpha begins here." in httpx.get(f"{server.url}/alpha/").text

@@ -351,7 +351,7 @@ def bad_image(tmp_path: Path, kind: str) -> Path:
         ("empty", r"empty\.jpg is empty \(0 bytes\)", "copy or export the image again"),
         (
             "text",
-            r"notes\.jpg is not an image libvips can read \(not a known file format\)",
+            r"notes\.jpg is not an image libvips can read \(not a known image format\)",
             "re-export it as JPEG, PNG or TIFF",
         ),
         (
@@ -421,8 +421,11 @@ def test_changed_bytes_give_a_new_key_and_moved_files_keep_theirs(tmp_path):
     assert tile_image(moved, tmp_path / "cache").key == before.key
     solid(moved, 400, 300, [30, 60, 91])
     after = tile_image(moved, tmp_path / "cache")
+    solid(moved, 500, 300, [30, 60, 91])
+    larger = tile_image(moved, tmp_path / "cache")
 
     assert after.key != before.key and not after.cached
+    assert larger.width == 500  # what is on disk now, not what libvips read before
     assert not [p for p in (tmp_path / "cache").iterdir() if ".tmp-" in p.name]
 
 

@@ -53,7 +53,7 @@ def page_count(source: Path, *, label: str | None = None) -> int:
     """How many pages (canvases) a file holds: TIFF pages, unless they are one image's pyramid."""
     shown = label or source.name
     image = _load(source, 0, shown)
-    if image.get("vips-loader") != "tiffload" or not image.get_typeof("n-pages"):
+    if loader_of(image) != "tiffload" or not image.get_typeof("n-pages"):
         return 1
     pages = int(image.get("n-pages"))
     if pages > 1 and _is_pyramid(source, shown, pages, image):
@@ -83,7 +83,7 @@ def open_image(
     options: dict[str, Any] = {"fail_on": "truncated"}
     # Turning an image needs random access, so only an upright one can be streamed.
     options["access"] = "sequential" if sequential and upright else "random"
-    if shrink > 1 and header.get("vips-loader") == "jpegload":
+    if shrink > 1 and loader_of(header) == "jpegload":
         options["shrink"] = shrink
     image = _load(source, page, shown, **options)
     try:
@@ -177,12 +177,17 @@ def _load(source: Path, page: int, shown: str, **options: Any) -> pyvips.Image:
         if "known format" in reason:
             reason = "not a known image format"
         raise ImageError(f"{shown} is not an image libvips can read ({reason})", REEXPORT) from None
-    loader = image.get("vips-loader") if image.get_typeof("vips-loader") else "unknown"
-    loader = loader.removesuffix("_source")
+    loader = loader_of(image)
     if loader not in LOADERS:
         kind = loader.removesuffix("load").upper()
         raise ImageError(f"{shown} is a {kind} file, which storiiies does not tile", REEXPORT)
     return image
+
+
+def loader_of(image: pyvips.Image) -> str:
+    """The libvips loader that read the image, e.g. "jpegload"."""
+    loader = image.get("vips-loader") if image.get_typeof("vips-loader") else "unknown"
+    return str(loader).removesuffix("_source")
 
 
 def _orientation(image: pyvips.Image) -> int:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -159,7 +160,11 @@ def info_json(tiled: TiledImage, image_id: str) -> dict[str, Any]:
 
 
 def publish_tiles(tiled: TiledImage, dest: Path) -> None:
-    """Put the tile tree at `dest`: hard links to the cache, copies across file systems."""
+    """Put the tile tree at `dest`: hard links to the cache, copies across file systems.
+
+    Each region folder is one task for a few threads: creating thousands of folders and links
+    waits on the file system, and 4 threads took 0.6× the time of one in our measurements.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     linking = [True]
 
@@ -176,18 +181,19 @@ def publish_tiles(tiled: TiledImage, dest: Path) -> None:
                 linking[0] = False  # another file system, or no hard links: copy from now on
         shutil.copyfile(source, target)
 
-    def walk(folder: str, target: str) -> None:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                inside = os.path.join(target, entry.name)
-                if entry.is_dir(follow_symlinks=False):
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(inside)
-                    walk(entry.path, inside)
-                else:
-                    place(entry.path, inside)
+    def copy(entry: os.DirEntry[str], target: str) -> None:
+        if not entry.is_dir(follow_symlinks=False):
+            place(entry.path, target)
+            return
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(target)
+        with os.scandir(entry.path) as entries:
+            for inner in entries:
+                copy(inner, os.path.join(target, inner.name))
 
-    walk(str(tiled.path), str(dest))
+    with os.scandir(tiled.path) as top, ThreadPoolExecutor(4) as pool:
+        for future in [pool.submit(copy, entry, str(dest / entry.name)) for entry in top]:
+            future.result()
 
 
 def tile_many(
