@@ -72,7 +72,11 @@ def measure(site: Path, story: str, runs: int) -> tuple[list[tuple[str, int, int
                 session = context.new_cdp_session(page)
                 session.send("Network.setCacheDisabled", {"cacheDisabled": True})
                 responses: list = []
-                page.on("response", responses.append)
+
+                def keep(response, into: list = responses) -> None:
+                    into.append(response)
+
+                page.on("response", keep)
                 page.goto(f"{server.url}/{story}/", wait_until="load")
                 page.wait_for_function(f"({FIRST_TILE})() !== null", timeout=30000)
                 first_tiles.append(page.evaluate(FIRST_TILE))

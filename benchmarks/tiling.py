@@ -86,16 +86,22 @@ def run(vips: str, work: Path, width: int, height: int, repeat: int, given: Path
     ours: list[dict[str, float]] = []
     reference: list[dict[str, float]] = []
     for n in range(repeat):
-        # Earlier runs' writes are flushed first, so that no run pays for another's.
-        os.sync()
-        out = str(work / f"reference{n}")
-        reference.append(
-            measure([vips, "dzsave", str(source), out, "--layout", "iiif3", "--tile-size", "256"])
-        )
-        os.sync()
-        ours.append(
-            measure([sys.executable, __file__, "--child", str(source), str(work / f"cache{n}")])
-        )
+        commands = {
+            "reference": [vips, "dzsave", str(source), str(work / f"reference{n}")]
+            + ["--layout", "iiif3", "--tile-size", "256"],
+            "storiiies": [
+                sys.executable,
+                __file__,
+                "--child",
+                str(source),
+                str(work / f"cache{n}"),
+            ],
+        }
+        # Who goes first alternates, and earlier writes are flushed before each run, so that
+        # neither tool pays for the other's disk traffic.
+        for name in sorted(commands, reverse=n % 2 == 1):
+            os.sync()
+            (ours if name == "storiiies" else reference).append(measure(commands[name]))
         print(f"  run {n + 1}: storiiies {ours[-1]['wall']:.2f} s, ", end="")
         print(f"reference {reference[-1]['wall']:.2f} s")
 

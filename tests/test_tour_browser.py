@@ -116,7 +116,8 @@ def test_every_control_is_reachable_by_tab_with_a_visible_focus_ring(
             """() => { const el = document.activeElement; const style = getComputedStyle(el);
             const box = el.getBoundingClientRect();
             return {cls: el.className && el.className.baseVal === undefined ? el.className : '',
-                    tag: el.tagName, outline: style.outlineStyle, width: parseFloat(style.outlineWidth),
+                    tag: el.tagName, outline: style.outlineStyle,
+                    width: parseFloat(style.outlineWidth),
                     shadow: style.boxShadow, visible: box.width > 0 && box.height > 0}; }"""
         )
         if focused["tag"] == "BODY":
@@ -236,10 +237,8 @@ def test_live_region_announces_step_changes(browser, examples_server):
     )
     assert "helmeted head" in page.locator("#st-region-alt").inner_text()
     label = page.locator(".openseadragon-canvas").first.get_attribute("aria-label")
-    assert (
-        label
-        == "Deep-zoom image 1 of 1: A helmeted head in profile, facing right, on a large bronze coin"
-    )
+    alt = "A helmeted head in profile, facing right, on a large bronze coin"
+    assert label == f"Deep-zoom image 1 of 1: {alt}"
     context.close()
 
 

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.browser
 
 HOST_PAGE = """<!doctype html><html lang="en"><head><title>A course page</title></head><body>
 <h1>Week 3</h1>
-<iframe id="tour" src="{src}" title="Guided tour" width="640" height="420" style="border:0" allow="fullscreen"></iframe>
+<iframe id="tour" src="{src}" title="Guided tour" width="640" height="420" style="border:0"
+  allow="fullscreen"></iframe>
 <script>
   window.messages = [];
   window.addEventListener("message", (event) => window.messages.push(event.data));
@@ -52,7 +53,8 @@ def test_embed_posts_step_changes_to_the_host_page_and_keeps_deep_links(browser,
     page.wait_for_function("() => window.messages.some(m => m.step === 3)")
     # The host can drive the tour too.
     page.evaluate(
-        "document.getElementById('tour').contentWindow.postMessage({type: 'storiiies:go', step: 5}, '*')"
+        "document.getElementById('tour').contentWindow"
+        ".postMessage({type: 'storiiies:go', step: 5}, '*')"
     )
     page.wait_for_function(
         "() => window.messages.some(m => m.step === 5 && m.title === 'Someone at the door')"
@@ -71,7 +73,8 @@ def test_embed_fills_its_frame_and_fits_regions(browser, host_server):
     frame = page.frames[1]
     frame.wait_for_function(
         "() => window.storiiies && window.storiiies.current === 4 && window.storiiies.panels"
-        ".filter(p => !p.element.hidden).every(p => p.element.getAttribute('data-settled') === 'true')",
+        ".filter(p => !p.element.hidden)"
+        ".every(p => p.element.getAttribute('data-settled') === 'true')",
         timeout=15000,
     )
     size = frame.evaluate(

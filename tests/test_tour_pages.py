@@ -119,8 +119,8 @@ def test_every_story_has_an_embed_page_and_a_text_page(make_project):
     textarea = story.read_text().split('id="st-embed-code"')[1].split("</textarea>")[0]
     # The snippet is text in the field: its markup escaped once more, so the title survives intact.
     assert (
-        ">&lt;iframe src=&#34;https://example.org/tours/coins/embed.html&#34; title=&#34;Coins &amp;lt;of&amp;gt;"
-        in textarea
+        ">&lt;iframe src=&#34;https://example.org/tours/coins/embed.html&#34; "
+        "title=&#34;Coins &amp;lt;of&amp;gt;" in textarea
     )
 
     text = site / "coins" / "text.html"
@@ -266,8 +266,8 @@ Intro.
         assert "Provided by: Northwestern University Libraries" in credits
         assert "Attribution:</span> Courtesy of Northwestern University Libraries" in credits
         assert (
-            '<a href="http://rightsstatements.org/vocab/NoC-NC/1.0/" rel="license">No Copyright – Non-Commercial Use Only</a>'
-            in credits
+            '<a href="http://rightsstatements.org/vocab/NoC-NC/1.0/" rel="license">'
+            "No Copyright – Non-Commercial Use Only</a>" in credits
         )
         assert (
             'href="https://dc.library.northwestern.edu/items/b52d5d93-a117-43e9-90c7-434fa1212b60"'
