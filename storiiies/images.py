@@ -50,7 +50,10 @@ def crop_url(view: View, story: Story, width: int, root: str) -> str | None:
                 str(max(0, round(n))) for n in (x * scale_x, y * scale_y, w * scale_x, h * scale_y)
             )
         )
-        return f"{service.id.rstrip('/')}/{region}/{width},/0/default.jpg"
+        # Never ask for more pixels than the region has: Image API 3 servers refuse to
+        # upscale unless asked with `^`, and a larger crop would only be blurred.
+        size = f"{width}," if w * scale_x >= width else ("max" if service.version == 3 else "full")
+        return f"{service.id.rstrip('/')}/{region}/{size}/0/default.jpg"
     if service is not None:
         return f"{service.id.rstrip('/')}/full/max/0/default.jpg"
     return image.url

@@ -65,6 +65,9 @@ def test_image_service_info_json_is_a_source(make_project, serve_dir, tmp_path):
     view = report.site.stories[0].steps[0].views[0]
     assert (view.canvas.width, view.canvas.height) == (4000, 3000)
     assert view.canvas.images[0].service.id == "https://images.example.org/iiif/img1"
+    # The text version's crop never asks the server to upscale a small region.
+    text = (root / "_site" / "s" / "text.html").read_text()
+    assert "https://images.example.org/iiif/img1/10,10,100,100/full/0/default.jpg" in text
 
 
 def test_remote_problems_name_the_line_that_declared_the_source(make_project, fixture_server):
