@@ -6,11 +6,11 @@ and cached by name (names derive from the image's content hash and the region).
 
 from __future__ import annotations
 
-import shutil
+import os
+import threading
 from pathlib import Path
 
-import pyvips
-
+from storiiies.iiif.imageread import open_image
 from storiiies.images import crop_name, is_local
 from storiiies.model import OutputFile, Story, View
 from storiiies.render import SOCIAL_WIDTH, TEXT_WIDTH, THUMB_WIDTH, first_region
@@ -50,21 +50,16 @@ def local_crops(stories: tuple[Story, ...], cache_dir: Path) -> list[OutputFile]
 
 
 def _cut(path: Path, page: int, view: View, width: int, target: Path) -> None:
-    source = pyvips.Image.new_from_file(str(path), page=page) if page else pyvips.Image.new_from_file(str(path))
-    source = source.autorot()
+    # open_image reads through a pyvips.Source, so an image edited on disk is never served
+    # from libvips' file cache, and gives upright 8-bit sRGB or grey pixels.
+    source = open_image(path, page)
     x, y, w, h = (round(n) for n in view.box)
     x, y = min(max(x, 0), source.width - 1), min(max(y, 0), source.height - 1)
     w, h = max(1, min(w, source.width - x)), max(1, min(h, source.height - y))
     region = source.crop(x, y, w, h)
     if region.width > width:
         region = region.resize(width / region.width)
-    if region.hasalpha():
-        region = region.flatten(background=[255] * (region.bands - 1))
-    if region.interpretation not in ("srgb", "b-w"):
-        region = region.colourspace("srgb")
-    if region.format != "uchar":
-        region = region.cast("uchar") if region.format in ("char",) else (region.colourspace("srgb") if region.bands >= 3 else region.colourspace("b-w")).cast("uchar")
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp.jpg")
+    temporary = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}.jpg")
     region.jpegsave(str(temporary), Q=82, strip=True)
-    shutil.move(temporary, target)
+    os.replace(temporary, target)

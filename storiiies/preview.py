@@ -15,7 +15,7 @@ import contextlib
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -50,6 +50,12 @@ class Snapshot:
     roots: tuple[Path, ...] = ()  # the only folders a served file may really live in
     problems: tuple[Problem, ...] = ()  # of the latest rebuild
     cache_dir: Path | None = None
+
+    @cached_property
+    def image_files(self) -> dict[str, tuple[Path, int]]:
+        """Each local image's file and page, by its name (the Image API's identifier)."""
+        images = self.site.local_images if self.site else ()
+        return {image.name: (image.path, image.page) for image in images}
 
     @cached_property
     def crop_owners(self) -> dict[str, Story]:
@@ -244,6 +250,22 @@ class Preview:
     def close(self) -> None:
         if self._fetcher is not None:
             self._fetcher.close()
+
+
+class LocalImages(Mapping[str, tuple[Path, int]]):
+    """The local images of whatever site the preview shows now, for the Image API app."""
+
+    def __init__(self, preview: Preview) -> None:
+        self.preview = preview
+
+    def __getitem__(self, name: str) -> tuple[Path, int]:
+        return self.preview.snapshot.image_files[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.preview.snapshot.image_files)
+
+    def __len__(self) -> int:
+        return len(self.preview.snapshot.image_files)
 
 
 def changed_pages(old: Site | None, new: Site | None, theme_changed: bool) -> frozenset[str] | None:

@@ -4,6 +4,7 @@
     /_storiiies/problems.json   the problems of the latest rebuild, for the in-page overlay
     /_storiiies/insert          POST, same origin only: add a picked region to a story
     /_storiiies/NAME            the preview's own scripts and styles
+    /iiif/3/NAME/...            IIIF Image API 3.0 for each local image (imageserver.py)
     /PATH                       the site: pages rendered per request, other files from the Snapshot
 
 Only files of the site are served. A request path with `.`/`..` segments, backslashes or an
@@ -29,11 +30,12 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from storiiies.errors import Problem
+from storiiies.imageserver import image_api_app
 from storiiies.livereload import event_stream
-from storiiies.preview import CLIENT_DIR, Preview, Rebuild, Snapshot, render_problem
+from storiiies.preview import CLIENT_DIR, LocalImages, Preview, Rebuild, Snapshot, render_problem
 from storiiies.render import render_page
 from storiiies.story_edit import EditRefused, insert_after_heading, reference_markdown
 from storiiies.watch import DEFAULT_STEP_MS, Watcher
@@ -137,6 +139,8 @@ def preview_app(
             Route("/_storiiies/problems.json", problems),
             Route("/_storiiies/insert", insert, methods=["POST"]),
             Route("/_storiiies/{name:path}", client_file),
+            # Any region and size of a local image, for other IIIF viewers during a preview.
+            Mount("/iiif/3", app=image_api_app(LocalImages(preview))),
             Route("/{path:path}", site),
         ],
         lifespan=lifespan,
