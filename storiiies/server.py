@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storiiies.errors import Problem
 from storiiies.imageserver import image_api_app
@@ -140,11 +141,23 @@ def preview_app(
             Route("/_storiiies/insert", insert, methods=["POST"]),
             Route("/_storiiies/{name:path}", client_file),
             # Any region and size of a local image, for other IIIF viewers during a preview.
-            Mount("/iiif/3", app=image_api_app(LocalImages(preview))),
+            Mount("/iiif/3", app=_only_safe_paths(image_api_app(LocalImages(preview)))),
             Route("/{path:path}", site),
         ],
         lifespan=lifespan,
     )
+
+
+def _only_safe_paths(app: ASGIApp) -> ASGIApp:
+    """`app`, behind the same path checks as the site's files."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and safe_path(scope["path"][1:]) is None:
+            await _not_found()(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return guarded
 
 
 def safe_path(path: str) -> str | None:

@@ -138,6 +138,17 @@ def test_tiles_info_crops_and_assets_are_served(site):
     assert httpx.get(f"{site.url}/_storiiies/picker.js").status_code == 200
 
 
+def test_local_images_are_served_by_the_image_api(site):
+    name = re.search(r"images/(grad-[0-9a-f]+)", httpx.get(f"{site.url}/gradient/").text)[1]
+    info = httpx.get(f"{site.url}/iiif/3/{name}/info.json").json()
+    assert info["id"] == f"{site.url}/iiif/3/{name}"
+    assert (info["width"], info["height"]) == (800, 600)
+    region = httpx.get(f"{site.url}/iiif/3/{name}/0,0,200,150/max/0/default.jpg")
+    assert region.status_code == 200 and region.content[:2] == b"\xff\xd8"
+    assert httpx.get(f"{site.url}/iiif/3/grad/info.json").status_code == 404
+    assert raw_get(site, f"/iiif/3/{name}/../../../storiiies.yml")[0] == 404
+
+
 def test_unknown_pages_are_404_with_the_reload_script(site):
     page = httpx.get(f"{site.url}/not-yet/")
     assert page.status_code == 404
@@ -160,6 +171,7 @@ def test_the_output_folder_is_left_alone(server, project):
         "/assets/../../storiiies.yml",
         "/_storiiies/../storiiies.yml",
         "/_storiiies/../../storiiies/server.py",
+        "/iiif/3/../../storiiies.yml",
     ],
 )
 def test_dot_dot_traversal_is_404(site, target):
@@ -173,6 +185,7 @@ def test_dot_dot_traversal_is_404(site, target):
         "/assets/%2e%2e/%2e%2e/storiiies.yml",
         "/assets/..%2f..%2fstoriiies.yml",
         "/_storiiies/%2e%2e%2flivereload.py",
+        "/iiif/3/x/%2e%2e/%2e%2e/%2e%2e/%2e%2e/storiiies.yml",
     ],
 )
 def test_percent_encoded_traversal_is_404(site, target):
