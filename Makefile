@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup example test build-example bench clean
+.PHONY: setup example test build-example clean
 
 setup: $(VENV)/.installed node_modules/.installed
 

@@ -38,8 +38,11 @@ def asset_files(theme: Theme) -> list[OutputFile]:
     files: dict[str, OutputFile] = {}
     # Most specific folder first: an override of a static file wins over the theme's own.
     for folder in theme.static_dirs():
+        real_folder = folder.resolve()
         for path in sorted(folder.rglob("*")):
-            if path.is_file():
+            # A symlink out of the theme would publish files from elsewhere on the machine;
+            # the preview server refuses them too.
+            if path.is_file() and path.resolve().is_relative_to(real_folder):
                 name = "assets/" + path.relative_to(folder).as_posix()
                 files.setdefault(name, OutputFile(name, source=path))
     osd = openseadragon_dir() / OSD_FILE

@@ -36,7 +36,8 @@ class SourceSpec(BaseModel):
             # A content state pasted as JSON reads as a YAML mapping: keep it as the text it was.
             return {"url": json.dumps(value)}
         if isinstance(value, dict) and "path" in value and "url" not in value:
-            value = {**value, "url": value.pop("path")}
+            value = dict(value)
+            value["url"] = value.pop("path")
         return value
 
     @field_validator("url")

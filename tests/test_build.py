@@ -113,3 +113,18 @@ def test_rights_warnings_and_author_credits(make_project):
     ]
     story = build_site(root).site.stories[0]
     assert story.sources["theirs"].required_statement.value == {"none": ("Photo &lt;b&gt;Studio&lt;/b&gt; &amp; Co",)}
+
+
+def test_theme_symlinks_out_of_the_theme_are_not_published(local_project, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private")
+    static = local_project / "overrides" / "static"
+    static.mkdir(parents=True)
+    (static / "leak.txt").symlink_to(secret)
+    (static / "extra.css").write_text("body { color: #111; }")
+    config = local_project / "storiiies.yml"
+    config.write_text(config.read_text() + "theme_dir: overrides\n")
+    build_site(local_project)
+    assets = local_project / "_site" / "assets"
+    assert (assets / "extra.css").is_file()
+    assert not (assets / "leak.txt").exists()

@@ -127,3 +127,14 @@ def test_slugs_are_safe_file_names():
     assert slugify("Les Très Riches Heures") == "les-tres-riches-heures"
     assert slugify("../../etc/passwd") == "etc-passwd"
     assert slugify("日本") == "story"
+
+
+def test_long_form_sources_take_url_or_path():
+    draft = parse(
+        "---\ntitle: T\nsources:\n  a:\n    path: images/a.png\n    label: A\n"
+        "  b:\n    url: https://example.org/manifest.json\n---\n## S\n![x](a)\n"
+    )
+    assert draft.problems == ()
+    assert draft.meta.sources["a"].url == "images/a.png"
+    assert draft.meta.sources["a"].label == "A"
+    assert draft.meta.sources["b"].is_remote
