@@ -16,13 +16,16 @@ from pathlib import Path
 
 from storiiies.errors import BuildFailed, Problem, SourceLocation
 from storiiies.model import OutputFile
+from storiiies.processes import process_running
 
 _RENAME_EXCHANGE = 2
 
 
 #: Written into every site, so a build only ever replaces a folder that a build made.
 MARKER = ".storiiies-site"
-_MARKER_TEXT = "Written by storiiies. Every build replaces this whole folder: keep nothing else here.\n"
+_MARKER_TEXT = (
+    "Written by storiiies. Every build replaces this whole folder: keep nothing else here.\n"
+)
 
 
 def write_site(files: Iterable[OutputFile], out_dir: Path) -> None:
@@ -67,7 +70,7 @@ def recover(out_dir: Path) -> None:
     """Tidy what an interrupted build left: stale staging folders, or an old site mid-swap."""
     for leftover in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
         pid = leftover.name.rsplit(".tmp-", 1)[-1].split("-")[0]
-        if not (pid.isdecimal() and _alive(int(pid))):
+        if not (pid.isdecimal() and process_running(int(pid))):
             shutil.rmtree(leftover, ignore_errors=True)
     for old in out_dir.parent.glob(f".{out_dir.name}.old-*"):
         if not out_dir.exists():
@@ -75,16 +78,6 @@ def recover(out_dir: Path) -> None:
         else:
             shutil.rmtree(old, ignore_errors=True)
 
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 

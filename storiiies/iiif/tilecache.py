@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from storiiies.errors import ImageError
+from storiiies.processes import process_running
 
 #: Bump whenever the same input would be cut differently (it is part of every key).
 FORMAT_VERSION = 1
@@ -81,7 +82,7 @@ def staging_folder(cache_dir: Path, key: str) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     for leftover in cache_dir.glob(f"{key}.tmp-*"):
         pid = leftover.name.split("-")[1] if leftover.name.count("-") >= 2 else ""
-        if pid.isdecimal() and not _running(int(pid)):
+        if pid.isdecimal() and not process_running(int(pid)):
             shutil.rmtree(leftover, ignore_errors=True)
     staging = cache_dir / f"{key}.tmp-{os.getpid()}-{next(_counter)}"
     (staging / "tiles").mkdir(parents=True)
@@ -113,12 +114,4 @@ def _identity(source: Path) -> list[int] | None:
         return None
     return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
