@@ -118,7 +118,7 @@
       paragraph.className = "st-share";
       var link = document.createElement("a");
       link.href = location.pathname + "?iiif-content=" + state + "#step-" + number;
-      link.textContent = "Link to this step";
+      link.textContent = "IIIF link (drag into any IIIF viewer)";
       link.title = "A IIIF content state: opens this step here, or its region in any IIIF viewer";
       link.setAttribute("data-iiif-content", state);
       link.addEventListener("dragstart", function (event) {
