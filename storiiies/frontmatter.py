@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from storiiies.references import ALIAS_PATTERN
 
-
 #: Keys that mark a mapping under `sources:` as pasted IIIF JSON rather than settings.
 _IIIF_KEYS = {"@context", "type", "@type", "id", "@id", "target", "motivation"}
 
