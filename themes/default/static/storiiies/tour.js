@@ -159,8 +159,17 @@
       if (instant) {
         panel.viewer.forceRedraw();
         panel.element.setAttribute("data-settled", "true");
+      } else if (sameBounds(panel.viewer.viewport.getBounds(true), panel.viewer.viewport.getBounds())) {
+        // Already there: no animation will run, so no animation-finish will say so.
+        panel.element.setAttribute("data-settled", "true");
       }
     });
+  }
+
+  function sameBounds(a, b) {
+    var tolerance = 1e-6 * Math.max(a.width, a.height);
+    return Math.abs(a.x - b.x) < tolerance && Math.abs(a.y - b.y) < tolerance &&
+      Math.abs(a.width - b.width) < tolerance && Math.abs(a.height - b.height) < tolerance;
   }
 
   // Comparison steps: a pan or zoom in one panel moves the others the same way relative to
@@ -201,6 +210,8 @@
     // A panel that was hidden has to learn its new size before it can fit a region.
     panels.forEach(function (panel) { if (!panel.element.hidden) panel.viewer.forceResize(); });
     altText.textContent = views.map(function (view) { return view.alt; }).join(" / ");
+    // A move is pending from now on, though fitting waits for the layout below.
+    views.forEach(function (view, i) { panels[i].element.setAttribute("data-settled", "false"); });
     // Let the layout settle and OpenSeadragon measure the panels before fitting regions.
     return nextFrame().then(nextFrame).then(function () {
       return Promise.all(views.map(function (view, i) { return fit(panels[i], view, immediate); }));
