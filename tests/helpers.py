@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pyvips
 
@@ -26,3 +28,32 @@ def tree_digest(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def json_paths(node: Any, prefix: tuple[Any, ...] = (), limit: int = 400) -> list[tuple[Any, ...]]:
+    """Key paths inside a JSON value (at most `limit`), so a mutation can replace any node."""
+    found = [prefix]
+    children = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, child in children:
+        if len(found) >= limit:
+            break
+        found += json_paths(child, (*prefix, key), limit - len(found))
+    return found
+
+
+def mutate(document: Any, path: tuple[Any, ...], value: Any) -> Any:
+    """A deep copy of `document` with the node at `path` replaced by `value`."""
+    if not path:
+        return value
+    copied = copy.deepcopy(document)
+    parent = copied
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return copied

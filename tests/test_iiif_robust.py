@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 from storiiies.errors import NotIIIF, SourceError
 from storiiies.iiif.model import SourceDocument
 from storiiies.iiif.presentation import read_source_json
+from tests.helpers import json_paths, mutate
 
 KEYS = st.sampled_from(
     [
@@ -121,33 +121,10 @@ MANIFEST_3: dict[str, Any] = {
 }
 
 
-def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key path inside a JSON value, so a mutation can replace any node."""
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, child in node.items():
-            found += paths(child, (*prefix, key))
-    elif isinstance(node, list):
-        for i, child in enumerate(node):
-            found += paths(child, (*prefix, i))
-    return found
-
-
-def mutated(base: dict[str, Any], path: tuple[Any, ...], replacement: Any) -> Any:
-    if not path:
-        return replacement
-    doc = copy.deepcopy(base)
-    parent = doc
-    for step in path[:-1]:
-        parent = parent[step]
-    parent[path[-1]] = replacement
-    return doc
-
-
 MUTATIONS = (
     st.sampled_from([MANIFEST_2, MANIFEST_3])
-    .flatmap(lambda base: st.tuples(st.just(base), st.sampled_from(paths(base)), JSON))
-    .map(lambda t: mutated(*t))
+    .flatmap(lambda base: st.tuples(st.just(base), st.sampled_from(json_paths(base)), JSON))
+    .map(lambda t: mutate(*t))
 )
 
 

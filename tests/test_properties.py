@@ -8,7 +8,6 @@ examples reach deep into each parser instead of failing at the first character.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import tempfile
@@ -29,6 +28,7 @@ from storiiies.markdown import clean_story_html, parse_story, slugify
 from storiiies.model import StoryDraft, StorySource
 from storiiies.references import Reference, ReferenceSyntaxError, parse_reference
 from tests.conftest import SHARED
+from tests.helpers import json_paths, mutate
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -212,33 +212,6 @@ def corpus_documents() -> list[Any]:
 
 
 CORPUS = corpus_documents()
-
-
-def json_paths(node: Any, prefix: tuple[Any, ...] = (), limit: int = 400) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    children = (
-        node.items()
-        if isinstance(node, dict)
-        else enumerate(node)
-        if isinstance(node, list)
-        else ()
-    )
-    for key, child in children:
-        if len(found) >= limit:
-            break
-        found += json_paths(child, (*prefix, key), limit - len(found))
-    return found
-
-
-def mutate(document: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    copied = copy.deepcopy(document)
-    parent = copied
-    for key in path[:-1]:
-        parent = parent[key]
-    parent[path[-1]] = value
-    return copied
 
 
 def assert_read_or_rejected(data: Any) -> None:
