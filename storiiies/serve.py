@@ -10,12 +10,20 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from storiiies.config import CONFIG_NAME
 from storiiies.preview import Preview, Rebuild
 from storiiies.server import is_loopback, preview_app
 
 PORT_TRIES = 20
+UVICORN_OPTIONS: dict[str, Any] = {
+    "timeout_graceful_shutdown": 3,
+    # A browser reuses an idle connection for its next tile; uvicorn's default of 5 s closes
+    # connections a busy page (or a slow machine) has not yet got back to, and a request sent
+    # just as the server closes one fails. A preview has a handful of clients: keep them longer.
+    "timeout_keep_alive": 60,
+}
 
 
 def bind_socket(host: str, port: int, tries: int = PORT_TRIES) -> socket.socket | None:
@@ -94,7 +102,7 @@ def _serve(preview: Preview, host: str, port: int, report: Callable[[Rebuild], N
         console.print(f"Serving {preview.project.name} at [bold]{url}[/] — press Ctrl+C to stop.")
 
     app = preview_app(preview, host=host, on_rebuild=report, on_start=started)
-    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     stop = server.handle_exit
 
