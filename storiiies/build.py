@@ -17,9 +17,16 @@ from storiiies.config import SiteConfig, load_config
 from storiiies.errors import BuildFailed, Problem, SourceLocation, has_errors
 from storiiies.iiif.fetch import Fetcher
 from storiiies.incremental import StageCache
-from storiiies.model import LocalImage, OutputFile, Story
+from storiiies.model import LocalImage, OutputFile, Story, StoryDraft
+from storiiies.narration import media_files, read_local_narration
 from storiiies.site import Site, assemble_site
 from storiiies.sources import SourceKey, resolve_sources, source_key
+from storiiies.translations import (
+    group_drafts,
+    inherited_source_problem,
+    parse_drafts,
+    with_translations,
+)
 
 if TYPE_CHECKING:
     from storiiies.iiif.tiles import TiledImage
@@ -57,13 +64,29 @@ def load_site(
     cache = cache if cache is not None else StageCache()
     story_sources, problems = read_stories(config)
     cache.begin(source.name for source in story_sources)
-    drafts = [cache.draft(source) for source in story_sources]
-    for draft in drafts:
+    parsed = parse_drafts(story_sources, cache.draft)
+    for draft in parsed:
         problems.extend(draft.problems)
+    # Translations (`coins.fr.md`) become complete drafts, resolved like any story, then hung
+    # on their originals (translations.py).
+    groups = group_drafts(parsed)
+    problems.extend(groups.problems)
+    originals_of: dict[str, StoryDraft] = {}
+    merged: list[StoryDraft] = []
+    for original, translation, lang in groups.translations:
+        original_lang = original.meta.lang or config.settings.language
+        draft, merge_problems = cache.translation(original, translation, lang, original_lang)
+        problems.extend(merge_problems)
+        originals_of[draft.source.name] = original
+        merged.append(draft)
+    drafts = [*groups.originals, *merged]
+    # A virtual canvas (`compose:`) is read from nothing itself: it is made, when the story is
+    # resolved, from its parts' sources, which are sources of the same story.
     keys_by_story: list[dict[str, SourceKey]] = [
         {
             alias: source_key(spec, draft.source.path.parent, config.root)
             for alias, spec in draft.meta.sources.items()
+            if not spec.is_virtual
         }
         for draft in drafts
     ]
@@ -80,13 +103,27 @@ def load_site(
         if own_fetcher:
             fetcher.close()
     stories: list[Story] = []
+    translated: dict[str, list[Story]] = {}
     for draft, keys in zip(drafts, keys_by_story, strict=True):
         story, story_problems = cache.story(
             draft, keys, resolved, default_lang=config.settings.language
         )
+        original = originals_of.get(draft.source.name)
+        if original is not None:
+            story_problems = [
+                p for p in story_problems if not inherited_source_problem(p, draft, original)
+            ]
         problems.extend(story_problems)
-        if story is not None:
+        if story is not None and original is not None:
+            story, narration_problems = read_local_narration(story, config.root)
+            problems.extend(narration_problems)
+            translated.setdefault(original.source.name, []).append(story)
+        elif story is not None:
+            # Audio files are read on every load (not cached), so an edited file is noticed.
+            story, narration_problems = read_local_narration(story, config.root)
+            problems.extend(narration_problems)
             stories.append(story)
+    stories = [with_translations(s, translated.get(s.source.name, ())) for s in stories]
     problems.sort(key=lambda p: (p.location.path, p.location.line or 0, p.location.column or 0))
     if has_errors(problems):
         return None, problems
@@ -145,7 +182,8 @@ def write_built_site(
         raise BuildFailed([*problems, *tile_problems])
     files: list[OutputFile] = list(render_site(site, make_environment(theme)))
     files.extend(image_files(site, tiled))
-    files.extend(local_crops(site.stories, config.cache_dir))
+    files.extend(local_crops(site.story_versions, config.cache_dir))
+    files.extend(media_files(site.stories))
     files.extend(extra_files)
     files.extend(asset_files(theme))
     out_dir = output or config.output_dir

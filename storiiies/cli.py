@@ -24,11 +24,15 @@ def _console():  # type: ignore[no-untyped-def]
 
 
 def print_problems(problems) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
+
     console = _console()
     for problem in problems:
+        # Messages quote the author's text (`![alt](…)`, `[[3840, 2160]]`): square brackets
+        # must reach the terminal as written, not be read as console markup.
         style = "red" if problem.is_error else "yellow"
-        console.print(f"[{style}]{problem.location}: {problem.severity}:[/] {problem.message}"
-                      + (f" [dim]— {problem.hint}[/]" if problem.hint else ""), markup=True)
+        console.print(f"[{style}]{escape(str(problem.location))}: {problem.severity}:[/] {escape(problem.message)}"
+                      + (f" [dim]— {escape(problem.hint)}[/]" if problem.hint else ""), markup=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -142,13 +146,15 @@ def new(directory: Path) -> None:
 def inspect(source: str, manifest: str | None, canvas: str | None, lang: str, offline: bool) -> None:
     """Print what SOURCE holds: its canvases with number, label, size and image service,
     and its rights. SOURCE is anything `sources:` accepts (a URL, a content state, a path)."""
+    from rich.markup import escape
+
     from storiiies.errors import SourceError
     from storiiies.inspect import inspect_source
 
     try:
         click.echo(inspect_source(source, manifest=manifest, canvas=canvas, lang=lang, offline=offline), nl=False)
     except SourceError as error:
-        _console().print(f"[red]error:[/] {error.message}" + (f" [dim]— {error.hint}[/]" if error.hint else ""))
+        _console().print(f"[red]error:[/] {escape(error.message)}" + (f" [dim]— {escape(error.hint)}[/]" if error.hint else ""))
         sys.exit(1)
 
 
@@ -161,13 +167,15 @@ def inspect(source: str, manifest: str | None, canvas: str | None, lang: str, of
 def import_(manifest: str, output: Path | None, lang: str | None, offline: bool) -> None:
     """Turn an annotated IIIF manifest (P2 or P3, such as a story's manifest.json) into a
     Markdown story: one step per commenting annotation."""
+    from rich.markup import escape
+
     from storiiies.errors import SourceError
     from storiiies.importer import import_story
 
     try:
         text = import_story(manifest, lang=lang, offline=offline)
     except SourceError as error:
-        _console().print(f"[red]error:[/] {error.message}" + (f" [dim]— {error.hint}[/]" if error.hint else ""))
+        _console().print(f"[red]error:[/] {escape(error.message)}" + (f" [dim]— {escape(error.hint)}[/]" if error.hint else ""))
         sys.exit(1)
     if output is None:
         click.echo(text, nl=False)

@@ -14,6 +14,7 @@ from storiiies.iiif.imageread import open_image
 from storiiies.images import crop_name, is_local
 from storiiies.model import OutputFile, Story, View
 from storiiies.render import SOCIAL_WIDTH, TEXT_WIDTH, THUMB_WIDTH, first_region
+from storiiies.virtual import part_view
 
 
 def wanted_crops(story: Story) -> list[tuple[View, int]]:
@@ -27,7 +28,9 @@ def wanted_crops(story: Story) -> list[tuple[View, int]]:
     ]
     for step in story.steps:
         wanted.extend((view, TEXT_WIDTH) for view in step.views)
-    return [(view, width) for view, width in wanted if is_local(view, story)]
+    # A view of a virtual canvas is cut from the part it shows most (virtual.part_view).
+    parts = [(part_view(view, story), width) for view, width in wanted]
+    return [(view, width) for view, width in parts if is_local(view, story)]
 
 
 def local_crops(stories: tuple[Story, ...], cache_dir: Path) -> list[OutputFile]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from storiiies.references import ALIAS_PATTERN
 
@@ -13,12 +14,21 @@ from storiiies.references import ALIAS_PATTERN
 _IIIF_KEYS = {"@context", "type", "@type", "id", "@id", "target", "motivation"}
 
 
+def _spec_error(message: str, hint: str) -> PydanticCustomError:
+    # yamlpos.validation_problems shows `hint` under the message.
+    return PydanticCustomError("source", message, {"hint": hint})
+
+
 class SourceSpec(BaseModel):
     """One entry under `sources:`. A plain string is shorthand for `url:` (a URL or a path)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    url: str
+    url: str | None = None
+    #: A virtual canvas instead of a url: parts of this story's other sources, laid side
+    #: by side (`alias[/canvas][#xywh=…]` each). See docs/authoring.md, "Virtual canvases".
+    compose: tuple[str, ...] | None = None
+    layout: Literal["row", "column"] | None = None  # how the parts are laid out (default row)
     manifest: int | str | None = None  # which manifest of a IIIF Collection (1-based or id)
     canvas: int | str | None = None  # only this canvas of the manifest (1-based or id)
     label: str | None = None  # overrides the source's own label in the credits
@@ -41,10 +51,42 @@ class SourceSpec(BaseModel):
 
     @field_validator("url")
     @classmethod
-    def _not_empty(cls, value: str) -> str:
-        if not value.strip():
+    def _not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
             raise ValueError("give a manifest or info.json URL, or a path to a local image")
-        return value.strip()
+        return value.strip() if value is not None else None
+
+    @field_validator("compose", mode="before")
+    @classmethod
+    def _parts(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _url_or_compose(self) -> SourceSpec:
+        if self.url is not None and self.compose is not None:
+            raise _spec_error(
+                "give either `url:` (one source) or `compose:` (a virtual canvas), not both",
+                "a virtual canvas names its parts' sources under `compose:` instead of a url",
+            )
+        if self.url is None and self.compose is None:
+            raise _spec_error(
+                "give a manifest or info.json URL, or a path to a local image",
+                "or `compose:` a list of parts of other sources, for a virtual canvas",
+            )
+        if self.compose is not None and not self.compose:
+            raise _spec_error(
+                "`compose:` lists no parts", "list at least one part, e.g. `- paris/3`"
+            )
+        if self.compose is not None and (self.manifest is not None or self.canvas is not None):
+            raise _spec_error(
+                "`manifest:` and `canvas:` do not apply to a virtual canvas",
+                "name the canvas in each part instead, e.g. `- paris/3`",
+            )
+        if self.layout is not None and self.compose is None:
+            raise _spec_error(
+                "`layout:` only applies to a virtual canvas", "remove it, or add `compose:`"
+            )
+        return self
 
     @field_validator("rights")
     @classmethod
@@ -56,7 +98,12 @@ class SourceSpec(BaseModel):
 
     @property
     def is_remote(self) -> bool:
-        return self.url.startswith(("http://", "https://"))
+        return self.url is not None and self.url.startswith(("http://", "https://"))
+
+    @property
+    def is_virtual(self) -> bool:
+        """A canvas composed from parts of other sources (`compose:`), not fetched or read."""
+        return self.compose is not None
 
 
 class KioskOverrides(BaseModel):

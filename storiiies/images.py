@@ -9,6 +9,7 @@ from typing import Any
 
 from storiiies.iiif.model import Canvas, ImageResource
 from storiiies.model import Story, View
+from storiiies.virtual import part_view
 
 
 def primary_image(canvas: Canvas) -> ImageResource | None:
@@ -33,6 +34,7 @@ def crop_name(view: View, width: int) -> str:
 
 def crop_url(view: View, story: Story, width: int, root: str) -> str | None:
     """A URL (relative to a page whose root is `root`) of a JPEG of the view's region."""
+    view = part_view(view, story)  # a virtual canvas is cut from one of its parts
     image = primary_image(view.canvas)
     if image is None:
         return None

@@ -121,7 +121,9 @@ def _steps(
         )
         rest = body[heading.end() :] if heading else body
         title_slide = number == 1 and bool(heading) and heading.group(1) == "h1"  # the title slide
-        views = tuple(v for v in (_view(c, document, title) for c, _ in group) if v is not None)
+        views = tuple(
+            v for v in (_view(c, document, title, lang) for c, _ in group) if v is not None
+        )
         if not views:
             continue
         markdown = html_to_markdown(
@@ -142,12 +144,14 @@ def _title_from(body: str, number: int) -> str:
     return " ".join(words[:8]) + (" …" if len(words) > 8 else "")
 
 
-def _view(comment: Comment, document: SourceDocument, title: str) -> ImportedView | None:
+def _view(
+    comment: Comment, document: SourceDocument, title: str, lang: str | None = None
+) -> ImportedView | None:
     canvas = document.canvas_by_id(comment.canvas)
     if canvas is None:
         return None  # a comment on a canvas this manifest does not paint with an image
     region = _clamped(comment, canvas)
-    alt = to_text(comment.label or "") or title
+    alt = to_text(pick(comment.labels, lang) or comment.label or "") or title
     return ImportedView(_reference(canvas, region, document), alt, (canvas.id, region))
 
 

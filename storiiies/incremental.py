@@ -7,7 +7,8 @@ preview server keeps one for its whole run. Entries are keyed by their inputs, n
 - a draft by the story file's text, so an unchanged story is not parsed again;
 - a local source by its files' size and modification time (measuring an image reads it
   whole to name it by content); a remote one for the run, since the Fetcher also keeps it;
-- a resolved story by its draft and the very source results it was resolved against.
+- a resolved story by its draft and the very source results it was resolved against (a
+  virtual canvas has no result of its own: it is composed then, from its parts' sources).
 
 Failed remote fetches are not kept: the next rebuild tries the network again.
 """
@@ -25,6 +26,7 @@ from storiiies.markdown import parse_story
 from storiiies.model import Story, StoryDraft, StorySource
 from storiiies.resolve import resolve_story
 from storiiies.sources import SourceKey, SourceResult
+from storiiies.translations import merge_translation
 
 ResolveSources = Callable[[list[SourceKey]], Mapping[SourceKey, SourceResult]]
 
@@ -46,6 +48,7 @@ class StageCache:
         self._drafts: dict[str, tuple[str, StoryDraft]] = {}
         self._sources: dict[SourceKey, tuple[Hashable, SourceResult]] = {}
         self._stories: dict[str, _ResolvedStory] = {}
+        self._merged: dict[str, tuple[tuple[object, ...], StoryDraft, tuple[Problem, ...]]] = {}
         self.parsed = 0  # how many stories were parsed (not reused) by the last `load_site`
         self.resolved = 0  # how many stories were resolved (not reused) by the last `load_site`
 
@@ -53,19 +56,34 @@ class StageCache:
         """Start a rebuild: reset the counters and forget story files that are gone."""
         self.parsed = self.resolved = 0
         alive = set(story_names)
-        for table in (self._drafts, self._stories):
+        for table in (self._drafts, self._stories, self._merged):
             for name in [n for n in table if n not in alive]:
                 del table[name]
 
-    def draft(self, source: StorySource) -> StoryDraft:
-        digest = hashlib.sha256(source.text.encode()).hexdigest()
+    def draft(self, source: StorySource, inherited_aliases: frozenset[str] = frozenset()) -> StoryDraft:
+        # A translation's parse also depends on its original's source names.
+        key = source.text + "\0" + "\0".join(sorted(inherited_aliases))
+        digest = hashlib.sha256(key.encode()).hexdigest()
         cached = self._drafts.get(source.name)
         if cached is not None and cached[0] == digest and cached[1].source.path == source.path:
             return cached[1]
-        draft = parse_story(source)
+        draft = parse_story(source, inherited_aliases)
         self._drafts[source.name] = (digest, draft)
         self.parsed += 1
         return draft
+
+    def translation(
+        self, original: StoryDraft, translation: StoryDraft, lang: str, original_lang: str
+    ) -> tuple[StoryDraft, list[Problem]]:
+        """The translation merged with its original (translations.py), the same object while
+        both drafts are, so an unchanged translation is not resolved again."""
+        inputs = (original, translation, lang, original_lang)
+        cached = self._merged.get(translation.source.name)
+        if cached is not None and all(a is b for a, b in zip(cached[0], inputs, strict=True)):
+            return cached[1], list(cached[2])
+        merged, problems = merge_translation(original, translation, lang, original_lang)
+        self._merged[translation.source.name] = (inputs, merged, tuple(problems))
+        return merged, problems
 
     def sources(
         self, keys: Iterable[SourceKey], resolve: ResolveSources

@@ -124,11 +124,20 @@ def _document_lines(text: str, resolved: ResolvedSource, lang: str) -> Iterator[
     yield "Use it in a story:"
     yield "  sources:"
     yield f"    {alias}: {text}"
+    if first.duration is not None:
+        end = f"{min(first.duration, 10):g}"
+        yield f"  ![what the segment holds]({reference}#t=0,{end})"
+        return
     yield f"  ![what the region shows]({reference}#xywh=0,0,{min(first.width, 1000)},{min(first.height, 1000)})"
 
 
 def _canvas_line(canvas: Canvas, lang: str) -> str:
     label = pick(canvas.label, lang) or "(no label)"
+    if canvas.duration is not None:
+        media = "; ".join(f"{m.type} {m.format or ''}: {m.url}" for m in canvas.media)
+        captions = "".join(f"\n      captions: {c.url}" for c in canvas.captions)
+        size = f"{canvas.width}×{canvas.height}, " if canvas.width else ""
+        return f"{label}  {size}{canvas.duration:g} s  {canvas.id}\n      {media}{captions}"
     images = "; ".join(_image_text(image) for image in canvas.images)
     return f"{label}  {canvas.width}×{canvas.height}  {canvas.id}\n      {images}"
 

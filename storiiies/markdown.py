@@ -18,7 +18,8 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from storiiies.errors import Problem, SourceLocation
 from storiiies.frontmatter import StoryMeta
-from storiiies.model import RegionDraft, StepDraft, StoryDraft, StorySource
+from storiiies.model import NarrationDraft, RegionDraft, StepDraft, StoryDraft, StorySource
+from storiiies.narration import is_audio_path
 from storiiies.references import ReferenceSyntaxError, looks_like_reference, parse_reference
 from storiiies.yamlpos import YamlSyntaxError, load_yaml, validate
 
@@ -63,20 +64,25 @@ def slugify(name: str) -> str:
     return slug[:80] or "story"
 
 
-def parse_story(source: StorySource) -> StoryDraft:
-    """Parse one story. Never raises for author mistakes: they are returned as problems."""
-    parser = _StoryParser(source)
+def parse_story(source: StorySource, inherited_aliases: frozenset[str] = frozenset()) -> StoryDraft:
+    """Parse one story. Never raises for author mistakes: they are returned as problems.
+
+    `inherited_aliases` are sources declared elsewhere that the story may use: a translation's
+    original's (translations.py)."""
+    parser = _StoryParser(source, inherited_aliases)
     return parser.parse()
 
 
 class _StoryParser:
-    def __init__(self, source: StorySource) -> None:
+    def __init__(self, source: StorySource, inherited_aliases: frozenset[str] = frozenset()) -> None:
         self.source = source
+        self.inherited_aliases = inherited_aliases
         # Lines as markdown-it counts them: only \n ends a line (splitlines would also split
         # at \x1c, \u2028 … and shift every line number after one).
         self.lines = source.text.split("\n")
         self.problems: list[Problem] = []
         self.cursor = (0, 0)  # where the last reference was found, so repeats get their own line
+        self.narrations: list[NarrationDraft] = []  # narration links of the section being read
 
     def at(self, line: int | None, column: int | None = None) -> SourceLocation:
         return SourceLocation(self.source.name, line, column)
@@ -87,7 +93,7 @@ class _StoryParser:
     def parse(self) -> StoryDraft:
         tokens = _MD.parse(self.source.text)
         meta, meta_locations = self.read_front_matter(tokens)
-        aliases = set(meta.sources)
+        aliases = set(meta.sources) | self.inherited_aliases
         body = [t for t in tokens if t.type != "front_matter"]
         sections = _split_at_steps(body)
         intro_tokens = sections[0]
@@ -97,6 +103,14 @@ class _StoryParser:
                 1, "the story has no title", "add `title: ...` to the front matter at the top"
             )
         intro_regions, intro_links = self.collect_references(intro_tokens, aliases, 0)
+        for narration in self.narrations:
+            self.problems.append(
+                Problem(
+                    narration.location,
+                    "narration before the first step",
+                    "put the narration link under the `## Heading` of the step it belongs to",
+                )
+            )
         intro_html = clean_story_html(_MD.renderer.render(intro_tokens, _MD.options, {}))
         steps = []
         for number, section in enumerate(sections[1:], start=1):
@@ -116,7 +130,7 @@ class _StoryParser:
                 self.problems.append(Problem(loc, f"cover: {error.message}", error.hint))
             else:
                 cover = RegionDraft(reference, title, meta_locations.get(("cover",), self.at(1)))
-        if meta_locations and not meta.sources:
+        if meta_locations and not aliases:
             self.problem(
                 2,
                 "the story declares no sources",
@@ -167,8 +181,17 @@ class _StoryParser:
         line = (tokens[0].map or [0])[0] + 1
         title = _inline_text(heading)
         body = tokens[3:]
+        self.narrations = []
         regions, links = self.collect_references(body, aliases, number)
         body_html = clean_story_html(_MD.renderer.render(body, _MD.options, {}))
+        for extra in self.narrations[1:]:
+            self.problems.append(
+                Problem(
+                    extra.location,
+                    f"step {number} already has a narration",
+                    "a step plays one narration; keep one link to an audio file or time range",
+                )
+            )
         return StepDraft(
             number=number,
             title=title,
@@ -176,6 +199,7 @@ class _StoryParser:
             regions=tuple(regions),
             links=tuple(links),
             location=self.at(line),
+            narration=self.narrations[0] if self.narrations else None,
         )
 
     def collect_references(
@@ -190,7 +214,17 @@ class _StoryParser:
                 continue
             block_line = (token.map or [0])[0]
             kept: list[Token] = []
+            in_narration = False
             for child in token.children:
+                # A narration link becomes the step's player, so its text leaves the body.
+                if in_narration:
+                    in_narration = child.type != "link_close"
+                    continue
+                if child.type == "link_open" and self.read_narration(
+                    child.attrs.get("href"), block_line, aliases
+                ):
+                    in_narration = True
+                    continue
                 target = child.attrs.get("src") if child.type == "image" else None
                 if child.type == "link_open":
                     target = child.attrs.get("href")
@@ -220,6 +254,35 @@ class _StoryParser:
             if 0 < index < len(tokens) - 1 and tokens[index - 1].type == "paragraph_open":
                 del tokens[index - 1 : index + 2]
         return regions, links
+
+    def read_narration(self, target: object, block_line: int, aliases: set[str]) -> bool:
+        """Note a narration link (a local audio file, or `alias#t=start,end`); False if the
+        link is something else."""
+        if not isinstance(target, str):
+            return False
+        if is_audio_path(target):
+            self.narrations.append(NarrationDraft(target, None, self.locate(target, block_line)))
+            return True
+        if "#t=" not in target or not looks_like_reference(target, aliases):
+            return False
+        location = self.locate(target, block_line)
+        try:
+            reference = parse_reference(target)
+        except ReferenceSyntaxError as error:
+            self.problems.append(Problem(location, error.message, error.hint))
+            return True
+        if reference.alias not in aliases:
+            known = ", ".join(sorted(aliases)) or "none yet"
+            self.problems.append(
+                Problem(
+                    location,
+                    f"unknown source '{reference.alias}'",
+                    f"declare it under `sources:` in the front matter (declared: {known})",
+                )
+            )
+            return True
+        self.narrations.append(NarrationDraft(target, reference, location))
+        return True
 
     def read_reference(
         self, target: str, location: SourceLocation, token: Token, aliases: set[str]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from storiiies.errors import Problem, SourceLocation
 from storiiies.frontmatter import StoryMeta
@@ -36,6 +36,16 @@ class RegionDraft:
 
 
 @dataclass(frozen=True)
+class NarrationDraft:
+    """A step's narration link as written: a local audio file (`reference` None) or an audio
+    or video canvas with a time range."""
+
+    target: str
+    reference: Reference | None
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
 class StepDraft:
     number: int
     title: str
@@ -43,6 +53,7 @@ class StepDraft:
     regions: tuple[RegionDraft, ...]
     links: tuple[RegionDraft, ...]
     location: SourceLocation
+    narration: NarrationDraft | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,8 @@ class View:
     canvas: Canvas
     region: tuple[float, float, float, float] | None
     alt: str
+    #: The segment (start, end) in seconds of a time-based canvas; None for images.
+    time: tuple[float, float] | None = None
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -82,6 +95,32 @@ class Step:
     location: SourceLocation
     #: True when the step has no region of its own and keeps the previous step's view.
     inherited: bool = False
+    narration: Narration | None = None
+
+
+@dataclass(frozen=True)
+class Narration:
+    """What plays with a step: a local audio file the site copies to `url` (site-relative,
+    `media/…`), or a segment of an audio or video canvas (`url` is the media's own URL).
+
+    `duration` is how long it plays, in seconds (None when unknown); `captions` a WebVTT.
+    """
+
+    kind: Literal["file", "canvas"]
+    url: str
+    format: str | None
+    duration: float | None
+    start: float = 0.0
+    end: float | None = None
+    captions: str | None = None
+    captions_language: str | None = None
+    file: Path | None = None
+    captions_file: Path | None = None
+    location: SourceLocation | None = None
+
+    @property
+    def local(self) -> bool:
+        return self.file is not None
 
 
 @dataclass(frozen=True)
@@ -110,6 +149,8 @@ class Story:
     steps: tuple[Step, ...]
     sources: Mapping[str, SourceDocument]
     local_images: tuple[LocalImage, ...] = ()
+    #: The same story in other languages (`coins.fr.md`, at `<slug>/fr/`); see translations.py.
+    translations: tuple[Story, ...] = ()
 
 
 @dataclass(frozen=True)

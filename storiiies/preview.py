@@ -33,6 +33,7 @@ from storiiies.images import crop_name
 from storiiies.incremental import StageCache
 from storiiies.livereload import Broadcaster
 from storiiies.model import OutputFile, Story
+from storiiies.narration import media_files
 from storiiies.site import Site
 from storiiies.themes import Theme, make_environment, themes_root
 
@@ -61,7 +62,7 @@ class Snapshot:
     def crop_owners(self) -> dict[str, Story]:
         """Which story's crops to cut for a `crops/…` file."""
         owners: dict[str, Story] = {}
-        for story in self.site.stories if self.site else ():
+        for story in self.site.story_versions if self.site else ():
             for view, width in wanted_crops(story):
                 owners.setdefault(crop_name(view, width), story)
         return owners
@@ -213,6 +214,7 @@ class Preview:
         roots: list[Path] = [CLIENT_DIR]
         if self._site is not None and self.config is not None:
             files.update((f.path, f) for f in image_files(self._site, self._tiled))
+            files.update((f.path, f) for f in media_files(self._site.stories, inline=True))
             roots += [self.config.cache_dir / "tiles", self.config.cache_dir / "crops"]
         files.update((f.path, f) for f in self._assets)
         if self.theme is not None:

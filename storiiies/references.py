@@ -1,4 +1,4 @@
-"""Region references: `ALIAS[/CANVAS][#xywh=x,y,w,h | #xywh=percent:x,y,w,h]`.
+"""Region references: `ALIAS[/CANVAS][#xywh=x,y,w,h | #xywh=percent:x,y,w,h | #t=start,end]`.
 
 Pure string → value parsing, so it can be tested exhaustively and fuzzed.
 """
@@ -57,12 +57,26 @@ class Region:
 
 
 @dataclass(frozen=True)
+class TimeRange:
+    """A segment of an audio or video canvas in seconds; `end` None means to the end."""
+
+    start: float
+    end: float | None = None
+
+    def __str__(self) -> str:
+        start = _format_number(self.start)
+        return start if self.end is None else f"{start},{_format_number(self.end)}"
+
+
+@dataclass(frozen=True)
 class Reference:
-    """Which source, which canvas (1-based index or canvas id; None = first) and which region."""
+    """Which source, which canvas (1-based index or canvas id; None = first), and which region
+    (images) or time range (audio and video canvases)."""
 
     alias: str
     canvas: str | None = None
     region: Region | None = None
+    time: TimeRange | None = None
 
     def __str__(self) -> str:
         text = self.alias
@@ -70,6 +84,8 @@ class Reference:
             text += f"/{self.canvas}"
         if self.region is not None:
             text += f"#xywh={self.region}"
+        if self.time is not None:
+            text += f"#t={self.time}"
         return text
 
 
@@ -90,7 +106,7 @@ def looks_like_reference(target: str, aliases: set[str]) -> bool:
     """
     if "://" in target.split("#", 1)[0] or target.startswith(("mailto:", "/", "#", "./", "../")):
         return False
-    return split_alias(target) in aliases or "#xywh=" in target
+    return split_alias(target) in aliases or "#xywh=" in target or "#t=" in target
 
 
 def parse_region(text: str) -> Region:
@@ -113,18 +129,43 @@ def parse_region(text: str) -> Region:
     return Region(x, y, w, h, "percent" if unit == "percent" else "pixel")
 
 
+_TIME = re.compile(rf"^(?:npt:)?{_NUMBER}(?:,{_NUMBER})?$")
+
+
+def parse_time(text: str) -> TimeRange:
+    """`start,end` or `start` (to the end) in seconds, as a media fragment's `t=` writes it."""
+    match = _TIME.match(text.strip())
+    if not match:
+        raise ReferenceSyntaxError(
+            f"time range '{text}' is not start,end",
+            "write #t=start,end in seconds (e.g. #t=12,40), or #t=start to play to the end",
+        )
+    start = float(match.group(1))
+    end = float(match.group(2)) if match.group(2) is not None else None
+    if end is not None and end <= start:
+        raise ReferenceSyntaxError(
+            f"time range '{text}' ends before it starts", "the end must be later than the start"
+        )
+    return TimeRange(start, end)
+
+
 def parse_reference(target: str) -> Reference:
     """Parse `alias/canvas#xywh=...`. Raises ReferenceSyntaxError with a hint."""
     text = unquote(target.strip())
     region: Region | None = None
+    time: TimeRange | None = None
     if "#xywh=" in text:
         text, _, fragment = text.rpartition("#xywh=")
         region = parse_region(fragment)
+    elif "#t=" in text:
+        text, _, fragment = text.rpartition("#t=")
+        time = parse_time(fragment)
     elif "#" in text and not text.split("#", 1)[0].count("://"):
         head, _, fragment = text.partition("#")
         raise ReferenceSyntaxError(
             f"unknown fragment '#{fragment}' in '{target}'",
-            "a region is written #xywh=x,y,w,h or #xywh=percent:x,y,w,h",
+            "a region is written #xywh=x,y,w,h or #xywh=percent:x,y,w,h,"
+            " a time range #t=start,end",
         )
     alias, _, canvas = text.partition("/")
     if not ALIAS_PATTERN.match(alias):
@@ -140,4 +181,4 @@ def parse_reference(target: str) -> Reference:
             raise ReferenceSyntaxError(
                 f"canvas {canvas} does not exist", "canvases are numbered from 1"
             )
-    return Reference(alias, canvas_ref, region)
+    return Reference(alias, canvas_ref, region, time)

@@ -7,36 +7,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
 from storiiies import __version__
+from storiiies.credits import CREDITS_PAGE, CREDITS_TEXT, credits, credits_text, site_credits
 from storiiies.iiif.export import collection, story_manifest, tour_data
 from storiiies.iiif.language import pick
 from storiiies.images import crop_url, is_local, tile_source
+from storiiies.media_data import canvas_media_data, media_seconds, narration_data
 from storiiies.model import OutputFile, Story, View
-from storiiies.rights import rights_name
+from storiiies.search import SEARCH_FILE, search_index, site_tags
 from storiiies.site import Site
+from storiiies.virtual import part_view
+from storiiies.themes import page_strings
+from storiiies.translations import language_links, shown_version
+
+#: The file each story template writes, in the story's folder.
+PAGE_FILES = {"story.html": "", "text.html": "text.html", "embed.html": "embed.html"}
 
 THUMB_WIDTH = 480
 TEXT_WIDTH = 900
 SOCIAL_WIDTH = 1200  # link previews, and the kiosk's attract loop
-
-
-@dataclass(frozen=True)
-class Credit:
-    alias: str
-    label: str
-    kind: str
-    link: str | None
-    providers: tuple[str, ...]
-    statement_label: str
-    statement: Markup | None
-    rights: str | None
-    rights_name: str | None
 
 
 def to_json(data: Any) -> str:
@@ -50,32 +44,14 @@ def _script_json(data: Any) -> Markup:
     return Markup(text.replace("</", "<\\/").replace("<!--", "<\\!--"))
 
 
-def credits(story: Story) -> list[Credit]:
-    result = []
-    for alias, document in story.sources.items():
-        statement = document.required_statement
-        result.append(
-            Credit(
-                alias=alias,
-                label=pick(document.label, story.lang) or alias,
-                kind=document.kind,
-                link=document.homepage or (document.id if document.id.startswith("http") else None),
-                providers=tuple(pick(agent.label, story.lang) for agent in document.providers),
-                statement_label=pick(statement.label, story.lang) if statement else "",
-                # values were cleaned to the Presentation API's HTML subset when read
-                statement=Markup(pick(statement.value, story.lang)) if statement else None,
-                rights=document.rights,
-                rights_name=rights_name(document.rights),
-            )
-        )
-    return result
-
-
 def _view_data(view: View, keys: dict[str, str]) -> dict[str, Any]:
-    return {"canvas": keys[view.canvas.id], "region": list(view.region) if view.region else None, "alt": view.alt}
+    data = {"canvas": keys[view.canvas.id], "region": list(view.region) if view.region else None, "alt": view.alt}
+    if view.time is not None:
+        data["time"] = list(view.time)
+    return data
 
 
-def story_data(story: Story, site: Site) -> dict[str, Any]:
+def story_data(story: Story, site: Site, original: Story | None = None) -> dict[str, Any]:
     """Everything the tour script needs, embedded in the page as JSON."""
     keys: dict[str, str] = {}
     canvases: dict[str, Any] = {}
@@ -90,11 +66,19 @@ def story_data(story: Story, site: Site) -> dict[str, Any]:
         images = []
         for image in canvas.images:
             local = None
-            if is_local(view, story) and image.service is not None:
+            if image.service is not None:  # each image on its own: a virtual canvas mixes them
                 name = image.service.id.rstrip("/").rsplit("/", 1)[-1]
                 local = f"images/{name}" if name in local_names else None
             placement = image.target or (0, 0, canvas.width, canvas.height)
-            images.append({"source": tile_source(image, local), "place": list(placement)})
+            shown: dict[str, Any] = {
+                "source": tile_source(image, local),
+                "place": list(placement),
+            }
+            if image.region is not None and image.width:
+                # A part of the image (a virtual canvas): `clip` in pixels of an image
+                # `imageWidth` wide, painted at `place`.
+                shown["clip"], shown["imageWidth"] = list(image.region), image.width
+            images.append(shown)
         document = story.sources[view.alias]
         canvases[key] = {
             # How the author names this canvas (the region picker of `serve` writes references)
@@ -105,6 +89,7 @@ def story_data(story: Story, site: Site) -> dict[str, Any]:
             "height": canvas.height,
             "label": pick(canvas.label, story.lang),
             "images": images,
+            **canvas_media_data(canvas),
         }
     steps = [{"number": 0, "title": story.title, "views": [_view_data(story.cover, keys)], "links": []}]
     for step in story.steps:
@@ -114,6 +99,7 @@ def story_data(story: Story, site: Site) -> dict[str, Any]:
                 "title": step.title,
                 "views": [_view_data(v, keys) for v in step.views],
                 "links": [_view_data(v, keys) for v in step.links],
+                "narration": narration_data(step.narration),
             }
         )
     return {
@@ -122,7 +108,7 @@ def story_data(story: Story, site: Site) -> dict[str, Any]:
         "lang": story.lang,
         "canvases": canvases,
         "steps": steps,
-        "iiif": tour_data(story, site.base_url, keys),
+        "iiif": tour_data(story, site.base_url, keys, original),
     }
 
 
@@ -141,20 +127,28 @@ def kiosk_data(site: Site, story: Story | None = None) -> dict[str, Any]:
         data["stepSeconds"] = own.step_seconds or kiosk.step_seconds
         durations = sorted(own.durations.items())
         data["durations"] = {str(number): seconds for number, seconds in durations}
+        # A step with sound lasts at least as long as the sound (plus a short pause).
+        if sound := media_seconds(story):
+            data["mediaSeconds"] = sound
     return data
 
 
 def first_region(story: Story) -> View:
-    """The view a link preview shows: the first step's first region (the cover if none)."""
+    """The view a link preview shows: the first step's first region (the cover if none).
+    Audio and video canvases have no picture to show, so they are passed over."""
     for step in story.steps:
-        if step.views:
-            return step.views[0]
+        for view in step.views[:1]:
+            if view.canvas.images:
+                return view
     return story.cover
 
 
 def crop_size(view: View, story: Story, width: int) -> tuple[int, int]:
     """The pixel size of the crop that `crop_url` names (local crops are never enlarged)."""
+    view = part_view(view, story)
     _, _, w, h = view.box
+    if w <= 0 or h <= 0:  # an audio canvas: no picture, and no crop is linked
+        return width, width
     shown = min(width, max(1, round(w))) if is_local(view, story) else width
     return shown, max(1, round(shown * h / w))
 
@@ -177,6 +171,7 @@ class Renderer:
             "version": __version__,
             "assets": root + "assets/",
             "kiosk": settings.kiosk,
+            "credits_page": root + CREDITS_PAGE,
         }
 
     def index(self) -> str:
@@ -197,20 +192,48 @@ class Renderer:
         return self.env.get_template("index.html").render(
             **self.common(""),
             thumbs=thumbs,
+            shown_versions={s.slug: shown_version(s, self.site.config.settings.language) for s in stories},
             lang=self.site.config.settings.language,
+            s=page_strings(self.env, self.site.config.settings.language),
             kiosk_json=_script_json(kiosk),
             page_url=self.site.base_url,
+            tags=site_tags(self.site),
+            search_url=SEARCH_FILE,
         )
 
-    def story(self, story: Story, template: str = "story.html") -> str:
-        root = "../"
+    def credits_page(self) -> str:
+        return self.env.get_template("site-credits.html").render(
+            **self.common(""),
+            lang=self.site.config.settings.language,
+            s=page_strings(self.env, self.site.config.settings.language),
+            entries=site_credits(self.site),
+            text_url=CREDITS_TEXT,
+            page_url=self.site.base_url + CREDITS_PAGE,
+        )
+
+    def story(self, story: Story, template: str = "story.html", original: Story | None = None) -> str:
+        """A page of `story`; a translation's `original` gives its folder, manifest and languages."""
+        original = original or story
+        root = "../" * (story.slug.count("/") + 1)
         page_url = f"{self.site.base_url}{story.slug}/"
         social = first_region(story)
+        strings: Any = self.env.globals["theme_strings"]
+        languages = language_links(
+            original,
+            story,
+            base_url=self.site.base_url,
+            root=root,
+            page_file=PAGE_FILES.get(template, ""),
+            name_of=strings.language_name,
+        )
         return self.env.get_template(template).render(
             **self.common(root),
             story=story,
             lang=story.lang,
-            data=_script_json(story_data(story, self.site)),
+            s=page_strings(self.env, story.lang),
+            language_versions=languages,
+            manifest_href=f"{root}{original.slug}/manifest.json",
+            data=_script_json(story_data(story, self.site, original)),
             kiosk_json=_script_json(kiosk_data(self.site, story)),
             credits=credits(story),
             crop=lambda view, width=TEXT_WIDTH: crop_url(view, story, width, root),
@@ -243,6 +266,12 @@ def render_site(
 
     if wanted("index.html"):
         yield OutputFile("index.html", renderer.index().encode())
+    if wanted(CREDITS_PAGE):
+        yield OutputFile(CREDITS_PAGE, renderer.credits_page().encode())
+    if wanted(CREDITS_TEXT):
+        yield OutputFile(CREDITS_TEXT, credits_text(site).encode())
+    if wanted(SEARCH_FILE):
+        yield OutputFile(SEARCH_FILE, to_json(search_index(site)).encode())
     if wanted("collection.json"):
         data = collection(list(site.stories), site.base_url, site.config.settings.title, site.config.settings.language)
         yield OutputFile("collection.json", to_json(data).encode())
@@ -256,3 +285,8 @@ def render_site(
             yield OutputFile(prefix + "embed.html", renderer.story(story, "embed.html").encode())
         if wanted(prefix + "manifest.json"):
             yield OutputFile(prefix + "manifest.json", to_json(story_manifest(story, site.base_url)).encode())
+        for translation in story.translations:  # `<slug>/<language>/`, sharing the one manifest
+            for template, name in PAGE_FILES.items():
+                path = f"{translation.slug}/{name or 'index.html'}"
+                if wanted(path):
+                    yield OutputFile(path, renderer.story(translation, template, story).encode())

@@ -21,10 +21,15 @@ class Site:
     @property
     def local_images(self) -> tuple[LocalImage, ...]:
         seen: dict[str, LocalImage] = {}
-        for story in self.stories:
+        for story in self.story_versions:
             for image in story.local_images:
                 seen.setdefault(image.name, image)
         return tuple(sorted(seen.values(), key=lambda image: image.name))
+
+    @property
+    def story_versions(self) -> tuple[Story, ...]:
+        """Every story and each of its translations: all the pages the site has."""
+        return tuple(version for story in self.stories for version in (story, *story.translations))
 
     def story_url(self, story: Story) -> str:
         """The story's folder, relative to the site root."""
@@ -34,7 +39,7 @@ class Site:
 #: The site's own top-level folders, and names Windows refuses for a folder (sites are copied to
 #: Windows machines and USB sticks for kiosks): a story with such a name gets a suffix.
 RESERVED_SLUGS = frozenset(
-    {"images", "assets", "iiif", "crops", "con", "prn", "aux", "nul"}
+    {"images", "assets", "iiif", "crops", "media", "con", "prn", "aux", "nul"}
     | {f"{device}{n}" for device in ("com", "lpt") for n in range(1, 10)}
 )
 
@@ -59,4 +64,8 @@ def assemble_site(config: SiteConfig, stories: Sequence[Story]) -> Site:
 def _with_slug(story: Story, slug: str) -> Story:
     from dataclasses import replace
 
-    return replace(story, slug=slug)
+    # Translations live in their original's folder: `<slug>/<language>/`.
+    translations = tuple(
+        replace(t, slug=f"{slug}/{t.slug.rsplit('/', 1)[-1]}") for t in story.translations
+    )
+    return replace(story, slug=slug, translations=translations)

@@ -54,6 +54,8 @@ SourceResult = ResolvedSource | SourceError
 
 
 def source_key(spec: SourceSpec, story_dir: Path, root: Path) -> SourceKey:
+    if spec.url is None:
+        raise ValueError("a virtual canvas has no source key: resolve.py composes it")
     local = not spec.is_remote and (_exists(root / spec.url) or _exists(story_dir / spec.url))
     located = None if local else locate(spec.url)
     if located is not None:

@@ -2,7 +2,8 @@
 
 A theme is a folder with `templates/`, `static/` and an optional `theme.toml` naming the theme it
 `extends`. The lookup order is: the project's `theme_dir`, the theme, its parents. The same list
-serves templates and static files (first folder wins), and `!name/` reaches a named theme's own
+serves templates, static files (first folder wins) and interface strings (`strings/*.yml`, merged
+key by key, see strings.py), and `!name/` reaches a named theme's own
 template so an override can extend it and change one block.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import jinja2
 
 from storiiies.errors import BuildFailed, Problem, SourceLocation
+from storiiies.strings import ThemeStrings
 
 
 def themes_root() -> Path:
@@ -91,4 +93,12 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # The renderer hands each page the strings of its own language as `s` (see strings.py).
+    env.globals["theme_strings"] = ThemeStrings.read(theme.dirs)
     return env
+
+
+def page_strings(env: jinja2.Environment, lang: str) -> dict[str, object]:
+    """The interface strings for a page in `lang`, from the environment's theme."""
+    strings: ThemeStrings = env.globals["theme_strings"]  # type: ignore[assignment]
+    return strings.for_language(lang)

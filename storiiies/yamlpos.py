@@ -177,7 +177,8 @@ def validation_problems(
         else:
             text = item["msg"].removeprefix("Value error, ")
             message = f"'{name}' in {what}: {text[0].lower()}{text[1:]}"
-            hint = None
+            # A validator may say what to do: PydanticCustomError(..., {"hint": ...}).
+            hint = (item.get("ctx") or {}).get("hint")
         problems.append(Problem(source.location(path, loc), message, hint))
     return problems
 

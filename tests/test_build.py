@@ -87,7 +87,9 @@ def test_example_exhibit_builds(tmp_path):
     project = tmp_path / "examples"
     shutil.copytree(EXAMPLES, project, ignore=shutil.ignore_patterns("_site", ".storiiies-cache"))
     report = build_site(project)
-    assert [s.slug for s in report.site.stories] == ["coins", "fields-family"]
+    assert [s.slug for s in report.site.stories] == ["coins", "fields-family", "listen"]
+    narrated = report.site.stories[2]
+    assert all(step.narration and step.narration.captions for step in narrated.steps)
     comparison = [s for s in report.site.stories[1].steps if len(s.views) == 2]
     assert comparison, "the example has a comparison step"
 

@@ -28,6 +28,7 @@ def test_every_example_story_and_the_collection_validate(built_examples, shared)
     assert [item["id"] for item in collection["items"]] == [
         "http://127.0.0.1:8000/coins/manifest.json",
         "http://127.0.0.1:8000/fields-family/manifest.json",
+        "http://127.0.0.1:8000/listen/manifest.json",
     ]
     for item in collection["items"]:
         slug = item["id"].split("/")[-2]
@@ -43,14 +44,18 @@ def test_steps_are_one_ordered_annotation_page(built_examples):
     assert ids == ["step-0", "step-1", "step-2", "step-3-1", "step-3-2", "step-4"]
     first = page["items"][1]
     assert first["motivation"] == "commenting"
+    # coins.md has a French translation (coins.fr.md): a label and a body in each language
     assert first["label"] == {
-        "en": ["A helmeted head in profile, facing right, on a large bronze coin"]
+        "en": ["A helmeted head in profile, facing right, on a large bronze coin"],
+        "fr": ["Une tête casquée de profil, tournée vers la droite, sur une grande pièce de bronze"],
     }
-    assert first["body"]["format"] == "text/html" and first["body"]["language"] == "en"
-    assert first["body"]["value"].startswith("<h2>A god in a helmet</h2><p>The largest coin")
+    english, french = first["body"]
+    assert english["format"] == "text/html" and english["language"] == "en"
+    assert english["value"].startswith("<h2>A god in a helmet</h2><p>The largest coin")
+    assert french["language"] == "fr" and french["value"].startswith("<h2>Un dieu casqué</h2>")
     canvas = manifest["items"][0]["id"]
     assert first["target"] == f"{canvas}#xywh=310,152,72,70"
-    assert page["items"][0]["body"]["value"].startswith("<h1>Coins of Pompeii</h1>")
+    assert page["items"][0]["body"][0]["value"].startswith("<h1>Coins of Pompeii</h1>")
     assert page["items"][0]["target"] == canvas
     # the canvas carries the same annotations, in the same order, for viewers that look there
     assert manifest["items"][0]["annotations"][0]["items"] == page["items"]
@@ -58,7 +63,7 @@ def test_steps_are_one_ordered_annotation_page(built_examples):
 
 def test_an_in_step_link_opens_the_tour_at_its_region(built_examples):
     manifest = json.loads((built_examples / "coins" / "manifest.json").read_text())
-    body = manifest["annotations"][0]["items"][1]["body"]["value"]
+    body = manifest["annotations"][0]["items"][1]["body"][0]["value"]  # English, of en and fr
     href = body.split('<a href="')[1].split('"')[0]
     assert href.startswith("http://127.0.0.1:8000/coins/?iiif-content=") and href.endswith(
         "#step-1"

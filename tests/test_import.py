@@ -106,9 +106,12 @@ def test_the_example_stories_round_trip(built_examples, serve_dir, tmp_path):
         project = tmp_path / slug
         (project / "stories").mkdir(parents=True)
         (project / "storiiies.yml").write_text("title: Again\n")
-        (project / "stories" / f"{slug}.md").write_text(
-            import_story(f"{server.url}/{slug}/manifest.json")
-        )
+        url = f"{server.url}/{slug}/manifest.json"
+        # coins.md has a French translation: each language imports as its own file again.
+        original, *translations = json.loads((built_examples / slug / "manifest.json").read_text())["label"]
+        (project / "stories" / f"{slug}.md").write_text(import_story(url, lang=original))
+        for lang in translations:
+            (project / "stories" / f"{slug}.{lang}.md").write_text(import_story(url, lang=lang))
         build_site(project)
         assert step_annotations(project / "_site", slug) == step_annotations(built_examples, slug)
 

@@ -20,7 +20,11 @@ PAGES = [
     "/fields-family/#step-4",
     "/coins/text.html",
     "/fields-family/text.html",
+    "/listen/#step-1",
+    "/listen/text.html",
     "/coins/embed.html#step-1",
+    "/coins/fr/#step-2",  # a translation, with its language switch
+    "/coins/fr/text.html",
     "/?kiosk=1",
     "/fields-family/?kiosk=1#step-2",
 ]

@@ -211,10 +211,9 @@ def test_kiosk_theme_extends_the_default(make_project):
 
 
 def test_theme_dir_overrides_a_template_a_block_and_a_stylesheet(make_project):
-    strings = (EXAMPLES.parent / "themes" / "default" / "templates" / "strings.html").read_text()
     files = {
-        # A translation: one file.
-        "overrides/templates/strings.html": strings.replace('"next": "Next"', '"next": "Weiter"'),
+        # One interface string: a strings file with just that key.
+        "overrides/strings/en.yml": "next: Weiter\n",
         # One block of the theme's own template, through the `!default/` prefix.
         "overrides/templates/index.html": '{% extends "!default/index.html" %}'
         "{% block body_class %}st-index house-style{% endblock %}",

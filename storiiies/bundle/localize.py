@@ -49,6 +49,7 @@ def localize_site(
                 height=grid.height,
                 format="image/jpeg",
                 service=service,
+                region=_rescaled(image, grid.width, grid.height),
             )
             keys[id(new)] = key
             return new, LocalImage(trees[key], key, 0, grid.width, grid.height, info=mirror.info)
@@ -62,6 +63,7 @@ def localize_site(
                 height=file.height,
                 format="image/jpeg",
                 service=service,
+                region=_rescaled(image, file.width, file.height),
             ), file
         return image, None
 
@@ -127,3 +129,12 @@ def localize_site(
         )
 
     return replace(site, stories=tuple(story_copy(story) for story in site.stories)), keys
+
+
+def _rescaled(image: ImageResource, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """A part's region (a virtual canvas) in the pixels of the copy, if its size differs."""
+    if image.region is None or not image.width or not image.height:
+        return image.region
+    sx, sy = width / image.width, height / image.height
+    x, y, w, h = image.region
+    return round(x * sx), round(y * sy), round(w * sx), round(h * sy)

@@ -21,6 +21,7 @@ from storiiies.iiif.fetch import Fetcher
 from storiiies.iiif.model import ImageResource, SourceDocument
 from storiiies.iiif.p3json import export_rights, is_http
 from storiiies.site import Site
+from storiiies.virtual import image_address
 
 IMAGE_CONTEXT = "http://iiif.io/api/image/3/context.json"
 
@@ -64,17 +65,30 @@ def remote_images(site: Site) -> dict[str, RemoteImage]:
             source = story.sources[view.alias]
             if source.kind == "local-image":
                 continue
+            local = {image.name for image in story.local_images}
             for image in view.canvas.images:
                 address = image.service.info_url if image.service is not None else image.url
                 if not address or not is_http(address):
                     continue
+                if image.service is not None and image.service.id.rsplit("/", 1)[-1] in local:
+                    continue  # a local image's part on a virtual canvas: the site serves it
+                # A virtual canvas's image is credited to the source its part comes from.
+                owner = _part_source(image, source) if source.kind == "virtual" else source
                 key = mirror_key(address)
                 known = found.get(key)
                 if known is None:
-                    found[key] = RemoteImage(key, image, (source,), story.source.name)
-                elif all(s.id != source.id for s in known.sources):
-                    found[key] = replace(known, sources=(*known.sources, source))
+                    found[key] = RemoteImage(key, image, (owner,), story.source.name)
+                elif all(s.id != owner.id for s in known.sources):
+                    found[key] = replace(known, sources=(*known.sources, owner))
     return found
+
+
+def _part_source(image: ImageResource, virtual: SourceDocument) -> SourceDocument:
+    for part in virtual.parts:
+        for canvas in part.canvases:
+            if any(image_address(own) == image_address(image) for own in canvas.images):
+                return part
+    return virtual
 
 
 def read_mirrors(

@@ -167,7 +167,14 @@ def _placed_images(
         if key is None:
             continue
         grid = grids[key]
-        x, y, w, _ = image.target or (0, 0, canvas.width, canvas.height)
+        target: Box = image.target or (0, 0, canvas.width, canvas.height)
+        x, y, w, _ = target
+        if image.region is not None and image.width:
+            # A part of the image (a virtual canvas): the whole image lies where the viewer
+            # puts it before clipping, so tiles are counted in the same pixels.
+            scale = w / image.region[2]  # canvas pixels per image pixel
+            x, y = x - image.region[0] * scale, y - image.region[1] * scale
+            w = image.width * scale
         placed.append((key, grid, (x, y, w, w * grid.height / grid.width)))
     return placed
 

@@ -23,7 +23,8 @@ from .coerce import (
 )
 from .descriptive import text_map
 from .image import has_legacy_service, service_from_reference
-from .model import Canvas, ImageResource
+from .av import canvas_duration, caption_tracks
+from .model import Canvas, ImageResource, MediaResource
 from .sanitize import web_url
 
 #: Choices inside SpecificResources inside Choices … deeper than this are junk.
@@ -39,6 +40,7 @@ class Painted:
     images: list[ImageResource] = field(default_factory=list)
     others: list[str] = field(default_factory=list)
     legacy_services: int = 0
+    media: list[MediaResource] = field(default_factory=list)
 
 
 def is_image(body: Mapping[str, Any]) -> bool:
@@ -169,6 +171,8 @@ def assemble_canvas(
     raw: Mapping[str, Any], index: int, painted: Painted, skips: Skips, document_id: str
 ) -> Canvas | None:
     """The Canvas for `raw` at 1-based `index`, or None (noted in `skips`) if it cannot be shown."""
+    if not painted.images and painted.media and canvas_duration(raw):
+        return _time_based_canvas(raw, index, painted, document_id)
     if not painted.images:
         others = sorted(set(painted.others))
         skips.add(index, f"no image ({', '.join(others)})" if others else "no image")
@@ -190,4 +194,28 @@ def assemble_canvas(
         label=text_map(raw.get("label")),
         images=images,
         thumbnail=web_url(first_id(raw.get("thumbnail"))),
+    )
+
+
+def _time_based_canvas(
+    raw: Mapping[str, Any], index: int, painted: Painted, document_id: str
+) -> Canvas:
+    """An audio or video canvas. Its size is the video's (0×0 for sound alone)."""
+    media = tuple(
+        replace(item, url=_resolve(document_id, item.url) or item.url) for item in painted.media
+    )
+    width, height = positive_int(raw.get("width")), positive_int(raw.get("height"))
+    video = next((m for m in media if m.width and m.height), None)
+    if not (width and height) and video is not None:
+        width, height = video.width, video.height
+    return Canvas(
+        id=node_id(raw) or f"{document_id}#canvas-{index}",
+        index=index,
+        width=width or 0,
+        height=height or 0,
+        label=text_map(raw.get("label")),
+        thumbnail=web_url(first_id(raw.get("thumbnail"))),
+        duration=canvas_duration(raw),
+        media=media,
+        captions=caption_tracks(raw),
     )

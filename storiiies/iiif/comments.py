@@ -10,12 +10,14 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from storiiies.errors import SourceError
 
 from .coerce import as_dicts, as_list, as_number, as_str, node_id, strings, type_name, xywh
+from .language import to_language_map
+from .model import LanguageMap
 from .presentation import presentation_version
 from .presentation2 import raw_canvases as p2_canvases
 from .presentation3 import raw_canvases as p3_canvases
@@ -36,6 +38,8 @@ class Comment:
     #: body HTML by language ("none" when the body names none), in the order given
     bodies: tuple[tuple[str, str], ...]
     label: str | None
+    #: the label in every language it is given in (a translated story's alt texts)
+    labels: LanguageMap = field(default_factory=dict)
 
 
 def read_comments(data: Mapping[str, Any], fetch: Fetch) -> tuple[list[Comment], list[str]]:
@@ -101,8 +105,9 @@ def _comment(annotation: Mapping[str, Any]) -> Comment | None:
         return None
     canvas, region, point = target
     label = as_str(annotation.get("label")) or _first_text(annotation.get("label"))
+    labels = to_language_map(annotation.get("label"))
     return Comment(
-        node_id(annotation), motivation or "commenting", canvas, region, point, bodies, label
+        node_id(annotation), motivation or "commenting", canvas, region, point, bodies, label, labels
     )
 
 

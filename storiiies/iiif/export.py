@@ -10,13 +10,15 @@ Every document written here validates against the official Presentation 3 schema
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from storiiies.images import crop_url
 from storiiies.model import Story
+from storiiies.virtual import credited_sources
 
+from .av_export import caption_annotations, media_paintings
 from .model import Canvas, SourceDocument
 from .p3json import (
     PRESENTATION_CONTEXT,
@@ -24,6 +26,7 @@ from .p3json import (
     export_rights,
     fragment_target,
     is_http,
+    language_key,
     language_map,
     merged_statement,
     painting_body,
@@ -84,15 +87,15 @@ def story_manifest(story: Story, base_url: str) -> dict[str, Any]:
     canvases = exported_canvases(story, base_url)
     ids = {canvas_key(c.canvas): c.id for c in canvases}
     annotations = step_annotations(story, base_url, ids)
-    sources = list({id(c.source): c.source for c in canvases}.values())
+    sources = list({id(s): s for c in canvases for s in credited_sources(c.source)}.values())
     manifest: dict[str, Any] = {
         "@context": PRESENTATION_CONTEXT,
         "id": manifest_id(story, base_url),
         "type": "Manifest",
-        "label": text_map(story.title, story.lang),
+        "label": versions_map(story, lambda version: version.title),
     }
     if story.meta.summary:
-        manifest["summary"] = text_map(story.meta.summary, story.lang)
+        manifest["summary"] = versions_map(story, lambda version: version.meta.summary)
     metadata = _metadata(story, sources)
     if metadata:
         manifest["metadata"] = metadata
@@ -110,24 +113,31 @@ def story_manifest(story: Story, base_url: str) -> dict[str, Any]:
     thumbnail = crop_url(story.cover, story, THUMBNAIL_WIDTH, base_url)
     if is_http(thumbnail):
         manifest["thumbnail"] = [{"id": thumbnail, "type": "Image", "format": "image/jpeg"}]
+    # The tour and the text version of every language (a story without translations has one).
+    versions = (story, *story.translations)
+    language = (lambda v: {"language": [language_key(v.lang)]}) if story.translations else (lambda v: {})
     manifest["homepage"] = [
         {
-            "id": url,
+            "id": story_url(version, base_url),
             "type": "Text",
-            "label": text_map(story.title, story.lang),
+            "label": text_map(version.title, version.lang),
             "format": "text/html",
+            **language(version),
         }
+        for version in versions
     ]
     manifest["rendering"] = [
         {
-            "id": f"{url}text.html",
+            "id": f"{story_url(version, base_url)}text.html",
             "type": "Text",
             "label": {"en": ["Text version"]},
             "format": "text/html",
+            **language(version),
         }
+        for version in versions
     ]
     manifest["items"] = [
-        _canvas(c, index, url, annotations) for index, c in enumerate(canvases, start=1)
+        _canvas(c, index, url, annotations, story.lang) for index, c in enumerate(canvases, start=1)
     ]
     manifest["annotations"] = [
         {
@@ -138,6 +148,15 @@ def story_manifest(story: Story, base_url: str) -> dict[str, Any]:
         }
     ]
     return manifest
+
+
+def versions_map(story: Story, text: Callable[[Story], str]) -> dict[str, list[str]]:
+    """A language map with the value of the story and of each of its translations."""
+    result: dict[str, list[str]] = {}
+    for version in (story, *story.translations):
+        if value := text(version):
+            result.setdefault(language_key(version.lang), []).append(value)
+    return result
 
 
 def _metadata(story: Story, sources: Sequence[SourceDocument]) -> list[dict[str, Any]]:
@@ -159,7 +178,7 @@ def _metadata(story: Story, sources: Sequence[SourceDocument]) -> list[dict[str,
 
 
 def _canvas(
-    exported: ExportedCanvas, index: int, url: str, annotations: list[StepAnnotation]
+    exported: ExportedCanvas, index: int, url: str, annotations: list[StepAnnotation], lang: str
 ) -> dict[str, Any]:
     canvas, source = exported.canvas, exported.source
     page_id = f"{url}canvas/{index}/painting"
@@ -169,14 +188,25 @@ def _canvas(
         "label": language_map(canvas.label)
         or language_map(source.label)
         or {"none": [f"Canvas {index}"]},
-        "width": canvas.width,
-        "height": canvas.height,
     }
+    # A canvas of sound alone has a duration and no size.
+    if canvas.width and canvas.height:
+        item["width"], item["height"] = canvas.width, canvas.height
+    if canvas.duration is not None:
+        item["duration"] = canvas.duration
     if is_http(canvas.thumbnail):
         item["thumbnail"] = [{"id": canvas.thumbnail, "type": "Image", "format": "image/jpeg"}]
+    # A virtual canvas (storiiies/virtual.py) shows the images of its parts' sources.
+    credited = credited_sources(source)
     if source.required_statement:
         item["requiredStatement"] = statement(source.required_statement)
-    rights = export_rights(source.rights)
+    elif len(credited) > 1 or credited[0] is not source:
+        statements = (s.required_statement for s in credited if s.required_statement)
+        merged = merged_statement(statements, lang)
+        if merged:
+            item["requiredStatement"] = merged
+    all_rights = {export_rights(s.rights) for s in credited}
+    rights = export_rights(source.rights) or (all_rights.pop() if len(all_rights) == 1 else None)
     if rights:
         item["rights"] = rights
     item["items"] = [
@@ -192,21 +222,25 @@ def _canvas(
                     "target": fragment_target(exported.id, image.target),
                 }
                 for n, image in enumerate(canvas.images, start=1)
-            ],
+            ]
+            + media_paintings(canvas, exported.id, page_id),
         }
     ]
     own = [a.data for a in annotations if a.canvas == canvas_key(canvas)]
+    own += caption_annotations(canvas, exported.id, f"{url}canvas/{index}/captions")
     if own:
         item["annotations"] = [
             {"id": f"{url}annotations/canvas-{index}", "type": "AnnotationPage", "items": own}
         ]
-    if source.kind == "manifest" and is_http(source.id):
+    manifests = [s for s in source.parts or (source,) if s.kind == "manifest" and is_http(s.id)]
+    if manifests:
         item["partOf"] = [
             {
-                "id": source.id,
+                "id": manifest.id,
                 "type": "Manifest",
-                "label": language_map(source.label) or {"none": [source.id]},
+                "label": language_map(manifest.label) or {"none": [manifest.id]},
             }
+            for manifest in manifests
         ]
     # An offline bundle's local copy of a remote image names the original service it was made
     # from (storiiies.bundle); the canvas keeps that link.
@@ -229,7 +263,7 @@ def collection(stories: Sequence[Story], base_url: str, title: str, lang: str) -
         item: dict[str, Any] = {
             "id": manifest_id(story, base_url),
             "type": "Manifest",
-            "label": text_map(story.title, story.lang),
+            "label": versions_map(story, lambda version: version.title),
         }
         thumbnail = crop_url(story.cover, story, THUMBNAIL_WIDTH, base_url)
         if is_http(thumbnail):
@@ -244,17 +278,21 @@ def collection(stories: Sequence[Story], base_url: str, title: str, lang: str) -
     }
 
 
-def tour_data(story: Story, base_url: str, keys: Mapping[str, str]) -> dict[str, Any]:
+def tour_data(
+    story: Story, base_url: str, keys: Mapping[str, str], original: Story | None = None
+) -> dict[str, Any]:
     """What the tour page needs to share and open content states (`storiiies.iiif` in JS).
 
     `keys` maps source canvas ids to the tour's canvas keys. `contentStates[n]` is step n's
     content-state-encoded share string; `canvasIds` gives each tour canvas its manifest id.
+    A translation's page points into its `original`'s manifest, the one of the story.
     """
-    canvases = exported_canvases(story, base_url)
+    owner = original or story
+    canvases = exported_canvases(owner, base_url)
     ids = {canvas_key(c.canvas): c.id for c in canvases}
-    states = step_states(story, base_url, ids)
+    states = step_states(story, base_url, ids, manifest_id(owner, base_url))
     return {
-        "manifest": manifest_id(story, base_url),
+        "manifest": manifest_id(owner, base_url),
         "canvasIds": {keys[c.canvas.id]: c.id for c in canvases if c.canvas.id in keys},
         "contentStates": [states.get(number, "") for number, *_ in step_views(story)],
     }

@@ -14,7 +14,8 @@ from typing import Any, Literal
 #: only where the Presentation API allows it (summary, requiredStatement values, metadata values).
 LanguageMap = Mapping[str, tuple[str, ...]]
 
-SourceKind = Literal["manifest", "image-service", "image", "local-image"]
+#: "virtual": a canvas a story composes from parts of its other sources (storiiies/virtual.py).
+SourceKind = Literal["manifest", "image-service", "image", "local-image", "virtual"]
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,33 @@ class ImageResource:
 
 
 @dataclass(frozen=True)
+class MediaResource:
+    """A sound or video painted on a time-based canvas (`type` is "Sound" or "Video")."""
+
+    url: str
+    type: Literal["Sound", "Video"]
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+
+
+@dataclass(frozen=True)
+class CaptionTrack:
+    """A WebVTT file that supplements a time-based canvas (captions or subtitles)."""
+
+    url: str
+    language: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class Canvas:
-    """A canvas; `index` is 1-based, as authors write it in references."""
+    """A canvas; `index` is 1-based, as authors write it in references.
+
+    A time-based canvas has a `duration` in seconds and paints `media` (sound or video)
+    instead of images; an audio-only canvas may have no width and height (0).
+    """
 
     id: str
     index: int
@@ -62,6 +88,9 @@ class Canvas:
     label: LanguageMap = field(default_factory=dict)
     images: tuple[ImageResource, ...] = ()
     thumbnail: str | None = None
+    duration: float | None = None
+    media: tuple[MediaResource, ...] = ()
+    captions: tuple[CaptionTrack, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +125,8 @@ class SourceDocument:
     metadata: tuple[LabelValue, ...] = ()
     presentation_version: Literal[2, 3] | None = None
     warnings: tuple[str, ...] = ()
+    #: For a virtual canvas: the sources its parts come from, credited and linked as theirs.
+    parts: tuple[SourceDocument, ...] = ()
 
     def canvas_by_id(self, canvas_id: str) -> Canvas | None:
         for canvas in self.canvases:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import presentation2
+from .av import media_bodies
 from .canvases import Painted, add_image, first_image, is_painting
 from .coerce import as_dicts, as_list
 
@@ -28,4 +29,6 @@ def painted(canvas: Mapping[str, Any]) -> Painted:
             image = first_image(annotation.get("body"), result.others)
             if image is not None:
                 add_image(result, image, annotation.get("target"))
+            else:
+                result.media.extend(media_bodies(annotation.get("body")))
     return result

@@ -18,6 +18,7 @@ from storiiies.model import Story, View
 
 from . import content_state
 from .model import Canvas
+from .av_export import time_fragment
 from .p3json import fragment_target, language_key, text_map
 
 CanvasKey = tuple[str, int, int, int]
@@ -61,13 +62,17 @@ def view_state(
     return content_state.content_state(targets)
 
 
-def step_states(story: Story, base_url: str, ids: Mapping[CanvasKey, str]) -> dict[int, str]:
-    """The content-state-encoded string of every step, by step number (0 is the title slide)."""
-    manifest = manifest_id(story, base_url)
+def step_states(
+    story: Story, base_url: str, ids: Mapping[CanvasKey, str], manifest: str | None = None
+) -> dict[int, str]:
+    """The content-state-encoded string of every step, by step number (0 is the title slide).
+
+    A step showing a canvas the manifest lacks (a translation's own region) has none."""
+    manifest = manifest or manifest_id(story, base_url)
     return {
         number: content_state.encode_json(view_state(views, ids, manifest))
         for number, _, _, views, _ in step_views(story)
-        if views
+        if views and all(canvas_key(v.canvas) in ids for v in views)
     }
 
 
@@ -77,28 +82,76 @@ def step_annotations(
     """Every step's annotations in story order."""
     url = story_url(story, base_url)
     manifest = manifest_id(story, base_url)
-    lang = language_key(story.lang)
+    # A translated story's steps carry one body per language (the original's regions are the
+    # targets; translations' steps match by position).
+    versions = [(v, step_views(v)) for v in (story, *story.translations)]
     result = []
-    for number, title, body_html, views, links in step_views(story):
+    for number, title, _, views, _ in step_views(story):
         heading = "h1" if number == 0 else "h2"
-        body = f"<{heading}>{html.escape(title, quote=False)}</{heading}>{_shared_links(body_html, number, links, ids, url, manifest)}"
+        bodies = []
+        for version, steps in versions:
+            if number >= len(steps):
+                continue
+            _, own_title, own_html, _, own_links = steps[number]
+            shared = _shared_links(
+                own_html, number, own_links, ids, story_url(version, base_url), manifest
+            )
+            value = f"<{heading}>{html.escape(own_title, quote=False)}</{heading}>{shared}"
+            bodies.append(
+                {
+                    "type": "TextualBody",
+                    "value": value.strip(),
+                    "format": "text/html",
+                    "language": language_key(version.lang),
+                }
+            )
         for k, view in enumerate(views, start=1):
             suffix = f"-{k}" if len(views) > 1 else ""
             annotation = {
                 "id": f"{url}annotations/step-{number}{suffix}",
                 "type": "Annotation",
                 "motivation": "commenting",
-                "label": text_map(view.alt or title, story.lang),
-                "body": {
-                    "type": "TextualBody",
-                    "value": body.strip(),
-                    "format": "text/html",
-                    "language": lang,
-                },
-                "target": fragment_target(ids[canvas_key(view.canvas)], view.region),
+                "label": _region_label(versions, number, k - 1, view.alt or title),
+                "body": bodies[0] if len(bodies) == 1 else bodies,
+                "target": view_target(ids[canvas_key(view.canvas)], view),
             }
             result.append(StepAnnotation(number, canvas_key(view.canvas), annotation))
     return result
+
+
+def view_target(canvas_id: str, view: View) -> Any:
+    """Where a step points: `canvas#xywh=…` for an image region, `canvas#t=start,end` for a
+    segment of an audio or video canvas."""
+    if view.time is None:
+        return fragment_target(canvas_id, view.region)
+    fragment = time_fragment(view.time)
+    if "#" in canvas_id:
+        return {
+            "type": "SpecificResource",
+            "source": canvas_id,
+            "selector": {
+                "type": "FragmentSelector",
+                "conformsTo": "http://www.w3.org/TR/media-frags/",
+                "value": fragment,
+            },
+        }
+    return f"{canvas_id}#{fragment}"
+
+
+def _region_label(
+    versions: list[tuple[Story, list[Any]]], number: int, index: int, fallback: str
+) -> dict[str, list[str]]:
+    """The region's text alternative in each language that has its own (a translation step
+    that reuses the original's regions also reuses its alt text, which is not a translation)."""
+    original = versions[0][0]
+    label = text_map(fallback, original.lang)
+    for version, steps in versions[1:]:
+        if number >= len(steps) or index >= len(steps[number][3]):
+            continue
+        alt = steps[number][3][index].alt
+        if alt and alt != fallback:
+            label.setdefault(language_key(version.lang), []).append(alt)
+    return label
 
 
 def share_url(url: str, state: str, number: int) -> str:
@@ -118,7 +171,7 @@ def _shared_links(
 
     def replace(match: re.Match[str]) -> str:
         index = int(match.group(1))
-        if index >= len(links):
+        if index >= len(links) or canvas_key(links[index].canvas) not in ids:
             return match.group(0)
         state = content_state.encode_json(view_state((links[index],), ids, manifest))
         return f'<a href="{html.escape(share_url(url, state, number))}">'

@@ -128,7 +128,9 @@
 
     function duration(step) {
       var own = settings.durations && settings.durations[String(step)];
-      return seconds(own || settings.stepSeconds);
+      // A step with narration or an audio/video segment waits for it to end.
+      var sound = settings.mediaSeconds && settings.mediaSeconds[String(step)];
+      return seconds(Math.max(own || settings.stepSeconds, sound || 0));
     }
     function schedule() {
       window.clearTimeout(stepTimer);

@@ -8,6 +8,9 @@
   var dataElement = document.getElementById("story-data");
   if (!dataElement || !window.OpenSeadragon) return;
   var story = JSON.parse(dataElement.textContent);
+  // The site's root, from this file's own address (assets/storiiies/tour.js): a translation's
+  // pages sit one folder deeper than their story's (`coins/fr/`).
+  var siteRoot = document.currentScript ? new URL("../../", document.currentScript.src) : new URL("../", document.baseURI);
   var strings = JSON.parse(document.getElementById("st-strings").textContent);
   var root = document.documentElement;
   root.classList.add("st-js");
@@ -19,6 +22,8 @@
   var altText = document.getElementById("st-region-alt");
   var sections = Array.prototype.slice.call(document.querySelectorAll(".st-step"));
   var tocLinks = Array.prototype.slice.call(document.querySelectorAll(".st-toc a[data-step]"));
+  // The language switch (translations.py) opens the other language at the step shown here.
+  var languageLinks = Array.prototype.slice.call(document.querySelectorAll(".st-languages a[hreflang]"));
   var counter = document.querySelector(".st-current");
   var progressBar = document.querySelector(".st-progress-bar span");
   var prevButton = document.querySelector(".st-prev");
@@ -47,7 +52,7 @@
     if (source.kind === "iiif") return Promise.resolve(source.info);
     // Local level-0 images: the info.json id points at the configured base_url; rewrite it
     // to wherever this site is served from, so one build works under any host and path.
-    var url = new URL(source.info, new URL("../", document.baseURI)).href;
+    var url = new URL(source.info, siteRoot).href;
     if (!infoCache[url]) {
       infoCache[url] = fetch(url).then(function (response) { return response.json(); }).then(function (info) {
         var id = url.replace(/\/info\.json$/, "");
@@ -121,9 +126,10 @@
     panel.viewer.world.removeAll();
     panel.opened = Promise.all(canvas.images.map(tileSourceFor)).then(function (sources) {
       return Promise.all(sources.map(function (tileSource, i) {
-        var place = canvas.images[i].place;
+        var image = canvas.images[i];
+        var place = image.place;
         return new Promise(function (resolve) {
-          panel.viewer.addTiledImage({
+          var options = {
             tileSource: tileSource,
             x: place[0] / canvas.width,
             y: place[1] / canvas.width,
@@ -133,7 +139,26 @@
               panel.element.setAttribute("data-error", event.message || "image failed to load");
               resolve();
             }
-          });
+          };
+          if (image.clip) {
+            // A part of an image (a virtual canvas): the whole image is placed so that its
+            // clip lands on `place`, and only the clip is drawn.
+            var clip = image.clip;
+            var scale = place[2] / clip[2];  // canvas pixels per image pixel
+            options.x = (place[0] - clip[0] * scale) / canvas.width;
+            options.y = (place[1] - clip[1] * scale) / canvas.width;
+            options.width = image.imageWidth * scale / canvas.width;
+            options.clip = new OpenSeadragon.Rect(clip[0], clip[1], clip[2], clip[3]);
+            options.success = function (event) {
+              // The clip is in the manifest's pixels; the served image may be another size.
+              var ratio = event.item.source.dimensions.x / image.imageWidth;
+              if (Math.abs(ratio - 1) > 1e-6) {
+                event.item.setClip(new OpenSeadragon.Rect(clip[0] * ratio, clip[1] * ratio, clip[2] * ratio, clip[3] * ratio));
+              }
+              resolve();
+            };
+          }
+          panel.viewer.addTiledImage(options);
         });
       }));
     });
@@ -249,6 +274,7 @@
     setDisabled(prevButton, number === 0);
     setDisabled(nextButton, number === lastStep);
     document.body.setAttribute("data-step", String(number));
+    languageLinks.forEach(function (link) { link.hash = "step-" + number; });
     var steps = document.querySelector(".st-steps");
     if (changed) steps.scrollTop = 0;
     if (!first && changed) {
@@ -263,7 +289,10 @@
       var heading = sections[number] && sections[number].querySelector("h2") || document.getElementById("story-title");
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus({ preventScroll: true }); }
     }
-    var done = step.views.length ? showViews(step.views, first) : Promise.resolve();
+    // A step on an audio or video canvas plays in media.js's panel instead of the viewers.
+    var timed = step.views.some(function (view) { return story.canvases[view.canvas].duration; });
+    container.hidden = timed;
+    var done = step.views.length && !timed ? showViews(step.views, first) : Promise.resolve();
     if (changed) {
       var detail = { story: story.slug, step: number, total: lastStep, title: step.title, url: stepUrl(number) };
       window.dispatchEvent(new CustomEvent("storiiies:step", { detail: detail }));
