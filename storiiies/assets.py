@@ -28,7 +28,7 @@ def openseadragon_dir() -> Path:
             Problem(
                 SourceLocation("storiiies"),
                 "OpenSeadragon is not installed",
-                f"run `npm ci` in {package.parent} (see README.md, Install)",
+                f"run `npm ci` in {package.parent} (`make example` in a clone of the repository does it)",
             )
         ]
     )

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import jinja2
+
 from storiiies.config import SiteConfig, load_config
 from storiiies.errors import BuildFailed, Problem, SourceLocation, has_errors
 from storiiies.iiif.fetch import Fetcher
@@ -108,16 +110,16 @@ def load_site(
         story, story_problems = cache.story(
             draft, keys, resolved, default_lang=config.settings.language
         )
-        original = originals_of.get(draft.source.name)
-        if original is not None:
+        translates = originals_of.get(draft.source.name)
+        if translates is not None:
             story_problems = [
-                p for p in story_problems if not inherited_source_problem(p, draft, original)
+                p for p in story_problems if not inherited_source_problem(p, draft, translates)
             ]
         problems.extend(story_problems)
-        if story is not None and original is not None:
+        if story is not None and translates is not None:
             story, narration_problems = read_local_narration(story, config.root)
             problems.extend(narration_problems)
-            translated.setdefault(original.source.name, []).append(story)
+            translated.setdefault(translates.source.name, []).append(story)
         elif story is not None:
             # Audio files are read on every load (not cached), so an edited file is noticed.
             story, narration_problems = read_local_narration(story, config.root)
@@ -170,6 +172,7 @@ def write_built_site(
     `extra_files` are written with it (an offline bundle's crops of its mirrored images)."""
     from storiiies.assets import asset_files
     from storiiies.crops import local_crops
+    from storiiies.preview import render_problem, template_problems
     from storiiies.render import render_site
     from storiiies.themes import make_environment
     from storiiies.write import write_site
@@ -180,7 +183,16 @@ def write_built_site(
     tiled, tile_problems = tile_images(site.local_images, config, progress)
     if tile_problems:
         raise BuildFailed([*problems, *tile_problems])
-    files: list[OutputFile] = list(render_site(site, make_environment(theme)))
+    env = make_environment(theme)
+    # A syntax error in a template of the author's theme_dir is a problem with file and line,
+    # as in the preview, not a traceback.
+    template_errors = template_problems(env, config.root)
+    if template_errors:
+        raise BuildFailed([*problems, *template_errors])
+    try:
+        files: list[OutputFile] = list(render_site(site, env))
+    except jinja2.TemplateError as error:  # e.g. an undefined name in an overriding template
+        raise BuildFailed([*problems, render_problem(error, config.root)]) from None
     files.extend(image_files(site, tiled))
     files.extend(local_crops(site.story_versions, config.cache_dir))
     files.extend(media_files(site.stories))

@@ -31,8 +31,9 @@ def print_problems(problems) -> None:  # type: ignore[no-untyped-def]
         # Messages quote the author's text (`![alt](…)`, `[[3840, 2160]]`): square brackets
         # must reach the terminal as written, not be read as console markup.
         style = "red" if problem.is_error else "yellow"
-        console.print(f"[{style}]{escape(str(problem.location))}: {problem.severity}:[/] {escape(problem.message)}"
-                      + (f" [dim]— {escape(problem.hint)}[/]" if problem.hint else ""), markup=True)
+        where = escape(f"{problem.location}: {problem.severity}:")
+        hint = f" [dim]— {escape(problem.hint)}[/]" if problem.hint else ""
+        console.print(f"[{style}]{where}[/] {escape(problem.message)}{hint}", markup=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,7 +77,8 @@ def build(project: Path, offline: bool, quiet: bool) -> None:
         stories = len(report.site.stories)
         console.print(
             f"Built {stories} stor{'y' if stories == 1 else 'ies'} into {report.output} "
-            f"in {report.seconds:.1f} s ({report.images_tiled} images tiled, {report.images_cached} from cache)."
+            f"in {report.seconds:.1f} s ({_images(report.images_tiled)} tiled, "
+            f"{report.images_cached} from cache)."
         )
 
 
@@ -256,6 +258,10 @@ def verify(bundle_path: Path) -> None:
 
 def _megabytes(count: int) -> str:
     return f"{count / 1_000_000:.1f} MB"
+
+
+def _images(n: int) -> str:
+    return f"{n} image" if n == 1 else f"{n} images"
 
 
 def _count(problems) -> str:  # type: ignore[no-untyped-def]

@@ -60,7 +60,9 @@ class StageCache:
             for name in [n for n in table if n not in alive]:
                 del table[name]
 
-    def draft(self, source: StorySource, inherited_aliases: frozenset[str] = frozenset()) -> StoryDraft:
+    def draft(
+        self, source: StorySource, inherited_aliases: frozenset[str] = frozenset()
+    ) -> StoryDraft:
         # A translation's parse also depends on its original's source names.
         key = source.text + "\0" + "\0".join(sorted(inherited_aliases))
         digest = hashlib.sha256(key.encode()).hexdigest()

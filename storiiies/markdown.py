@@ -64,7 +64,9 @@ def slugify(name: str) -> str:
     return slug[:80] or "story"
 
 
-def parse_story(source: StorySource, inherited_aliases: frozenset[str] = frozenset()) -> StoryDraft:
+def parse_story(
+    source: StorySource, inherited_aliases: frozenset[str] = frozenset()
+) -> StoryDraft:
     """Parse one story. Never raises for author mistakes: they are returned as problems.
 
     `inherited_aliases` are sources declared elsewhere that the story may use: a translation's
@@ -74,7 +76,9 @@ def parse_story(source: StorySource, inherited_aliases: frozenset[str] = frozens
 
 
 class _StoryParser:
-    def __init__(self, source: StorySource, inherited_aliases: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, source: StorySource, inherited_aliases: frozenset[str] = frozenset()
+    ) -> None:
         self.source = source
         self.inherited_aliases = inherited_aliases
         # Lines as markdown-it counts them: only \n ends a line (splitlines would also split

@@ -18,9 +18,7 @@ def canvas_media_data(canvas: Canvas) -> dict[str, Any]:
         return {}
     return {
         "duration": canvas.duration,
-        "media": [
-            {"url": m.url, "type": m.type, "format": m.format} for m in canvas.media
-        ],
+        "media": [{"url": m.url, "type": m.type, "format": m.format} for m in canvas.media],
         "captions": [
             {"url": c.url, "language": c.language, "label": c.label} for c in canvas.captions
         ],

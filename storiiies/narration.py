@@ -85,7 +85,10 @@ def media_name(path: Path) -> str:
 
 def read_local_narration(story: Story, root: Path) -> tuple[Story, list[Problem]]:
     """`story` with each local narration's file found and measured; a missing or unreadable
-    file is a Problem at its link."""
+    file is a Problem at its link. A story without one is returned as it is (the preview
+    tells unchanged stories by identity)."""
+    if not any(step.narration and step.narration.kind == "file" for step in story.steps):
+        return story, []
     problems: list[Problem] = []
     steps = []
     for step in story.steps:

@@ -21,9 +21,9 @@ from storiiies.media_data import canvas_media_data, media_seconds, narration_dat
 from storiiies.model import OutputFile, Story, View
 from storiiies.search import SEARCH_FILE, search_index, site_tags
 from storiiies.site import Site
-from storiiies.virtual import part_view
 from storiiies.themes import page_strings
 from storiiies.translations import language_links, shown_version
+from storiiies.virtual import part_view
 
 #: The file each story template writes, in the story's folder.
 PAGE_FILES = {"story.html": "", "text.html": "text.html", "embed.html": "embed.html"}
@@ -189,10 +189,11 @@ class Renderer:
             for s in stories
             if s.meta.kiosk.attract
         ]
+        settings_lang = self.site.config.settings.language
         return self.env.get_template("index.html").render(
             **self.common(""),
             thumbs=thumbs,
-            shown_versions={s.slug: shown_version(s, self.site.config.settings.language) for s in stories},
+            shown_versions={s.slug: shown_version(s, settings_lang) for s in stories},
             lang=self.site.config.settings.language,
             s=page_strings(self.env, self.site.config.settings.language),
             kiosk_json=_script_json(kiosk),
@@ -211,8 +212,10 @@ class Renderer:
             page_url=self.site.base_url + CREDITS_PAGE,
         )
 
-    def story(self, story: Story, template: str = "story.html", original: Story | None = None) -> str:
-        """A page of `story`; a translation's `original` gives its folder, manifest and languages."""
+    def story(
+        self, story: Story, template: str = "story.html", original: Story | None = None
+    ) -> str:
+        """A page of `story`; a translation's `original` gives its manifest and languages."""
         original = original or story
         root = "../" * (story.slug.count("/") + 1)
         page_url = f"{self.site.base_url}{story.slug}/"

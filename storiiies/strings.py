@@ -139,9 +139,11 @@ def _read_file(path: Path) -> tuple[Strings, Problem | None]:
         return {}, Problem(SourceLocation(shown), f"cannot read the strings file: {error}")
     data = parsed.data if parsed.data is not None else {}
     if not isinstance(data, dict):
-        return {}, Problem(parsed.location(shown), "a strings file must be a mapping of 'key: text' lines")
+        return {}, Problem(
+            parsed.location(shown), "a strings file must be a mapping of 'key: text' lines"
+        )
     for key, value in data.items():
         if not isinstance(value, str | dict):
             where = parsed.location(shown, (key,))
-            return {}, Problem(where, f"the string '{key}' must be text", "quote it: key: \"text\"")
+            return {}, Problem(where, f"the string '{key}' must be text", 'quote it: key: "text"')
     return data, None

@@ -20,7 +20,7 @@ from pathlib import Path
 from storiiies.errors import Problem, SourceLocation
 from storiiies.model import StepDraft, Story, StoryDraft, StorySource
 
-#: A language tag as a file suffix: `fr`, `pt-BR`, `zh-Hant`, `es-419` (primary subtag, 2–3 letters).
+#: A language tag as a file suffix: `fr`, `pt-BR`, `zh-Hant`, `es-419` (2–3 letters first).
 _TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 
@@ -73,7 +73,8 @@ def group_drafts(drafts: Sequence[StoryDraft]) -> DraftGroups:
                     SourceLocation(draft.source.name, 1),
                     f"this looks like the '{name.lang}' translation of {expected}, "
                     "which does not exist: it is built as a story of its own",
-                    f"add {expected} beside it, or rename the file if '{name.lang}' is not a language",
+                    f"add {expected} beside it,"
+                    f" or rename the file if '{name.lang}' is not a language",
                     "warning",
                 )
             )
@@ -93,8 +94,9 @@ def merge_translation(
         problems.append(
             Problem(
                 where.get(("lang",), SourceLocation(translation.source.name, 1)),
-                f"lang: '{translation.meta.lang}' disagrees with the file name, which says '{lang}'",
-                f"remove the `lang:` line (the file name sets it), or rename the file",
+                f"lang: '{translation.meta.lang}' disagrees with the file name,"
+                f" which says '{lang}'",
+                "remove the `lang:` line (the file name sets it), or rename the file",
             )
         )
     if same_language(lang, original_lang):
@@ -115,8 +117,10 @@ def merge_translation(
         if count > expected:
             at = translation.steps[expected].location
         else:
-            at = translation.steps[-1].location if translation.steps else SourceLocation(
-                translation.source.name, 1
+            at = (
+                translation.steps[-1].location
+                if translation.steps
+                else SourceLocation(translation.source.name, 1)
             )
         problems.append(
             Problem(
@@ -126,7 +130,10 @@ def merge_translation(
                 "steps correspond by position: translate every `##` step, in the same order",
             )
         )
-    steps = tuple(_merged_step(o, t) for o, t in zip(original.steps, translation.steps))
+    # A step count mismatch is reported above; the steps both have are still merged.
+    steps = tuple(
+        _merged_step(o, t) for o, t in zip(original.steps, translation.steps, strict=False)
+    )
     merged = replace(
         translation,
         slug=original.slug,
@@ -145,6 +152,8 @@ def _merged_step(original: StepDraft, translation: StepDraft) -> StepDraft:
 
 def with_translations(story: Story, translations: Sequence[Story]) -> Story:
     """The original story carrying its translations, each at `<slug>/<tag>/`."""
+    if not translations and not story.translations:
+        return story  # the very object the stage cache kept: the preview compares by identity
     placed = tuple(
         replace(t, slug=f"{story.slug}/{t.lang.lower()}")
         for t in sorted(translations, key=lambda t: t.lang.lower())
@@ -179,12 +188,16 @@ def parse_drafts(
     return [drafts[source.path] for source in sources]
 
 
-def inherited_source_problem(problem: Problem, translation: StoryDraft, original: StoryDraft) -> bool:
+def inherited_source_problem(
+    problem: Problem, translation: StoryDraft, original: StoryDraft
+) -> bool:
     """A problem of a source the translation only borrows: already told at the original's line.
 
     `translation` may be merged already: what it declares itself is what its front matter
     has a line for."""
-    own = {keys[1] for keys in translation.meta_locations if len(keys) == 2 and keys[0] == "sources"}
+    own = {
+        keys[1] for keys in translation.meta_locations if len(keys) == 2 and keys[0] == "sources"
+    }
     borrowed = set(original.meta.sources) - own
     return any(problem.message.startswith(f"source '{alias}'") for alias in borrowed)
 

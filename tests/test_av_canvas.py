@@ -101,7 +101,10 @@ def test_a_step_on_a_video_canvas_plays_its_segment(film_site: Path) -> None:
 
 def test_the_text_version_shows_the_video_segment(film_site: Path) -> None:
     text = (film_site / "manners" / "text.html").read_text()
-    assert '<video class="st-segment" controls preload="metadata" data-start="10.0" data-end="20.5"' in text
+    assert (
+        '<video class="st-segment" controls preload="metadata" data-start="10.0" data-end="20.5"'
+        in text
+    )
     assert 'lunchroom_manners_1024kb.mp4#t=10,20.5" type="video/mp4"' in text
     assert 'lunchroom_manners.vtt" srclang="en" label="Captions in WebVTT format" default>' in text
     assert "The film opens in a school lunchroom." in text
@@ -123,7 +126,10 @@ def test_the_exported_manifest_targets_the_segment(film_site: Path, shared: Path
 @pytest.mark.parametrize(
     ("reference", "message"),
     [
-        ("film#t=500,600", "time range 500,600 goes past the end of canvas 1 of 'film' (572.034 long)"),
+        (
+            "film#t=500,600",
+            "time range 500,600 goes past the end of canvas 1 of 'film' (572.034 long)",
+        ),
         ("film#xywh=0,0,10,10", "canvas 1 of 'film' is audio or video, so it has no region"),
         ("coins#t=1,2", "canvas 1 of 'coins' is an image, so it has no time range"),
     ],
@@ -232,5 +238,8 @@ def test_inspect_lists_the_duration_media_and_captions(fixture_server, tmp_path:
     text = inspect_source(f"{fixture_server.url}/{FILM}", cwd=tmp_path)
     assert f"480×360, 572.034 s  {FILM_CANVAS}" in text
     assert "Video video/mp4: https://fixtures.iiif.io/video/indiana/lunchroom_manners/" in text
-    assert "captions: https://fixtures.iiif.io/video/indiana/lunchroom_manners/lunchroom_manners.vtt" in text
+    assert (
+        "captions: https://fixtures.iiif.io/video/indiana/lunchroom_manners/lunchroom_manners.vtt"
+        in text
+    )
     assert "![what the segment holds](source#t=0,10)" in text

@@ -107,3 +107,42 @@ def test_no_project_here(tmp_path):
     result = storiiies("build", str(tmp_path))
     assert result.returncode == 1
     assert "error: no storiiies.yml here" in result.stderr
+
+
+def test_messages_keep_their_square_brackets(make_project):
+    root = make_project({}, config="title: T\nbundle:\n  screens: [[10, 10]]\n")
+    result = storiiies("check", str(root))
+    assert "must list [width, height] pairs between 100 and 16384, e.g. [[3840, 2160]]" in result.stderr
+
+
+def test_template_syntax_error_is_a_problem_not_a_traceback(make_project):
+    root = make_project(
+        {
+            "stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n",
+            "overrides/templates/index.html": '{% extends "!default/index.html" %}\n{% block body %}{% if %}{% endblock %}\n',
+        },
+        config="title: T\ntheme_dir: overrides\n",
+    )
+    make_image(root / "images" / "pic.jpg", 400, 300)
+    result = storiiies("build", str(root))
+    assert result.returncode == 1
+    assert "overrides/templates/index.html:2: error: template error: " in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_template_that_fails_while_rendering_is_a_problem_at_its_line(make_project):
+    root = make_project(
+        {
+            "stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n",
+            "overrides/templates/index.html": (
+                '{% extends "!default/index.html" %}\n{% block body %}\n{{ no_such.name }}\n{% endblock %}\n'
+            ),
+        },
+        config="title: T\ntheme_dir: overrides\n",
+    )
+    make_image(root / "images" / "pic.jpg", 400, 300)
+    result = storiiies("build", str(root))
+    assert result.returncode == 1
+    assert "overrides/templates/index.html:3: error: template error: 'no_such' is undefined" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (root / "_site").exists()

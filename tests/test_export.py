@@ -47,7 +47,9 @@ def test_steps_are_one_ordered_annotation_page(built_examples):
     # coins.md has a French translation (coins.fr.md): a label and a body in each language
     assert first["label"] == {
         "en": ["A helmeted head in profile, facing right, on a large bronze coin"],
-        "fr": ["Une tête casquée de profil, tournée vers la droite, sur une grande pièce de bronze"],
+        "fr": [
+            "Une tête casquée de profil, tournée vers la droite, sur une grande pièce de bronze"
+        ],
     }
     english, french = first["body"]
     assert english["format"] == "text/html" and english["language"] == "en"

@@ -108,7 +108,8 @@ def test_the_example_stories_round_trip(built_examples, serve_dir, tmp_path):
         (project / "storiiies.yml").write_text("title: Again\n")
         url = f"{server.url}/{slug}/manifest.json"
         # coins.md has a French translation: each language imports as its own file again.
-        original, *translations = json.loads((built_examples / slug / "manifest.json").read_text())["label"]
+        manifest = json.loads((built_examples / slug / "manifest.json").read_text())
+        original, *translations = manifest["label"]
         (project / "stories" / f"{slug}.md").write_text(import_story(url, lang=original))
         for lang in translations:
             (project / "stories" / f"{slug}.{lang}.md").write_text(import_story(url, lang=lang))

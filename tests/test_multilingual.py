@@ -100,7 +100,9 @@ def write_project(root: Path, files: dict[str, str | bytes], config: str) -> Pat
     for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content, "utf-8")
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(
+            content, "utf-8"
+        )
     return root
 
 
@@ -173,7 +175,10 @@ def test_a_translation_shows_its_own_text_over_the_originals_regions(site: Path)
     regions = lambda data: [[v["region"] for v in s["views"]] for s in data["steps"]]  # noqa: E731
     assert regions(french) == regions(original)
     # Step 2 borrowed the original's two regions, with their text alternatives.
-    assert [v["alt"] for v in french["steps"][2]["views"]] == ["A striding figure", "A seated figure"]
+    assert [v["alt"] for v in french["steps"][2]["views"]] == [
+        "A striding figure",
+        "A seated figure",
+    ]
     assert french["steps"][1]["views"][0]["alt"] == "Une tête casquée"
     # Its share links point into the story's one manifest.
     assert french["iiif"]["manifest"] == "https://example.org/tours/coins/manifest.json"
@@ -231,7 +236,9 @@ def test_the_manifest_has_every_language_and_validates(site: Path, shared: Path)
     assert "https://example.org/tours/coins/fr/?iiif-content=" in first["body"][1]["value"]
     assert first["label"] == {"en": ["A helmeted head"], "fr": ["Une tête casquée"]}
     borrowed = next(a for a in steps if a["id"].endswith("/step-2-1"))
-    assert borrowed["label"] == {"en": ["A striding figure"]}  # the French step has no alt of its own
+    assert borrowed["label"] == {
+        "en": ["A striding figure"]
+    }  # the French step has no alt of its own
 
 
 def test_storiiies_import_reads_either_language(site: Path) -> None:
@@ -362,7 +369,9 @@ def test_the_language_switch_keeps_the_step(browser, site: Path) -> None:
         page.wait_for_function("() => location.hash === '#step-2'")
         page.click(".st-languages a[hreflang=fr]")
         page.wait_for_url(f"{server.url}/coins/fr/#step-2")
-        page.wait_for_function("() => window.storiiies !== undefined && document.body.dataset.step === '2'")
+        page.wait_for_function(
+            "() => window.storiiies !== undefined && document.body.dataset.step === '2'"
+        )
         assert page.evaluate("document.documentElement.lang") == "fr"
         assert page.locator("#step-2-title").inner_text() == "Deux figures"
         assert page.locator("#step-2-title").is_visible()

@@ -133,16 +133,22 @@ def test_the_export_still_validates(narrated_site: Path, shared: Path) -> None:
             12,
             "narration file 'audio/helmet.wav' is not audio storiiies can read",
         ),
-        ({"audio/helmet.vtt": "1\n00:00 --> 00:01\nhi\n"}, 12, "captions file 'helmet.vtt' is not WebVTT"),
+        (
+            {"audio/helmet.vtt": "1\n00:00 --> 00:01\nhi\n"},
+            12,
+            "captions file 'helmet.vtt' is not WebVTT",
+        ),
         (
             {"stories/coins.md": STORY.format(text="[Again](audio/helmet.wav)")},
             14,
             "step 1 already has a narration",
         ),
         (
-            {"stories/coins.md": STORY.format(text=TEXT).replace(
-                "The title slide.", "[Listen](audio/helmet.wav)"
-            )},
+            {
+                "stories/coins.md": STORY.format(text=TEXT).replace(
+                    "The title slide.", "[Listen](audio/helmet.wav)"
+                )
+            },
             6,
             "narration before the first step",
         ),
@@ -176,7 +182,9 @@ def narrated_server(narrated_site: Path):
     server.stop()
 
 
-PLAYING = "n => { const a = window.storiiiesMedia.narration(n); return !a.paused && a.currentTime > 0; }"
+PLAYING = (
+    "n => { const a = window.storiiiesMedia.narration(n); return !a.paused && a.currentTime > 0; }"
+)
 
 
 @pytest.mark.browser
@@ -194,7 +202,9 @@ def test_narration_plays_with_its_step_only_after_opting_in(browser, narrated_se
     sound.click()
     assert sound.get_attribute("aria-pressed") == "true"
     page.wait_for_function(PLAYING, arg=1)
-    page.wait_for_function("() => document.querySelector('.st-live').textContent.startsWith('Narration on')")
+    page.wait_for_function(
+        "() => document.querySelector('.st-live').textContent.startsWith('Narration on')"
+    )
     # The next step stops it; coming back plays it again from the start.
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => window.storiiies.current === 2")
@@ -217,7 +227,9 @@ def test_kiosk_autoplay_waits_for_the_narration(browser, narrated_server) -> Non
     context.add_init_script("window.storiiiesTimeScale = 0.1;")
     page = context.new_page()
     page.goto(f"{narrated_server.url}/coins/?kiosk=1")
-    page.wait_for_function("() => window.storiiies && window.storiiies.current === 2", timeout=10000)
+    page.wait_for_function(
+        "() => window.storiiies && window.storiiies.current === 2", timeout=10000
+    )
     # 1 s steps, but step 1 lasts its 2 s narration and a pause (scaled by 0.1).
     planned = page.evaluate("window.storiiiesKiosk.planned")[:3]
     assert [[step, round(ms)] for step, ms in planned] == [[0, 100], [1, 350], [2, 100]]
@@ -237,6 +249,18 @@ def test_the_preview_serves_the_narration(make_project, preview_server) -> None:
 
     server = preview_server(make_project(project_files()))
     page = httpx.get(f"{server.url}/coins/").text
-    audio = page.split('class="st-narration-audio" controls preload="metadata" src="../')[1].split('"')[0]
+    audio = page.split('class="st-narration-audio" controls preload="metadata" src="../')[1].split(
+        '"'
+    )[0]
     response = httpx.get(f"{server.url}/{audio}")
     assert response.status_code == 200 and response.content == tone(2.0)
+
+
+def test_the_example_story_is_narrated_with_captions(built_examples: Path) -> None:
+    data = page_json((built_examples / "listen" / "index.html").read_text(), "story-data")
+    narrations = [step["narration"] for step in data["steps"][1:]]
+    assert len(narrations) == 3
+    for narration in narrations:
+        assert narration["format"] == "audio/mpeg"
+        assert 5 < narration["duration"] < 10  # read from the MP3 at build time
+        assert (built_examples / narration["captions"]).read_text().startswith("WEBVTT")

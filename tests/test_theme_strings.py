@@ -61,7 +61,9 @@ def test_a_translation_has_every_english_key_and_no_other(path: Path) -> None:
 def test_a_translation_keeps_each_strings_placeholders(path: Path) -> None:
     translated = flat(yaml.safe_load(path.read_text(encoding="utf-8")))
     for key, text in english(path).items():
-        assert set(re.findall(r"\{\w+\}", translated[key])) == set(re.findall(r"\{\w+\}", text)), key
+        assert set(re.findall(r"\{\w+\}", translated[key])) == set(re.findall(r"\{\w+\}", text)), (
+            key
+        )
 
 
 def test_fallback_chain_goes_from_region_to_language_to_english() -> None:

@@ -128,7 +128,12 @@ def localize_site(
             local_images=tuple(used.values()),
         )
 
-    return replace(site, stories=tuple(story_copy(story) for story in site.stories)), keys
+    # A translation (`coins.fr.md`) shows the same remote images: it gets the same copies.
+    stories = tuple(
+        replace(story_copy(story), translations=tuple(map(story_copy, story.translations)))
+        for story in site.stories
+    )
+    return replace(site, stories=stories), keys
 
 
 def _rescaled(image: ImageResource, width: int, height: int) -> tuple[int, int, int, int] | None:

@@ -59,7 +59,7 @@ def mirror_key(address: str) -> str:
 def remote_images(site: Site) -> dict[str, RemoteImage]:
     """Every image of a remote source that a tour page shows, once, by key."""
     found: dict[str, RemoteImage] = {}
-    for story in site.stories:
+    for story in site.story_versions:  # translations may declare remote sources of their own
         views = [story.cover] + [v for step in story.steps for v in (*step.views, *step.links)]
         for view in views:
             source = story.sources[view.alias]

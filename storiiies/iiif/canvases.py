@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from .av import canvas_duration, caption_tracks
 from .coerce import (
     as_dicts,
     as_list,
@@ -23,7 +24,6 @@ from .coerce import (
 )
 from .descriptive import text_map
 from .image import has_legacy_service, service_from_reference
-from .av import canvas_duration, caption_tracks
 from .model import Canvas, ImageResource, MediaResource
 from .sanitize import web_url
 

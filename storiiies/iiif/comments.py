@@ -107,7 +107,14 @@ def _comment(annotation: Mapping[str, Any]) -> Comment | None:
     label = as_str(annotation.get("label")) or _first_text(annotation.get("label"))
     labels = to_language_map(annotation.get("label"))
     return Comment(
-        node_id(annotation), motivation or "commenting", canvas, region, point, bodies, label, labels
+        node_id(annotation),
+        motivation or "commenting",
+        canvas,
+        region,
+        point,
+        bodies,
+        label,
+        labels,
     )
 
 

@@ -115,7 +115,9 @@ def story_manifest(story: Story, base_url: str) -> dict[str, Any]:
         manifest["thumbnail"] = [{"id": thumbnail, "type": "Image", "format": "image/jpeg"}]
     # The tour and the text version of every language (a story without translations has one).
     versions = (story, *story.translations)
-    language = (lambda v: {"language": [language_key(v.lang)]}) if story.translations else (lambda v: {})
+    def language(version: Story) -> dict[str, Any]:
+        return {"language": [language_key(version.lang)]} if story.translations else {}
+
     manifest["homepage"] = [
         {
             "id": story_url(version, base_url),

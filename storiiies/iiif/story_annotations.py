@@ -17,8 +17,8 @@ from typing import Any
 from storiiies.model import Story, View
 
 from . import content_state
-from .model import Canvas
 from .av_export import time_fragment
+from .model import Canvas
 from .p3json import fragment_target, language_key, text_map
 
 CanvasKey = tuple[str, int, int, int]

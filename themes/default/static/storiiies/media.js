@@ -24,6 +24,12 @@
     var root = document.documentElement;
     var stage = document.querySelector(".st-stage");
     var panel = document.querySelector(".st-media");
+    if (!panel) { // a theme's own story.html without the panel still plays segments
+      panel = document.createElement("div");
+      panel.className = "st-media";
+      panel.hidden = true;
+      (stage || document.body).appendChild(panel);
+    }
     var live = document.querySelector(".st-live");
     var toggle = document.querySelector(".st-sound");
     var kiosk = root.classList.contains("st-kiosk");
@@ -143,7 +149,7 @@
       if (!view) {
         shown = null;
         panel.hidden = true;
-        stage.removeAttribute("data-media");
+        if (stage) stage.removeAttribute("data-media");
         return null;
       }
       var canvas = story.canvases[view.canvas];
@@ -151,7 +157,7 @@
       var element = segmentPlayer(view.canvas);
       Object.keys(players).forEach(function (key) { players[key].hidden = key !== view.canvas; });
       panel.hidden = false;
-      stage.setAttribute("data-media", element.tagName.toLowerCase());
+      if (stage) stage.setAttribute("data-media", element.tagName.toLowerCase());
       element.setAttribute("aria-label", view.alt);
       element.setAttribute("data-start", String(time[0]));
       element.setAttribute("data-end", String(time[1]));
@@ -176,11 +182,15 @@
       var step = story.steps[number];
       if (!step) return;
       stopAll();
+      var before = shown;
       var segment = showSegment(timedView(step));
+      // A step that keeps the previous step's segment (no region of its own) does not replay it.
+      var fresh = segment && !(before && before.key === shown.key && before.start === shown.start &&
+        before.end === shown.end);
       var narration = narrations[String(number)];
       if (narration) seek(narration, bounds(narration).start);
       if (on) {
-        var sound = narration || segment;
+        var sound = narration || (fresh ? segment : null);
         if (sound) play(sound);
       }
     }
