@@ -230,7 +230,9 @@ def _site_file(preview: Preview, snapshot: Snapshot, path: str) -> bytes | Path 
 
 def _insert(preview: Preview, body: dict[str, Any]) -> dict[str, Any]:
     site = preview.snapshot.site
-    story = next((s for s in site.stories if s.slug == body["story"]), None) if site else None
+    # A translation's page picks regions for its own file (`coins.fr.md`).
+    versions = site.story_versions if site else ()
+    story = next((s for s in versions if s.slug == body["story"]), None)
     number = int(body["step"])
     if story is None or not 1 <= number <= len(story.steps):
         raise EditRefused("this story or step is not in the preview any more; reload the page")

@@ -157,6 +157,7 @@ def with_translations(story: Story, translations: Sequence[Story]) -> Story:
     placed = tuple(
         replace(t, slug=f"{story.slug}/{t.lang.lower()}")
         for t in sorted(translations, key=lambda t: t.lang.lower())
+        if not t.meta.draft  # `draft: true` keeps an unfinished translation off the site
     )
     return replace(story, translations=placed)
 

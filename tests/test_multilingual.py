@@ -299,6 +299,36 @@ def test_a_lang_that_disagrees_with_the_file_name_is_an_error(make_project) -> N
     assert line.startswith("stories/coins.fr.md:3:") and "'de' disagrees" in line
 
 
+def test_a_translation_into_the_originals_own_language_is_an_error(make_project) -> None:
+    root = make_project(
+        {"stories/coins.md": ORIGINAL, "stories/coins.en.md": FRENCH, "images/coins.png": COINS}
+    )
+    (line,) = [s for s in shown(root) if "error" in s]
+    assert line.startswith("stories/coins.en.md:1:") and "the language of stories/coins.md" in line
+
+
+def test_a_translation_may_relabel_a_source_and_stay_a_draft(make_project) -> None:
+    relabelled = FRENCH.replace(
+        "summary: Trois pièces.\n",
+        "summary: Trois pièces.\nsources:\n  coins:\n    url: images/coins.png\n"
+        "    label: Monnaies de Pompéi\n",
+    )
+    files = {"stories/coins.md": ORIGINAL, "stories/coins.fr.md": relabelled}
+    root = make_project(
+        {
+            **files,
+            "stories/coins.de.md": FRENCH.replace("---\n", "---\ndraft: true\n", 1),
+            "images/coins.png": COINS,
+        }
+    )
+    site = build_site(root).output
+    credit = (site / "coins" / "fr" / "index.html").read_text().split('class="st-credits"')[1]
+    assert "Monnaies de Pompéi" in credit
+    original = (site / "coins" / "index.html").read_text().split('class="st-credits"')[1]
+    assert "Monnaies de Pompéi" not in original  # the original keeps its own label
+    assert not (site / "coins" / "de").exists()  # `draft: true`
+
+
 def test_a_translation_without_its_original_is_a_story_of_its_own_with_a_warning(
     make_project,
 ) -> None:

@@ -13,7 +13,6 @@
   var list = document.querySelector(".st-story-list");
   if (!box || !list) return;
   var input = box.querySelector("input[type=search]");
-  var form = box.querySelector("form");
   var status = box.querySelector(".st-search-status");
   var tagButtons = Array.prototype.slice.call(box.querySelectorAll(".st-tag"));
   var cards = Array.prototype.slice.call(list.querySelectorAll(".st-story-card"));
@@ -224,8 +223,8 @@
     timer = setTimeout(apply, 120);
   });
   input.addEventListener("focus", load, { once: true });
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
+  input.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter") return;
     clearTimeout(timer);
     apply();
   });
