@@ -116,14 +116,14 @@ def load_site(
                 p for p in story_problems if not inherited_source_problem(p, draft, translates)
             ]
         problems.extend(story_problems)
-        if story is not None and translates is not None:
-            story, narration_problems = read_local_narration(story, config.root)
-            problems.extend(narration_problems)
+        if story is None:
+            continue
+        # Audio files are read on every load (not cached), so an edited file is noticed.
+        story, narration_problems = read_local_narration(story, config.root)
+        problems.extend(narration_problems)
+        if translates is not None:
             translated.setdefault(translates.source.name, []).append(story)
-        elif story is not None:
-            # Audio files are read on every load (not cached), so an edited file is noticed.
-            story, narration_problems = read_local_narration(story, config.root)
-            problems.extend(narration_problems)
+        else:
             stories.append(story)
     stories = [with_translations(s, translated.get(s.source.name, ())) for s in stories]
     problems.sort(key=lambda p: (p.location.path, p.location.line or 0, p.location.column or 0))
@@ -195,7 +195,7 @@ def write_built_site(
         raise BuildFailed([*problems, render_problem(error, config.root)]) from None
     files.extend(image_files(site, tiled))
     files.extend(local_crops(site.story_versions, config.cache_dir))
-    files.extend(media_files(site.stories))
+    files.extend(media_files(site.story_versions))
     files.extend(extra_files)
     files.extend(asset_files(theme))
     out_dir = output or config.output_dir

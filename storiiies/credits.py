@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from storiiies.iiif.descriptive import ATTRIBUTION_LABEL, CREDIT_LABEL
 from storiiies.iiif.language import pick
+from storiiies.iiif.model import LanguageMap
 from storiiies.model import Story
 from storiiies.rights import is_restrictive, rights_name
 from storiiies.site import Site
@@ -30,9 +32,22 @@ class Credit:
     link: str | None
     providers: tuple[str, ...]
     statement_label: str
+    #: The theme string to show instead of `statement_label` when that is one storiiies made
+    #: up ("Credit", "Attribution"): it is then shown in the page's language.
+    statement_key: str | None
     statement: Markup | None
     rights: str | None
     rights_name: str | None
+
+
+def _label_key(label: LanguageMap) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple(sorted(label.items()))
+
+
+_GENERATED_LABELS = {
+    _label_key(CREDIT_LABEL): "credit_label",
+    _label_key(ATTRIBUTION_LABEL): "attribution_label",
+}
 
 
 def credits(story: Story) -> list[Credit]:
@@ -49,6 +64,7 @@ def credits(story: Story) -> list[Credit]:
                 link=document.homepage or (document.id if document.id.startswith("http") else None),
                 providers=tuple(pick(agent.label, story.lang) for agent in document.providers),
                 statement_label=pick(statement.label, story.lang) if statement else "",
+                statement_key=_GENERATED_LABELS.get(_label_key(statement.label)) if statement else None,
                 # values were cleaned to the Presentation API's HTML subset when read
                 statement=Markup(pick(statement.value, story.lang)) if statement else None,
                 rights=document.rights,

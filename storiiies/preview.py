@@ -214,7 +214,7 @@ class Preview:
         roots: list[Path] = [CLIENT_DIR]
         if self._site is not None and self.config is not None:
             files.update((f.path, f) for f in image_files(self._site, self._tiled))
-            files.update((f.path, f) for f in media_files(self._site.stories, inline=True))
+            files.update((f.path, f) for f in media_files(self._site.story_versions, inline=True))
             roots += [self.config.cache_dir / "tiles", self.config.cache_dir / "crops"]
         files.update((f.path, f) for f in self._assets)
         if self.theme is not None:

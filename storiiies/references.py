@@ -6,6 +6,7 @@ Pure string → value parsing, so it can be tested exhaustively and fuzzed.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
@@ -90,7 +91,9 @@ class Reference:
 
 
 def _format_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    # The shortest digits that read back as the same float, never in exponent form (which
+    # references do not accept): 100000.1, not 100000 (`:g`), and 0.00001, not 1e-05.
+    return str(int(value)) if float(value).is_integer() else format(Decimal(repr(value)), "f")
 
 
 def split_alias(target: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from storiiies.errors import Problem, SourceError, SourceLocation, has_errors
 from storiiies.frontmatter import SourceSpec
+from storiiies.iiif.descriptive import CREDIT_LABEL
 from storiiies.iiif.model import Canvas, LabelValue, SourceDocument
 from storiiies.model import (
     LocalImage,
@@ -368,7 +369,7 @@ def with_overrides(document: SourceDocument, spec: SourceSpec) -> SourceDocument
         # Required statement values are HTML (the Presentation API allows a subset); the
         # author's credit is plain text.
         credit = html.escape(spec.credit, quote=False)
-        changes["required_statement"] = LabelValue({"en": ("Credit",)}, {"none": (credit,)})
+        changes["required_statement"] = LabelValue(CREDIT_LABEL, {"none": (credit,)})
     return replace(document, **changes) if changes else document  # type: ignore[arg-type]
 
 

@@ -30,12 +30,21 @@ def site_tags(site: Site) -> list[str]:
 
 
 def _story_entry(site: Site, story: Story) -> dict[str, Any]:
+    """A story's card on the home page, and the text of each language version of it: a French
+    query finds the story through its French translation, and links to the French steps."""
     return {
         "url": site.story_url(story),
+        "tags": list(story.meta.tags),
+        "versions": [_version(site, version) for version in (story, *story.translations)],
+    }
+
+
+def _version(site: Site, story: Story) -> dict[str, Any]:
+    return {
+        "url": site.story_url(story),
+        "lang": story.lang,
         "title": story.title,
         "summary": story.meta.summary,
-        "tags": list(story.meta.tags),
-        "lang": story.lang,
         "intro": to_text(story.intro_html),
         "steps": [
             {

@@ -79,6 +79,20 @@ The lilies mark a king of France.
 It held the crowns between coronations.
 """
 
+CROWNS_FR = """\
+---
+title: Couronnes
+summary: Qui portait quoi.
+---
+## Une couronne de lys
+
+Les fleurs de lys désignent un roi de France.
+
+## Le coffre
+
+Il gardait les couronnes entre deux sacres.
+"""
+
 MAPS = """\
 ---
 title: Old Maps
@@ -100,7 +114,8 @@ def write_project(root: Path) -> Path:
     (root / "storiiies.yml").write_text("title: Discovery\n", encoding="utf-8")
     for name in ("front", "chest", "map"):
         make_image(root / "images" / f"{name}.png", 300, 200)
-    for name, text in (("west-front", CATHEDRAL), ("crowns", CROWNS), ("maps", MAPS)):
+    stories = (("west-front", CATHEDRAL), ("crowns", CROWNS), ("crowns.fr", CROWNS_FR), ("maps", MAPS))
+    for name, text in stories:
         (root / "stories" / f"{name}.md").write_text(text, encoding="utf-8")
     return root
 
@@ -126,9 +141,10 @@ def test_the_search_index_holds_the_plain_text_of_every_story(site: Path) -> Non
     index = json.loads((site / "search.json").read_text(encoding="utf-8"))
     # In the site's order (front matter `order`), each at its story's address.
     assert [story["url"] for story in index["stories"]] == ["west-front/", "crowns/", "maps/"]
-    front = index["stories"][0]
+    assert index["stories"][0]["tags"] == ["architecture", "Sculpture"]
+    [front] = index["stories"][0]["versions"]  # no translations: one version, the story itself
+    assert front["url"] == "west-front/" and front["lang"] == "en"
     assert front["summary"] == "Statues of the Église Notre-Dame, one by one."
-    assert front["tags"] == ["architecture", "Sculpture"]
     assert front["intro"] == "A façade with many figures."  # markup reduced to its words
     assert [step["title"] for step in front["steps"]] == ["The portal", "Kings in a row"]
     # The step text and the alt text of its region: both are words a reader searches for.
@@ -246,3 +262,20 @@ def test_search_works_with_no_network_beyond_the_site(page, server: LiveServer) 
     page.wait_for_function("document.querySelector('.st-search-status').textContent === '1 story matches.'")
     assert requests and all(url.startswith(server.url) for url in requests)
     assert any(url.endswith("/search.json") for url in requests)
+
+
+def test_a_story_is_found_through_its_translation(page, server: LiveServer) -> None:
+    page.goto(server.url + "/?q=sacres")
+    page.wait_for_function("document.querySelector('.st-search-status').textContent === '1 story matches.'")
+    assert visible_cards(page) == ["Crowns"]
+    hits = page.locator(".st-story-card", has_text="Crowns").locator(".st-hits")
+    assert hits.get_attribute("lang") == "fr"
+    assert hits.locator("a").get_attribute("href") == "crowns/fr/#step-2"
+    assert hits.locator("a").text_content() == "Step 2: Le coffre"
+
+
+def test_credit_labels_storiiies_writes_are_in_the_page_language(site: Path) -> None:
+    english = (site / "crowns" / "index.html").read_text(encoding="utf-8")
+    french = (site / "crowns" / "fr" / "index.html").read_text(encoding="utf-8")
+    assert "<span>Credit:</span> Photograph by A. Example" in english
+    assert "<span>Crédit\u00a0:</span> Photograph by A. Example" in french

@@ -69,6 +69,7 @@ REFERENCE = st.one_of(
 @given(REFERENCE)
 @example("0/¹")  # a superscript is a digit to str.isdigit, but not to int()
 @example("a#xywh=1,2,3,4\n")
+@example("0#xywh=0,0,1,100000.1")  # seven significant digits must survive being written back
 def test_parse_reference_gives_a_reference_or_its_own_error(target: str) -> None:
     try:
         reference = parse_reference(target)

@@ -16,6 +16,9 @@ from .model import Agent, LabelValue
 from .sanitize import clean_html, to_text, web_url
 
 ATTRIBUTION_LABEL: dict[str, tuple[str, ...]] = {"en": ("Attribution",)}
+#: The label of an author's `credit:` line. Pages show these two labels in their own language
+#: (theme strings `attribution` and `credit`); the exported manifests keep them in English.
+CREDIT_LABEL: dict[str, tuple[str, ...]] = {"en": ("Credit",)}
 
 
 def _mapped(value: Any, clean: Callable[[str], str]) -> dict[str, tuple[str, ...]]:

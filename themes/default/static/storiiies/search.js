@@ -50,13 +50,16 @@
         .then(function (data) {
           index = {};
           data.stories.forEach(function (story) {
-            story.folded = {
-              title: fold(story.title),
-              summary: fold(story.summary),
-              tags: fold(story.tags.join(" ")),
-              intro: fold(story.intro)
-            };
-            story.steps.forEach(function (step) { step.folded = fold(step.title + " " + step.text); });
+            var tags = fold(story.tags.join(" "));
+            story.versions.forEach(function (version) {
+              version.folded = {
+                title: fold(version.title),
+                summary: fold(version.summary),
+                tags: tags,
+                intro: fold(version.intro)
+              };
+              version.steps.forEach(function (step) { step.folded = fold(step.title + " " + step.text); });
+            });
             index[story.url] = story;
           });
         })
@@ -77,7 +80,17 @@
     try { return JSON.parse(card.getAttribute("data-tags") || "[]"); } catch (e) { return []; }
   }
 
-  /* Score of a story for the query: every term must occur somewhere in it. */
+  /* The language version of a story that matches the query best (null if none does), and its score. */
+  function bestVersion(story, words) {
+    var best = null, bestScore = 0;
+    story.versions.forEach(function (version) {
+      var points = score(version, words);
+      if (points > bestScore) { best = version; bestScore = points; }
+    });
+    return { version: best, score: bestScore };
+  }
+
+  /* Score of one version of a story for the query: every term must occur somewhere in it. */
   function score(story, words) {
     var total = 0;
     for (var i = 0; i < words.length; i++) {
@@ -148,6 +161,7 @@
     var hits = document.createElement("ul");
     hits.className = "st-hits";
     hits.setAttribute("aria-label", fill(strings.searchMatchingSteps || "Matching steps in {title}", { title: story.title }));
+    hits.lang = story.lang;  // a French version's steps are read in French
     steps.forEach(function (step) {
       var item = document.createElement("li");
       var link = document.createElement("a");
@@ -180,10 +194,11 @@
       var story = index ? index[card.getAttribute("data-url")] : null;
       var mine = cardTags(card).map(fold);
       var tagged = foldedTags.every(function (t) { return mine.indexOf(t) >= 0; });
-      var relevance = words.length ? (story ? score(story, words) : 0) : 1;
+      var match = words.length && story ? bestVersion(story, words) : { version: null, score: 0 };
+      var relevance = words.length ? match.score : 1;
       var visible = tagged && relevance > 0;
       card.hidden = !visible;
-      showSteps(card, visible ? story : null, words);
+      showSteps(card, visible ? match.version : null, words);
       if (visible) shown.push({ card: card, relevance: relevance, position: position });
     });
     // Most relevant first, in the document too, so screen readers and Tab follow what is seen.
