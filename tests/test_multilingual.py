@@ -407,6 +407,15 @@ def test_the_language_switch_keeps_the_step(browser, site: Path) -> None:
         assert page.locator("#step-2-title").is_visible()
         assert page.get_attribute(".st-next", "aria-label") == "Étape suivante"
         assert page.get_attribute(".st-languages a[hreflang=en]", "href").endswith("#step-2")
+        # "Précédente · Étape 2 sur 4 · Suivante" is wider than the panel: the button labels
+        # give way to the counter instead of running over it.
+        prev, counter, next_ = (
+            page.locator(selector).bounding_box()
+            for selector in (".st-prev", ".st-progress-text", ".st-next")
+        )
+        assert prev["x"] + prev["width"] <= counter["x"]
+        assert counter["x"] + counter["width"] <= next_["x"]
+        assert page.locator(".st-next span").is_hidden()
         assert errors == []
     finally:
         context.close()

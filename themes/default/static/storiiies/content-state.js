@@ -109,6 +109,8 @@
     return Promise.resolve(false);
   }
 
+  var strings = JSON.parse(document.getElementById("st-strings").textContent);
+
   function addShareLinks() {
     Array.prototype.forEach.call(document.querySelectorAll(".st-step[data-step]"), function (section) {
       var number = Number(section.getAttribute("data-step"));
@@ -118,8 +120,8 @@
       paragraph.className = "st-share";
       var link = document.createElement("a");
       link.href = location.pathname + "?iiif-content=" + state + "#step-" + number;
-      link.textContent = "IIIF link (drag into any IIIF viewer)";
-      link.title = "A IIIF content state: opens this step here, or its region in any IIIF viewer";
+      link.textContent = strings.iiifLink;
+      link.title = strings.iiifLinkTitle;
       link.setAttribute("data-iiif-content", state);
       link.addEventListener("dragstart", function (event) {
         event.dataTransfer.setData("text/plain", decode(state));

@@ -472,6 +472,19 @@
     if (event.source === window.parent && message && message.type === "storiiies:go") go(message.step);
   });
 
+  // The step bar shows "Previous"/"Next" beside their icons where they fit; in a narrow panel,
+  // or a language with long words, the labels give way (the buttons keep their aria-labels)
+  // rather than run over the step counter.
+  var nav = document.querySelector(".st-nav");
+  var toc = document.querySelector(".st-toc summary");
+  function fitNav() {
+    if (!nav || !toc) return;
+    nav.classList.remove("st-nav-compact");
+    if (toc.scrollWidth > toc.clientWidth + 1 || nav.scrollWidth > nav.clientWidth + 1) nav.classList.add("st-nav-compact");
+  }
+  if (nav && window.ResizeObserver) new ResizeObserver(fitNav).observe(nav);
+  fitNav();
+
   var ready = go(stepFromHash(), { history: false });
   if (!/^#step-\d+$/.test(location.hash)) history.replaceState({ step: current }, "", location.href);
   window.storiiies = {
