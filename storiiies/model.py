@@ -152,6 +152,13 @@ class Story:
     #: The same story in other languages (`coins.fr.md`, at `<slug>/fr/`); see translations.py.
     translations: tuple[Story, ...] = ()
 
+    @property
+    def has_sound(self) -> bool:
+        """Whether any step has narration or plays audio or video (the page then needs a
+        player and the sound switch)."""
+        views = [self.cover, *(v for step in self.steps for v in (*step.views, *step.links))]
+        return any(step.narration for step in self.steps) or any(v.time for v in views)
+
 
 @dataclass(frozen=True)
 class OutputFile:
