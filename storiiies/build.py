@@ -139,7 +139,19 @@ def check_site(project: Path | str = ".", *, offline: bool = False) -> list[Prob
     except BuildFailed as failure:
         return list(failure.problems)
     _, problems = load_site(config, offline=offline)
-    return problems
+    return [*problems, *theme_problems(config)]
+
+
+def theme_problems(config: SiteConfig) -> list[Problem]:
+    """An unknown theme, or a template of the project's theme_dir that does not compile."""
+    from storiiies.preview import template_problems
+    from storiiies.themes import make_environment
+
+    try:
+        theme = site_theme(config)
+    except BuildFailed as failure:
+        return list(failure.problems)
+    return template_problems(make_environment(theme), config.root)
 
 
 def build_site(

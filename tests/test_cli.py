@@ -146,3 +146,18 @@ def test_template_that_fails_while_rendering_is_a_problem_at_its_line(make_proje
     assert "overrides/templates/index.html:3: error: template error: 'no_such' is undefined" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (root / "_site").exists()
+
+
+def test_check_reports_an_unknown_theme_and_a_broken_template(make_project):
+    story = "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"
+    root = make_project({"stories/a.md": story}, config="title: T\ntheme: nosuch\n")
+    make_image(root / "images" / "pic.jpg", 400, 300)
+    result = storiiies("check", str(root))
+    assert result.returncode == 1
+    assert "storiiies.yml: error: unknown theme 'nosuch' — use one of: default, kiosk" in result.stderr
+    (root / "storiiies.yml").write_text("title: T\ntheme_dir: overrides\n", encoding="utf-8")
+    (root / "overrides" / "templates").mkdir(parents=True)
+    (root / "overrides" / "templates" / "index.html").write_text("{% if %}\n", encoding="utf-8")
+    result = storiiies("check", str(root))
+    assert result.returncode == 1
+    assert "overrides/templates/index.html:1: error: template error: " in result.stderr
