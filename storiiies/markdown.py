@@ -20,7 +20,12 @@ from storiiies.errors import Problem, SourceLocation
 from storiiies.frontmatter import StoryMeta
 from storiiies.model import NarrationDraft, RegionDraft, StepDraft, StoryDraft, StorySource
 from storiiies.narration import is_audio_path
-from storiiies.references import ReferenceSyntaxError, looks_like_reference, parse_reference
+from storiiies.references import (
+    Reference,
+    ReferenceSyntaxError,
+    looks_like_reference,
+    parse_reference,
+)
 from storiiies.yamlpos import YamlSyntaxError, load_yaml, validate
 
 # Raw HTML in stories is allowed for layout and emphasis, but never scripts, event handlers,
@@ -270,27 +275,15 @@ class _StoryParser:
         if "#t=" not in target or not looks_like_reference(target, aliases):
             return False
         location = self.locate(target, block_line)
-        try:
-            reference = parse_reference(target)
-        except ReferenceSyntaxError as error:
-            self.problems.append(Problem(location, error.message, error.hint))
-            return True
-        if reference.alias not in aliases:
-            known = ", ".join(sorted(aliases)) or "none yet"
-            self.problems.append(
-                Problem(
-                    location,
-                    f"unknown source '{reference.alias}'",
-                    f"declare it under `sources:` in the front matter (declared: {known})",
-                )
-            )
-            return True
-        self.narrations.append(NarrationDraft(target, reference, location))
+        reference = self.known_reference(target, location, aliases)
+        if reference is not None:
+            self.narrations.append(NarrationDraft(target, reference, location))
         return True
 
-    def read_reference(
-        self, target: str, location: SourceLocation, token: Token, aliases: set[str]
-    ) -> RegionDraft | None:
+    def known_reference(
+        self, target: str, location: SourceLocation, aliases: set[str]
+    ) -> Reference | None:
+        """The reference `target`, if it parses and names a declared source (else a problem)."""
         try:
             reference = parse_reference(target)
         except ReferenceSyntaxError as error:
@@ -305,6 +298,14 @@ class _StoryParser:
                     f"declare it under `sources:` in the front matter (declared: {known})",
                 )
             )
+            return None
+        return reference
+
+    def read_reference(
+        self, target: str, location: SourceLocation, token: Token, aliases: set[str]
+    ) -> RegionDraft | None:
+        reference = self.known_reference(target, location, aliases)
+        if reference is None:
             return None
         alt = _render_alt(token) if token.type == "image" else ""
         if token.type == "image" and not alt.strip():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,19 @@ def mutate(document: Any, path: tuple[Any, ...], value: Any) -> Any:
         parent = parent[key]
     parent[path[-1]] = value
     return copied
+
+
+class _StartTags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(path: Path) -> list[tuple[str, dict[str, str | None]]]:
+    """Every start tag of an HTML file, in order, as (name, attributes)."""
+    parser = _StartTags()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.tags

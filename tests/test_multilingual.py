@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 from storiiies.build import build_site, check_site
 from storiiies.importer import import_story
 from tests.conftest import EXAMPLES, LiveServer, static_app
+from tests.helpers import tags
 from tests.iiif_schema import schema_errors
 
 COINS = (EXAMPLES / "images" / "coins.png").read_bytes()
@@ -64,21 +64,6 @@ Une figure debout et une figure assise.
 
 ![Le plateau entier](coins)
 """
-
-
-class Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-
-def tags(path: Path) -> list[tuple[str, dict[str, str | None]]]:
-    parser = Tags()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser.tags
 
 
 def alternates(path: Path) -> dict[str, str | None]:

@@ -4,7 +4,6 @@ kiosk settings, theme choice and an author's overrides (docs/themes.md, docs/kio
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from storiiies.build import build_site, check_site
 from storiiies.errors import BuildFailed
 from tests.conftest import EXAMPLES
+from tests.helpers import tags
 
 COINS = (EXAMPLES / "images" / "coins.png").read_bytes()
 
@@ -38,23 +38,6 @@ Text.
 
 No region: keeps the previous step's view.
 """
-
-
-class Tags(HTMLParser):
-    """Every start tag of a page as (name, attributes)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-
-def tags(path: Path) -> list[tuple[str, dict[str, str | None]]]:
-    parser = Tags()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser.tags
 
 
 def meta(path: Path) -> dict[str, str | None]:
