@@ -225,9 +225,22 @@ def test_no_payload_runs_in_any_page(hostile_site: Path, browser, serve_dir) -> 
             f"{name}: {found}"
             for found in page.evaluate(FIND_DANGER, [URL_ATTRIBUTES, allowed_inline])
         ]
+    # The home page's search puts story text and titles into the page: search for what every
+    # step 1 says, so each story's card shows its matching steps with their payloads.
+    page.goto(f"{server.url}/?q=step+text", wait_until="load")
+    page.wait_for_function("document.querySelectorAll('.st-hits').length > 0")
+    hits = page.evaluate("document.querySelectorAll('.st-hits li').length")
+    assert hits >= len(PAYLOADS)
+    if (canary := page.evaluate(f"() => {CANARY}")) is not None:
+        problems.append(f"search results: canary set to {canary}")
+    problems += [
+        f"search results: {found}"
+        for found in page.evaluate(FIND_DANGER, [URL_ATTRIBUTES, allowed_inline])
+    ]
     context.close()
     print(
-        f"\nxss: {len(PAYLOADS)} payloads in {len(pages)} pages, {len(problems) + len(dialogs)} ran or dangerous"
+        f"\nxss: {len(PAYLOADS)} payloads in {len(pages)} pages and {hits} search results, "
+        f"{len(problems) + len(dialogs)} ran or dangerous"
     )
     assert not dialogs, dialogs
     assert not problems, "\n".join(problems[:40])
