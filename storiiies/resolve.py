@@ -131,6 +131,16 @@ class _Resolver:
                 )
             )
             return
+        if result.stale:
+            self.problems.append(
+                Problem(
+                    self.source_location(alias),
+                    f"source '{alias}': {result.stale}; the copy saved by an earlier build was used",
+                    "the story may show an out-of-date manifest: build again when the server"
+                    " answers (or build with --offline to use the saved copies on purpose)",
+                    "warning",
+                )
+            )
         document = with_overrides(result.document, self.draft.meta.sources[alias])
         for message, hint in rights_warnings(document):
             self.problems.append(

@@ -48,6 +48,8 @@ class ResolvedSource:
     images: Mapping[int, LocalImage]
     #: the region a reference without its own shows (from a content state or an image URL)
     region: tuple[float, float, float, float] | None = None
+    #: why a copy cached by an earlier build stood in for the server's answer (None: it answered)
+    stale: str | None = None
 
 
 SourceResult = ResolvedSource | SourceError
@@ -90,7 +92,9 @@ def resolve_sources(
                 document, region = read_remote(
                     key.location, fetcher, manifest=key.manifest, canvas=key.canvas, region=key.region
                 )
-                return ResolvedSource(document, {}, region)
+                return ResolvedSource(
+                    document, {}, region, stale=fetcher.stale_reasons.get(key.location)
+                )
             resolved = _local_source(Path(key.location), root, base_url)
             if key.canvas is None:
                 return resolved

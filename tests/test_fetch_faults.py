@@ -481,6 +481,22 @@ def test_a_failing_server_falls_back_to_the_cache(
     assert faults.requests["/always-503?"] == 3  # the first try and 2 retries, then the cache
 
 
+def test_a_build_from_a_saved_copy_tells_the_author_which_source_and_why(
+    server: LiveServer, make_project: Callable[..., Path]
+) -> None:
+    failing = f"{server.url}/always-503"
+    story = f"---\ntitle: Stale\nsources:\n  doc: {failing}\n---\n## One\n![The page](doc)\n"
+    root = make_project({"stories/stale.md": story})
+    with Fetcher(root / ".storiiies-cache", policy=FAST) as fetcher:
+        fetcher.cache.write(CachedResponse(failing, json.dumps(MANIFEST)))  # an earlier build's
+        site, problems = load_site(load_config(root), fetcher=fetcher)
+    assert site is not None  # the build goes on with the saved copy …
+    (warning,) = [str(p) for p in problems if "saved by an earlier build" in p.message]
+    # … and says so at the source's line, with the server's own failure.
+    assert warning.startswith("stories/stale.md:4:3: warning: source 'doc': ")
+    assert "503" in warning and "--offline" in warning
+
+
 def test_requests_per_host_are_limited(server: LiveServer, faults: Faults, tmp_path: Path) -> None:
     faults.max_in_flight = 0
     policy = FetchPolicy(per_host=3, max_connections=16)

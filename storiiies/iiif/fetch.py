@@ -86,6 +86,8 @@ class Fetcher:
         self._memo: dict[str, Fetched] = {}
         self._flights: dict[str, _Flight] = {}
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        #: URLs answered from the cache because the server failed, and why: the author is told.
+        self.stale_reasons: dict[str, str] = {}
 
     @property
     def client(self) -> httpx.Client:
@@ -145,6 +147,11 @@ class Fetcher:
         assert flight.result is not None
         return flight.result
 
+    def _stale(self, url: str, cached: CachedResponse, reason: str) -> Fetched:
+        """The cached copy, standing in for an answer the server failed to give (`reason`)."""
+        self.stale_reasons[url] = reason
+        return Fetched(url, _parse_json(url, cached.body), from_cache=True, stale=True)
+
     def _get_json(self, url: str) -> Fetched:
         cached = self.cache.read(url)
         if self.offline:
@@ -160,16 +167,16 @@ class Fetcher:
             )
         try:
             response, body = self._request(url, cached.revalidation_headers() if cached else {})
-        except FetchError:
+        except FetchError as error:
             if cached is not None:
-                return Fetched(url, _parse_json(url, cached.body), from_cache=True, stale=True)
+                return self._stale(url, cached, error.message)
             raise
         status = response.status_code
         if status == 304 and cached is not None:
             return Fetched(url, _parse_json(url, cached.body), from_cache=True)
         if status >= 400:
             if cached is not None and (status >= 500 or status == 429):
-                return Fetched(url, _parse_json(url, cached.body), from_cache=True, stale=True)
+                return self._stale(url, cached, _status_message(url, response))
             raise FetchError(_status_message(url, response), _status_hint(status))
         text = _decode(body)
         data = _parse_json(url, text)
