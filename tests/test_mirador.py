@@ -77,3 +77,28 @@ def test_mirador_lists_the_steps_of_an_exported_story(
         assert f"\n{title}\n" in text, title
     assert "Bud wears a patterned scarf over his bare shoulders." in text
     assert errors == []
+
+
+def test_mirador_lists_the_steps_of_a_story_with_a_translation(
+    browser, examples_server, mirador_page, built_examples
+):
+    """The coins story also exists in French: each step's annotation has a body per language."""
+    manifest = json.loads((built_examples / "coins" / "manifest.json").read_text())
+    steps = manifest["items"][0]["annotations"][0]["items"]
+    assert {body["language"] for body in steps[1]["body"]} == {"en", "fr"}
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(mirador_page(f"{examples_server.url}/coins/manifest.json"))
+    tab = "[role=tab][aria-label=Annotations]"
+    page.wait_for_selector(tab, state="attached", timeout=60000)
+    page.evaluate(f"() => document.querySelector('{tab}').click()")
+    page.wait_for_function(
+        "() => /Showing \\d+ annotations/.test(document.body.innerText)", timeout=30000
+    )
+    text = page.inner_text("body")
+    assert f"Showing {len(steps)} annotations" in text
+    # Mirador shows every body of an annotation: each step in English, then in French.
+    english, french = text.index("\nA god in a helmet\n"), text.index("\nUn dieu casqué\n")
+    assert english < french < text.index("\nFacing the viewer\n")
+    assert errors == []
