@@ -130,6 +130,22 @@ class _StoryParser:
                 "the story has no steps",
                 "start each step with a `## Heading` line followed by a region image",
             )
+        for number in sorted(n for n in meta.kiosk.durations if n > len(steps)):
+            where = (
+                meta_locations.get(("kiosk", "durations", number))
+                or meta_locations.get(("kiosk", "durations", str(number)))
+                or meta_locations.get(("kiosk", "durations"))
+                or self.at(1)
+            )
+            self.problems.append(
+                Problem(
+                    where,
+                    f"kiosk duration for step {number}, but the story has {len(steps)}"
+                    f" step{'' if len(steps) == 1 else 's'}",
+                    "steps count from 1 in the order of their `##` headings (0 is the title slide)",
+                    "warning",
+                )
+            )
         cover = intro_regions[0] if intro_regions else None
         if meta.cover:
             try:

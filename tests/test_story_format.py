@@ -102,6 +102,17 @@ def test_unknown_front_matter_key_names_its_line():
     )
 
 
+def test_a_kiosk_duration_for_a_step_the_story_lacks_is_a_warning_at_its_line():
+    draft = parse(
+        "---\ntitle: T\nsources:\n  coins: x.png\nkiosk:\n  durations:\n    0: 5\n    2: 10\n"
+        "    9: 20\n---\n## One\n![x](coins)\n\n## Two\n![y](coins)\n"
+    )
+    assert [str(p) for p in draft.problems] == [
+        "stories/coins.md:9:5: warning: kiosk duration for step 9, but the story has 2 steps"
+        " — steps count from 1 in the order of their `##` headings (0 is the title slide)"
+    ]
+
+
 def test_no_front_matter():
     draft = parse("# Just a heading\n\n## Step\n")
     assert str(draft.problems[0]).startswith("stories/coins.md:1: error: the story has no front matter")
