@@ -18,8 +18,13 @@ STORY = """\
 ---
 title: Welcome to storiiies
 summary: A first story about a picture of shapes. Replace it with your own.
+tags: [example]
 sources:
-  shapes: images/shapes.png
+  shapes:
+    url: images/shapes.png
+    # Who may reuse the image, and the credit line shown with it (see docs/authoring.md).
+    rights: https://creativecommons.org/publicdomain/zero/1.0/
+    credit: Shapes drawn by storiiies for this example.
   # A source can also be any IIIF manifest or image service on the web, e.g.
   # painting: https://iiif.io/api/cookbook/recipe/0001-mvm-image/manifest.json
 ---
