@@ -46,5 +46,7 @@ def asset_files(theme: Theme) -> list[OutputFile]:
                 name = "assets/" + path.relative_to(folder).as_posix()
                 files.setdefault(name, OutputFile(name, source=path))
     osd = openseadragon_dir() / OSD_FILE
-    files["assets/openseadragon/" + OSD_FILE] = OutputFile("assets/openseadragon/" + OSD_FILE, source=osd)
+    files["assets/openseadragon/" + OSD_FILE] = OutputFile(
+        "assets/openseadragon/" + OSD_FILE, source=osd
+    )
     return list(files.values())

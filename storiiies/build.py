@@ -266,7 +266,9 @@ def image_files(site: Site, tiled: Mapping[str, TiledImage]) -> list[OutputFile]
     files = []
     for image in site.local_images:
         if image.info is not None:  # a ready tile tree: copied as it is, with its own info.json
-            info_bytes = json.dumps({**image.info, "id": f"{site.base_url}images/{image.name}"}, indent=2).encode()
+            info_bytes = json.dumps(
+                {**image.info, "id": f"{site.base_url}images/{image.name}"}, indent=2
+            ).encode()
             files.append(OutputFile(f"images/{image.name}", source=image.path))
             files.append(OutputFile(f"images/{image.name}/info.json", info_bytes))
             continue

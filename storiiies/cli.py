@@ -14,7 +14,9 @@ import click
 from storiiies import __version__
 
 PROJECT = click.argument("project", default=".", type=click.Path(file_okay=False, path_type=Path))
-OFFLINE = click.option("--offline", is_flag=True, help="Use cached remote documents only; never touch the network.")
+OFFLINE = click.option(
+    "--offline", is_flag=True, help="Use cached remote documents only; never touch the network."
+)
 
 
 def _console():  # type: ignore[no-untyped-def]
@@ -62,13 +64,16 @@ def build(project: Path, offline: bool, quiet: bool) -> None:
 
         def progress(what: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
+
     try:
         report = build_site(project, offline=offline, progress=progress)
     except BuildFailed as failure:
         if progress is not None:
             bar.stop()
         print_problems(failure.problems)
-        console.print(f"[red]Build failed[/]: {_count(failure.problems)}. The previous site was left as it was.")
+        console.print(
+            f"[red]Build failed[/]: {_count(failure.problems)}. The previous site was left as it was."
+        )
         sys.exit(1)
     if progress is not None:
         bar.stop()
@@ -145,7 +150,9 @@ def new(directory: Path) -> None:
 @click.option("--canvas", help="Only this canvas of the manifest (1-based number or id).")
 @click.option("--lang", default="en", show_default=True, help="Language to show labels in.")
 @OFFLINE
-def inspect(source: str, manifest: str | None, canvas: str | None, lang: str, offline: bool) -> None:
+def inspect(
+    source: str, manifest: str | None, canvas: str | None, lang: str, offline: bool
+) -> None:
     """Print what SOURCE holds: its canvases with number, label, size and image service,
     and its rights. SOURCE is anything `sources:` accepts (a URL, a content state, a path)."""
     from rich.markup import escape
@@ -154,16 +161,26 @@ def inspect(source: str, manifest: str | None, canvas: str | None, lang: str, of
     from storiiies.inspect import inspect_source
 
     try:
-        click.echo(inspect_source(source, manifest=manifest, canvas=canvas, lang=lang, offline=offline), nl=False)
+        click.echo(
+            inspect_source(source, manifest=manifest, canvas=canvas, lang=lang, offline=offline),
+            nl=False,
+        )
     except SourceError as error:
-        _console().print(f"[red]error:[/] {escape(error.message)}" + (f" [dim]— {escape(error.hint)}[/]" if error.hint else ""))
+        _console().print(
+            f"[red]error:[/] {escape(error.message)}"
+            + (f" [dim]— {escape(error.hint)}[/]" if error.hint else "")
+        )
         sys.exit(1)
 
 
 @main.command(name="import")
 @click.argument("manifest")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the story here (default: print it).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the story here (default: print it).",
+)
 @click.option("--lang", default=None, help="Language to take from multilingual annotations.")
 @OFFLINE
 def import_(manifest: str, output: Path | None, lang: str | None, offline: bool) -> None:
@@ -177,7 +194,10 @@ def import_(manifest: str, output: Path | None, lang: str | None, offline: bool)
     try:
         text = import_story(manifest, lang=lang, offline=offline)
     except SourceError as error:
-        _console().print(f"[red]error:[/] {escape(error.message)}" + (f" [dim]— {escape(error.hint)}[/]" if error.hint else ""))
+        _console().print(
+            f"[red]error:[/] {escape(error.message)}"
+            + (f" [dim]— {escape(error.hint)}[/]" if error.hint else "")
+        )
         sys.exit(1)
     if output is None:
         click.echo(text, nl=False)
@@ -190,9 +210,15 @@ def import_(manifest: str, output: Path | None, lang: str | None, offline: bool)
 @main.command()
 @PROJECT
 @OFFLINE
-@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
-              help="Bundle folder (default: bundle.output_dir in storiiies.yml, _bundle).")
-@click.option("--zip/--no-zip", "make_zip", default=None, help="Also write OUTPUT.zip (default: bundle.zip).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Bundle folder (default: bundle.output_dir in storiiies.yml, _bundle).",
+)
+@click.option(
+    "--zip/--no-zip", "make_zip", default=None, help="Also write OUTPUT.zip (default: bundle.zip)."
+)
 def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | None) -> None:
     """Write an offline copy of PROJECT's site, with the remote images it shows copied in."""
     from storiiies.bundle import bundle_site
@@ -209,20 +235,31 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
             TimeRemainingColumn,
         )
 
-        bar = Progress(TextColumn("Fetching tiles"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                       console=console, transient=True)
+        bar = Progress(
+            TextColumn("Fetching tiles"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
         task = bar.add_task("fetch", total=None)
         bar.start()
 
         def progress(what: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
+
     try:
-        report = bundle_site(project, output=output, make_zip=make_zip, offline=offline, progress=progress)
+        report = bundle_site(
+            project, output=output, make_zip=make_zip, offline=offline, progress=progress
+        )
     except BuildFailed as failure:
         if progress is not None:
             bar.stop()
         print_problems(failure.problems)
-        console.print(f"[red]Bundle failed[/]: {_count(failure.problems)}. The previous bundle was left as it was.")
+        console.print(
+            f"[red]Bundle failed[/]: {_count(failure.problems)}. The previous bundle was left as it was."
+        )
         sys.exit(1)
     if progress is not None:
         bar.stop()
@@ -251,7 +288,9 @@ def verify(bundle_path: Path) -> None:
     for line in result.problems:
         console.print(f"[red]{escape(line)}[/]", markup=True)
     if not result.ok:
-        console.print(f"[red]{len(result.problems)} problem{'s' if len(result.problems) != 1 else ''}[/] in {bundle_path}")
+        console.print(
+            f"[red]{len(result.problems)} problem{'s' if len(result.problems) != 1 else ''}[/] in {bundle_path}"
+        )
         sys.exit(1)
     console.print(f"All {result.checked} files of {bundle_path} match SHA256SUMS.")
 

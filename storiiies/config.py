@@ -44,7 +44,9 @@ class BundleSettings(BaseModel):
     @classmethod
     def _screens(cls, value: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
         if not value or any(not 100 <= side <= 16384 for screen in value for side in screen):
-            raise ValueError("must list [width, height] pairs between 100 and 16384, e.g. [[3840, 2160]]")
+            raise ValueError(
+                "must list [width, height] pairs between 100 and 16384, e.g. [[3840, 2160]]"
+            )
         return value
 
     @field_validator("output_dir")

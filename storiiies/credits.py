@@ -64,7 +64,9 @@ def credits(story: Story) -> list[Credit]:
                 link=document.homepage or (document.id if document.id.startswith("http") else None),
                 providers=tuple(pick(agent.label, story.lang) for agent in document.providers),
                 statement_label=pick(statement.label, story.lang) if statement else "",
-                statement_key=_GENERATED_LABELS.get(_label_key(statement.label)) if statement else None,
+                statement_key=_GENERATED_LABELS.get(_label_key(statement.label))
+                if statement
+                else None,
                 # values were cleaned to the Presentation API's HTML subset when read
                 statement=Markup(pick(statement.value, story.lang)) if statement else None,
                 rights=document.rights,

@@ -69,9 +69,7 @@ def slugify(name: str) -> str:
     return slug[:80] or "story"
 
 
-def parse_story(
-    source: StorySource, inherited_aliases: frozenset[str] = frozenset()
-) -> StoryDraft:
+def parse_story(source: StorySource, inherited_aliases: frozenset[str] = frozenset()) -> StoryDraft:
     """Parse one story. Never raises for author mistakes: they are returned as problems.
 
     `inherited_aliases` are sources declared elsewhere that the story may use: a translation's

@@ -6,8 +6,8 @@ Pure string → value parsing, so it can be tested exhaustively and fuzzed.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 from urllib.parse import unquote
 
@@ -167,8 +167,7 @@ def parse_reference(target: str) -> Reference:
         head, _, fragment = text.partition("#")
         raise ReferenceSyntaxError(
             f"unknown fragment '#{fragment}' in '{target}'",
-            "a region is written #xywh=x,y,w,h or #xywh=percent:x,y,w,h,"
-            " a time range #t=start,end",
+            "a region is written #xywh=x,y,w,h or #xywh=percent:x,y,w,h, a time range #t=start,end",
         )
     alias, _, canvas = text.partition("/")
     if not ALIAS_PATTERN.match(alias):

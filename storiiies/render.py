@@ -45,7 +45,11 @@ def _script_json(data: Any) -> Markup:
 
 
 def _view_data(view: View, keys: dict[str, str]) -> dict[str, Any]:
-    data = {"canvas": keys[view.canvas.id], "region": list(view.region) if view.region else None, "alt": view.alt}
+    data = {
+        "canvas": keys[view.canvas.id],
+        "region": list(view.region) if view.region else None,
+        "alt": view.alt,
+    }
     if view.time is not None:
         data["time"] = list(view.time)
     return data
@@ -91,7 +95,9 @@ def story_data(story: Story, site: Site, original: Story | None = None) -> dict[
             "images": images,
             **canvas_media_data(canvas),
         }
-    steps = [{"number": 0, "title": story.title, "views": [_view_data(story.cover, keys)], "links": []}]
+    steps = [
+        {"number": 0, "title": story.title, "views": [_view_data(story.cover, keys)], "links": []}
+    ]
     for step in story.steps:
         steps.append(
             {
@@ -276,7 +282,12 @@ def render_site(
     if wanted(SEARCH_FILE):
         yield OutputFile(SEARCH_FILE, to_json(search_index(site)).encode())
     if wanted("collection.json"):
-        data = collection(list(site.stories), site.base_url, site.config.settings.title, site.config.settings.language)
+        data = collection(
+            list(site.stories),
+            site.base_url,
+            site.config.settings.title,
+            site.config.settings.language,
+        )
         yield OutputFile("collection.json", to_json(data).encode())
     for story in site.stories:
         prefix = f"{story.slug}/"
@@ -287,7 +298,9 @@ def render_site(
         if wanted(prefix + "embed.html"):
             yield OutputFile(prefix + "embed.html", renderer.story(story, "embed.html").encode())
         if wanted(prefix + "manifest.json"):
-            yield OutputFile(prefix + "manifest.json", to_json(story_manifest(story, site.base_url)).encode())
+            yield OutputFile(
+                prefix + "manifest.json", to_json(story_manifest(story, site.base_url)).encode()
+            )
         for translation in story.translations:  # `<slug>/<language>/`, sharing the one manifest
             for template, name in PAGE_FILES.items():
                 path = f"{translation.slug}/{name or 'index.html'}"

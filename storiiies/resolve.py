@@ -135,7 +135,8 @@ class _Resolver:
             self.problems.append(
                 Problem(
                     self.source_location(alias),
-                    f"source '{alias}': {result.stale}; the copy saved by an earlier build was used",
+                    f"source '{alias}': {result.stale};"
+                    " the copy saved by an earlier build was used",
                     "the story may show an out-of-date manifest: build again when the server"
                     " answers (or build with --offline to use the saved copies on purpose)",
                     "warning",
@@ -296,7 +297,6 @@ class _Resolver:
             image = result.images[canvas.index]
             self.used_images[image.name] = image
         return View(alias, canvas, box, region.alt)
-
 
     def timed_view(self, region: RegionDraft, canvas: Canvas) -> View | None:
         """A view of an audio or video canvas: a segment in time, never a rectangle."""

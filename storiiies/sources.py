@@ -24,7 +24,9 @@ from storiiies.markdown import slugify
 from storiiies.model import LocalImage
 from storiiies.references import Region
 
-CONTENT_STATE_HINT = "paste the content state's JSON, its encoded form, or its URL, as a viewer gave it"
+CONTENT_STATE_HINT = (
+    "paste the content state's JSON, its encoded form, or its URL, as a viewer gave it"
+)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".jp2", ".j2k", ".gif"}
 
 
@@ -62,7 +64,11 @@ def source_key(spec: SourceSpec, story_dir: Path, root: Path) -> SourceKey:
     located = None if local else locate(spec.url)
     if located is not None:
         return SourceKey(
-            located.location, spec.manifest, spec.canvas or located.canvas, located.region, located.error
+            located.location,
+            spec.manifest,
+            spec.canvas or located.canvas,
+            located.region,
+            located.error,
         )
     if spec.is_remote:
         return SourceKey(spec.url, spec.manifest, spec.canvas)
@@ -82,7 +88,9 @@ def _exists(path: Path) -> bool:
 def resolve_sources(
     keys: Iterable[SourceKey], fetcher: Fetcher, *, root: Path, base_url: str
 ) -> dict[SourceKey, SourceResult]:
-    unique = sorted(set(keys), key=lambda k: (k.location, str(k.manifest), str(k.canvas), str(k.region)))
+    unique = sorted(
+        set(keys), key=lambda k: (k.location, str(k.manifest), str(k.canvas), str(k.region))
+    )
 
     def resolve(key: SourceKey) -> SourceResult:
         try:
@@ -90,7 +98,11 @@ def resolve_sources(
                 raise NotIIIF(f"not a readable content state: {key.error}", CONTENT_STATE_HINT)
             if key.location.startswith(("http://", "https://")):
                 document, region = read_remote(
-                    key.location, fetcher, manifest=key.manifest, canvas=key.canvas, region=key.region
+                    key.location,
+                    fetcher,
+                    manifest=key.manifest,
+                    canvas=key.canvas,
+                    region=key.region,
                 )
                 return ResolvedSource(
                     document, {}, region, stale=fetcher.stale_reasons.get(key.location)
@@ -99,7 +111,9 @@ def resolve_sources(
             if key.canvas is None:
                 return resolved
             document = only_canvas(resolved.document, key.canvas)
-            index = next(c.index for c in resolved.document.canvases if c.id == document.canvases[0].id)
+            index = next(
+                c.index for c in resolved.document.canvases if c.id == document.canvases[0].id
+            )
             images = {1: resolved.images[index]} if index in resolved.images else {}
             return ResolvedSource(document, images)
         except SourceError as error:

@@ -115,6 +115,7 @@ def story_manifest(story: Story, base_url: str) -> dict[str, Any]:
         manifest["thumbnail"] = [{"id": thumbnail, "type": "Image", "format": "image/jpeg"}]
     # The tour and the text version of every language (a story without translations has one).
     versions = (story, *story.translations)
+
     def language(version: Story) -> dict[str, Any]:
         return {"language": [language_key(version.lang)]} if story.translations else {}
 

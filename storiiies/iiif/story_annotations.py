@@ -1,9 +1,10 @@
 """A story's steps as W3C annotations, and each step as a IIIF Content State.
 
 Every step is a `commenting` annotation on its region (the motivation viewers such as Mirador
-list), step 0 being the title slide on the cover, its body opening with the title as `<h1>`. A comparison step gives one annotation per region, so
-each canvas it shows carries it (viewers list a canvas's annotations by their target). The
-annotation's `label` is the region's text alternative, its body the step's HTML.
+list), step 0 being the title slide on the cover, its body opening with the title as `<h1>`.
+A comparison step gives one annotation per region, so each canvas it shows carries it (viewers
+list a canvas's annotations by their target). The annotation's `label` is the region's text
+alternative, its body the step's HTML (one TextualBody per language of a translated story).
 """
 
 from __future__ import annotations
