@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from storiiies.config import load_config
 from storiiies.errors import BuildFailed, NotIIIF, SourceError
 from storiiies.iiif.fetch import _decode, _parse_json
+from storiiies.iiif.locate import locate
 from storiiies.iiif.model import SourceDocument
 from storiiies.iiif.presentation import read_source_json
 from storiiies.iiif.sanitize import clean_html, to_text, web_url
@@ -85,6 +86,34 @@ def test_parse_reference_gives_a_reference_or_its_own_error(target: str) -> None
         or "%" in target
         or "#" in (reference.canvas or "")
     )
+
+
+#: What authors paste as a source: Image API image URLs (well and badly formed), content-state
+#: URLs, encoded states and plain text.
+SOURCE_TEXT = st.one_of(
+    st.builds(
+        lambda region, size, rest: f"https://example.org/iiif/img/{region}/{size}/0/{rest}",
+        st.one_of(
+            st.sampled_from(["full", "square", "pct:1.2.3,1,1,1", "pct:0,0,0,0", "0,0,0,0"]),
+            st.lists(st.from_regex(r"[\d.]{1,6}", fullmatch=True), min_size=3, max_size=5).map(
+                lambda numbers: ("pct:" if len(numbers) % 2 else "") + ",".join(numbers)
+            ),
+        ),
+        st.sampled_from(["max", "full", "!200,200", "200,"]),
+        st.sampled_from(["default.jpg", "color.png", "default.webp", "x.jpg"]),
+    ),
+    st.text(max_size=60).map(lambda t: "https://example.org/view?iiif-content=" + t),
+    st.text(max_size=80),
+)
+
+
+@SETTINGS
+@given(SOURCE_TEXT)
+@example("https://example.org/iiif/img/pct:1.2.3,1,1,1/full/0/default.jpg")
+def test_locating_a_pasted_source_never_raises(text: str) -> None:
+    located = locate(text)
+    if located is not None and located.region is not None:
+        assert located.region.w > 0 and located.region.h > 0
 
 
 # --- stories ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 from storiiies.references import Region
@@ -18,7 +19,7 @@ from . import content_state
 
 #: `{base}/{region}/{size}/{rotation}/{quality}.{format}` of the Image API (2 and 3).
 _IMAGE_URL = re.compile(
-    r"^(?P<base>https?://.+?)/(?P<region>full|square|\d+,\d+,\d+,\d+|pct:[\d.]+,[\d.]+,[\d.]+,[\d.]+)"
+    r"^(?P<base>https?://.+?)/(?P<region>full|square|\d+,\d+,\d+,\d+|pct:(?:\d+(?:\.\d+)?,){3}\d+(?:\.\d+)?)"
     r"/(?P<size>[^/]+)/(?P<rotation>!?[\d.]+)/(?P<quality>[a-z]+)\.(?P<format>jpg|jpeg|png|gif|webp|tif|jp2)$",
     re.IGNORECASE,
 )
@@ -85,11 +86,11 @@ def _from_image_url(url: str) -> Located | None:
         return None
     region = match.group("region")
     parsed = None
-    if region.startswith("pct:"):
-        parsed = Region(*(float(n) for n in region[4:].split(",")), unit="percent")
-    elif region[0].isdigit():
-        x, y, w, h = (float(n) for n in region.split(","))
-        parsed = Region(x, y, w, h) if w > 0 and h > 0 else None
+    if region.startswith("pct:") or region[0].isdigit():
+        unit: Literal["pixel", "percent"] = "percent" if region.startswith("pct:") else "pixel"
+        # The pattern allows exactly four plain numbers; an empty region means the whole image.
+        x, y, w, h = (float(n) for n in region.removeprefix("pct:").split(","))
+        parsed = Region(x, y, w, h, unit) if w > 0 and h > 0 else None
     return Located(match.group("base") + "/info.json", region=parsed)
 
 
