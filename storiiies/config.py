@@ -38,7 +38,7 @@ class BundleSettings(BaseModel):
     # orientation are covered too. A portrait kiosk adds its own, e.g. [2160, 3840].
     screens: tuple[tuple[int, int], ...] = ((3840, 2160),)
     zip: bool = False  # also write OUTPUT_DIR.zip
-    per_host: int = Field(4, ge=1, le=16)  # parallel downloads from one institution
+    per_host: int = Field(default=4, ge=1, le=16)  # parallel downloads from one institution
 
     @field_validator("screens")
     @classmethod

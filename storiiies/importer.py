@@ -120,7 +120,7 @@ def _steps(
             else (to_text(first.label or "") or _title_from(body, number))
         )
         rest = body[heading.end() :] if heading else body
-        title_slide = number == 1 and bool(heading) and heading.group(1) == "h1"  # the title slide
+        title_slide = number == 1 and heading is not None and heading.group(1) == "h1"
         views = tuple(
             v for v in (_view(c, document, title, lang) for c, _ in group) if v is not None
         )
@@ -193,9 +193,10 @@ def _reference_of_link(href: str, document: SourceDocument) -> str:
         return href
     region = places[0].region
     full = region == (0, 0, canvas.width, canvas.height)
-    return _reference(
-        canvas, None if full or region is None else tuple(float(n) for n in region), document
-    )  # type: ignore[arg-type]
+    if full or region is None:
+        return _reference(canvas, None, document)
+    x, y, w, h = (float(n) for n in region)
+    return _reference(canvas, (x, y, w, h), document)
 
 
 def _markdown(

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
@@ -418,4 +419,5 @@ def _inline_text(token: Token) -> str:
 
 
 def _render_alt(token: Token) -> str:
-    return _MD.renderer.renderInlineAsText(token.children or [], _MD.options, {})
+    renderer = cast(RendererHTML, _MD.renderer)  # MarkdownIt() renders HTML
+    return renderer.renderInlineAsText(token.children or [], _MD.options, {})

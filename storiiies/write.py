@@ -78,8 +78,6 @@ def recover(out_dir: Path) -> None:
         else:
             shutil.rmtree(old, ignore_errors=True)
 
-    return True
-
 
 def _write_one(output: OutputFile, staging: Path) -> None:
     target = staging / output.path

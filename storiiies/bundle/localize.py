@@ -35,6 +35,8 @@ def localize_site(
     def local_image(image: ImageResource) -> tuple[ImageResource, LocalImage | None]:
         address = image.service.info_url if image.service is not None else image.url
         key = mirror_key(address) if address else None
+        if key is None:
+            return image, None
         if key in mirrors:
             mirror = mirrors[key]
             grid = mirror.local

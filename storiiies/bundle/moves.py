@@ -39,7 +39,7 @@ def home_box(canvas: Canvas) -> Box:
 
 def _placement(canvas: Canvas, index: int) -> Box:
     image = canvas.images[index]
-    x, y, w, h = image.target or (0, 0, canvas.width, canvas.height)
+    x, y, w, h = (float(n) for n in image.target or (0, 0, canvas.width, canvas.height))
     if image.width and image.height and image.region is None:  # a clipped part fills its target
         h = w * image.height / image.width  # the viewer keeps the image's own proportions
     return x, y, w, h

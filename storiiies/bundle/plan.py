@@ -77,7 +77,7 @@ class _Marks:
         self.mark(level, 0, 0, self.grid.width, self.grid.height)
 
     def tiles(self) -> frozenset[Tile]:
-        result = set()
+        result: set[Tile] = set()
         for level, bitmap in self.levels.items():
             columns = self.grid.tile_count(level)[0]
             result.update(

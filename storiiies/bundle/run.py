@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from storiiies.build import load_site, write_built_site
 from storiiies.bundle import checksums
@@ -191,7 +192,7 @@ def _mirrored_crops(stories, keys: Mapping[int, str]):  # type: ignore[no-untype
     from storiiies.images import crop_name, primary_image
     from storiiies.render import crop_size
 
-    result = {}
+    result: dict[str, tuple[Any, int, str, tuple[int, int]]] = {}
     for story in stories:
         for view, width in wanted_crops(story):
             image = primary_image(view.canvas)

@@ -48,7 +48,9 @@ def manifest_id(story: Story, base_url: str) -> str:
 
 def step_views(story: Story) -> list[tuple[int, str, str, tuple[View, ...], tuple[View, ...]]]:
     """(number, title, body HTML, views, links) of the title slide and every step, in order."""
-    steps = [(0, story.title, story.intro_html, (story.cover,), ())]
+    steps: list[tuple[int, str, str, tuple[View, ...], tuple[View, ...]]] = [
+        (0, story.title, story.intro_html, (story.cover,), ())
+    ]
     steps.extend((s.number, s.title, s.body_html, s.views, s.links) for s in story.steps)
     return steps
 
