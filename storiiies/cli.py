@@ -1,13 +1,15 @@
 """The `storiiies` command. Each subcommand maps its flags to one call into the package.
 
 Author mistakes are printed as `path:line:column: error: message — hint` lines and exit 1;
-a traceback only ever means a bug in storiiies.
+a bug in storiiies is one `internal error` line (exit 2) with the traceback saved to a file.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,7 +40,43 @@ def print_problems(problems) -> None:  # type: ignore[no-untyped-def]
         console.print(f"[{style}]{where}[/] {escape(problem.message)}{hint}", markup=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group. An exception that reaches it is a bug of storiiies, never the author's
+    mistake (those are Problems): say so in one line and keep the traceback in a file for the
+    bug report. STORIIIES_DEBUG=1 lets it through instead."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:
+            if os.environ.get("STORIIIES_DEBUG") == "1":
+                raise
+            from rich.markup import escape
+
+            report = _crash_report(error)
+            _console().print(
+                f"[red]storiiies: internal error[/]: {escape(type(error).__name__)}: "
+                f"{escape(str(error))} [dim]— this is a bug in storiiies, not in your project;"
+                f" please report it with the details saved in {escape(str(report))}[/]"
+            )
+            sys.exit(2)
+
+
+def _crash_report(error: Exception) -> Path:
+    import tempfile
+    import traceback
+
+    text = "".join(traceback.format_exception(error))
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="storiiies-crash-", suffix=".txt", delete=False, encoding="utf-8"
+    ) as file:
+        file.write(f"storiiies {__version__}\n{' '.join(sys.argv)}\n\n{text}")
+    return Path(file.name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="storiiies")
 def main() -> None:
     """Turn Markdown stories into guided deep-zoom tours of IIIF images."""

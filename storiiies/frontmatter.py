@@ -54,6 +54,9 @@ class SourceSpec(BaseModel):
     def _not_empty(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             raise ValueError("give a manifest or info.json URL, or a path to a local image")
+        if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value.strip()):
+            # A NUL or a line break pasted inside a quoted value names no file and no URL.
+            raise ValueError("contains a control character: write the URL or path on one line")
         return value.strip() if value is not None else None
 
     @field_validator("compose", mode="before")

@@ -73,7 +73,7 @@ def source_key(spec: SourceSpec, story_dir: Path, root: Path) -> SourceKey:
     if spec.is_remote:
         return SourceKey(spec.url, spec.manifest, spec.canvas)
     candidate = (root / spec.url).resolve()
-    if not candidate.exists() and (story_dir / spec.url).exists():
+    if not _exists(candidate) and _exists(story_dir / spec.url):
         candidate = (story_dir / spec.url).resolve()
     return SourceKey(str(candidate), spec.manifest, spec.canvas)
 
@@ -125,7 +125,7 @@ def resolve_sources(
 
 def _local_source(path: Path, root: Path, base_url: str) -> ResolvedSource:
     shown = _shown_path(path, root)
-    if not path.exists():
+    if not _exists(path):
         raise ImageError(
             f"{shown} does not exist",
             "paths are relative to the project folder (where storiiies.yml is)",

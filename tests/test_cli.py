@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,41 @@ def test_check_reports_an_unknown_theme_and_a_broken_template(make_project):
     result = storiiies("check", str(root))
     assert result.returncode == 1
     assert "overrides/templates/index.html:1: error: template error: " in result.stderr
+
+
+def test_source_paths_no_file_system_accepts_are_errors_at_their_line(make_project):
+    story = (
+        '---\ntitle: T\nsources:\n  nul: "images/a\\0.png"\n  long: "' + "x" * 5000 + '"\n---\n'
+        "## One\n![x](nul)\n![y](long)\n"
+    )
+    root = make_project({"stories/t.md": story})
+    result = storiiies("check", str(root))
+    assert result.returncode == 1
+    assert (
+        "stories/t.md:4:3: error: 'sources.nul.url' in front matter: contains a control"
+        " character: write the URL or path on one line"
+    ) in result.stderr
+    assert "stories/t.md:5:3: error: source 'long': xxxx" in result.stderr
+    assert "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_bug_is_one_line_with_a_report_file_not_a_traceback(tmp_path, monkeypatch):
+    """The last guard: an exception no check foresaw (simulated here) is reported as a bug."""
+    from click.testing import CliRunner
+
+    import storiiies.build
+    from storiiies.cli import main
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something storiiies did not expect")
+
+    monkeypatch.setattr(storiiies.build, "check_site", broken)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("STORIIIES_DEBUG", raising=False)
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "storiiies: internal error: RuntimeError: something storiiies did not expect" in result.output
+    assert "Traceback" not in result.output
+    (report,) = tmp_path.glob("storiiies-crash-*.txt")
+    assert "Traceback" in report.read_text() and "something storiiies did not expect" in report.read_text()
