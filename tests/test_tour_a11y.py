@@ -27,6 +27,8 @@ PAGES = [
     "/coins/fr/text.html",
     "/?kiosk=1",
     "/fields-family/?kiosk=1#step-2",
+    "/?q=coin&tag=archaeology",  # search results and a chosen tag
+    "/credits.html",
 ]
 
 
@@ -50,6 +52,8 @@ def check(browser, url: str, size: tuple[int, int]) -> list[dict]:
     page.goto(url)
     if page.locator("#story-data").count():
         page.wait_for_function("() => window.storiiies && window.storiiies.panels.length > 0")
+    if "?q=" in url:
+        page.wait_for_function("() => document.querySelectorAll('.st-hits').length > 0")
     page.wait_for_timeout(300)
     violations = axe_violations(page)
     page.close()
