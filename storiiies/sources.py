@@ -97,16 +97,18 @@ def resolve_sources(
             if key.error:
                 raise NotIIIF(f"not a readable content state: {key.error}", CONTENT_STATE_HINT)
             if key.location.startswith(("http://", "https://")):
-                document, region = read_remote(
-                    key.location,
-                    fetcher,
-                    manifest=key.manifest,
-                    canvas=key.canvas,
-                    region=key.region,
+                with fetcher.recording() as asked:
+                    document, region = read_remote(
+                        key.location,
+                        fetcher,
+                        manifest=key.manifest,
+                        canvas=key.canvas,
+                        region=key.region,
+                    )
+                stale = next(
+                    (fetcher.stale_reasons[u] for u in asked if u in fetcher.stale_reasons), None
                 )
-                return ResolvedSource(
-                    document, {}, region, stale=fetcher.stale_reasons.get(key.location)
-                )
+                return ResolvedSource(document, {}, region, stale=stale)
             resolved = _local_source(Path(key.location), root, base_url)
             if key.canvas is None:
                 return resolved

@@ -497,6 +497,41 @@ def test_a_build_from_a_saved_copy_tells_the_author_which_source_and_why(
     assert "503" in warning and "--offline" in warning
 
 
+def test_a_saved_copy_of_a_collections_member_is_told_too(
+    server: LiveServer,
+    serve_dir: Callable[[Path], LiveServer],
+    make_project: Callable[..., Path],
+    tmp_path: Path,
+) -> None:
+    member = f"{server.url}/always-503?member"
+    folder = tmp_path / "collection"
+    folder.mkdir()
+    (folder / "c.json").write_text(
+        json.dumps(
+            {
+                "@context": "http://iiif.io/api/presentation/3/context.json",
+                "id": "https://example.org/c.json",
+                "type": "Collection",
+                "label": {"en": ["C"]},
+                "items": [{"id": member, "type": "Manifest", "label": {"en": ["M"]}}],
+            }
+        )
+    )
+    collection = f"{serve_dir(folder).url}/c.json"
+    story = (
+        f"---\ntitle: Stale\nsources:\n  doc:\n    url: {collection}\n    manifest: 1\n---\n"
+        "## One\n![The page](doc)\n"
+    )
+    root = make_project({"stories/stale.md": story})
+    with Fetcher(root / ".storiiies-cache", policy=FAST) as fetcher:
+        fetcher.cache.write(CachedResponse(member, json.dumps(MANIFEST)))
+        site, problems = load_site(load_config(root), fetcher=fetcher)
+    assert site is not None
+    (warning,) = [str(p) for p in problems if "saved by an earlier build" in p.message]
+    assert warning.startswith("stories/stale.md:4:3: warning: source 'doc': ")
+    assert "always-503" in warning  # the member's failure, though the collection answered
+
+
 def test_requests_per_host_are_limited(server: LiveServer, faults: Faults, tmp_path: Path) -> None:
     faults.max_in_flight = 0
     policy = FetchPolicy(per_host=3, max_connections=16)

@@ -88,6 +88,7 @@ class Fetcher:
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         #: URLs answered from the cache because the server failed, and why: the author is told.
         self.stale_reasons: dict[str, str] = {}
+        self._recording = threading.local()
 
     @property
     def client(self) -> httpx.Client:
@@ -118,8 +119,22 @@ class Fetcher:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        """The URLs this thread asks for inside the block (a source may need several: a
+        collection and its member, a canvas and its manifest), to tell which answers were stale."""
+        urls: list[str] = []
+        self._recording.urls = urls
+        try:
+            yield urls
+        finally:
+            self._recording.urls = None
+
     def get_json(self, url: str) -> Fetched:
         """The JSON at `url`. Raises FetchError (network, status, size) or NotIIIF (not JSON)."""
+        recorded = getattr(self._recording, "urls", None)
+        if recorded is not None:
+            recorded.append(url)
         with self._lock:
             if url in self._memo:
                 return self._memo[url]
