@@ -182,6 +182,29 @@ def test_resizing_the_window_refits_the_region(browser, examples_server):
     context.close()
 
 
+def test_a_readers_zoom_survives_a_resize_until_the_next_step(browser, examples_server):
+    context, page, _ = open_tour(
+        browser, f"{examples_server.url}/fields-family/#step-1", reduced_motion="reduce"
+    )
+    wait_settled(page)
+    zoom = "() => window.storiiies.panels[0].viewer.viewport.getZoom(true)"
+    start = page.evaluate(zoom)
+    page.keyboard.press("+")
+    page.wait_for_function(f"() => ({zoom})() > {start} * 1.3")
+    # A resize (rotating a tablet, a toolbar appearing) keeps what the reader chose …
+    page.set_viewport_size({"width": 1200, "height": 760})
+    page.wait_for_timeout(300)
+    assert page.evaluate(zoom) > start * 1.3
+    # … and the next step fits its region again, as does a resize after it.
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.storiiies.current === 2")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.wait_for_timeout(300)
+    for panel in wait_settled(page):
+        assert_region_fills_view(panel)
+    context.close()
+
+
 def test_reduced_motion_moves_at_once(browser, examples_server):
     context, page, _ = open_tour(
         browser, f"{examples_server.url}/fields-family/", reduced_motion="reduce"

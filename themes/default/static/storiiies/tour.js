@@ -29,7 +29,7 @@
   var prevButton = document.querySelector(".st-prev");
   var nextButton = document.querySelector(".st-next");
   var lastStep = story.steps.length - 1;
-  var panels = []; // {viewer, element, canvasKey, region, view, userDriving}
+  var panels = []; // {viewer, element, canvasKey, region, view, userDriving, readerZoomed}
   var current = -1;
   var syncing = false;
   var infoCache = {};
@@ -82,18 +82,18 @@
     });
     // The canvas takes keyboard focus: arrow keys pan it, + and − zoom (see keydown below).
     viewer.canvas.setAttribute("role", "application");
-    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false };
+    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false, readerZoomed: false };
     // Only the reader's own pans and zooms are mirrored, never the fly-to of a step.
     ["canvas-drag", "canvas-scroll", "canvas-pinch", "canvas-double-click"].forEach(function (name) {
       viewer.addHandler(name, function () { panel.userDriving = true; });
     });
     viewer.addHandler("viewport-change", function () { if (!syncing && panel.userDriving) followLeader(panel); });
     // A panel that changes size (window resize, a second panel appearing, rotation) refits
-    // its region at once, unless the reader has moved the view themselves.
+    // its region at once, unless the reader has moved or zoomed the view themselves.
     // OpenSeadragon restores its own zoom right after this event, so refit on the next frame.
     viewer.addHandler("resize", function () {
       requestAnimationFrame(function () {
-        if (panel.view && !panel.userDriving) {
+        if (panel.view && !panel.userDriving && !panel.readerZoomed) {
           panel.viewer.viewport.fitBoundsWithConstraints(rectFor(panel.view.canvas, panel.view.region), true);
         }
       });
@@ -175,6 +175,7 @@
     panel.region = view.region;
     panel.view = view;
     panel.userDriving = false;
+    panel.readerZoomed = false;
     panel.element.setAttribute("data-settled", "false");
     return openCanvas(panel, view.canvas).then(function () {
       var instant = immediate || reduceMotion;
@@ -312,7 +313,9 @@
 
   function zoomBy(factor) {
     panels.forEach(function (panel) {
-      if (!panel.element.hidden) { panel.userDriving = false; panel.viewer.viewport.zoomBy(factor); }
+      // Not `userDriving` (the panels zoom together already, none follows another), but the
+      // reader's zoom must survive a later resize.
+      if (!panel.element.hidden) { panel.userDriving = false; panel.readerZoomed = true; panel.viewer.viewport.zoomBy(factor); }
     });
   }
 
