@@ -10,17 +10,9 @@ from storiiies.bundle.grid import read_grid
 from storiiies.bundle.mirror import remote_images
 from storiiies.bundle.plan import full_mirror_count, mirror_plan, overview_levels
 from storiiies.config import load_config
+from tests.helpers import scan_info
 
-INFO = {
-    "@context": "http://iiif.io/api/image/3/context.json",
-    "id": "https://museum.example/iiif/scan",
-    "type": "ImageService3",
-    "protocol": "http://iiif.io/api/image",
-    "profile": "level1",
-    "width": 20000,
-    "height": 15000,
-    "tiles": [{"width": 256, "scaleFactors": [1, 2, 4, 8, 16, 32, 64, 128]}],
-}
+INFO = scan_info("scan")
 STORY = """---
 title: A large scan
 sources:

@@ -115,15 +115,23 @@ def test_messages_keep_their_square_brackets(make_project):
     assert "must list [width, height] pairs between 100 and 16384, e.g. [[3840, 2160]]" in result.stderr
 
 
-def test_template_syntax_error_is_a_problem_not_a_traceback(make_project):
+PIC_STORY = "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"
+
+
+def project_with_index_override(make_project, template: str) -> Path:
+    """A one-story project whose theme_dir overrides the home page with `template`."""
     root = make_project(
-        {
-            "stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n",
-            "overrides/templates/index.html": '{% extends "!default/index.html" %}\n{% block body %}{% if %}{% endblock %}\n',
-        },
+        {"stories/a.md": PIC_STORY, "overrides/templates/index.html": template},
         config="title: T\ntheme_dir: overrides\n",
     )
     make_image(root / "images" / "pic.jpg", 400, 300)
+    return root
+
+
+def test_template_syntax_error_is_a_problem_not_a_traceback(make_project):
+    root = project_with_index_override(
+        make_project, '{% extends "!default/index.html" %}\n{% block body %}{% if %}{% endblock %}\n'
+    )
     result = storiiies("build", str(root))
     assert result.returncode == 1
     assert "overrides/templates/index.html:2: error: template error: " in result.stderr
@@ -131,16 +139,10 @@ def test_template_syntax_error_is_a_problem_not_a_traceback(make_project):
 
 
 def test_template_that_fails_while_rendering_is_a_problem_at_its_line(make_project):
-    root = make_project(
-        {
-            "stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n",
-            "overrides/templates/index.html": (
-                '{% extends "!default/index.html" %}\n{% block body %}\n{{ no_such.name }}\n{% endblock %}\n'
-            ),
-        },
-        config="title: T\ntheme_dir: overrides\n",
+    root = project_with_index_override(
+        make_project,
+        '{% extends "!default/index.html" %}\n{% block body %}\n{{ no_such.name }}\n{% endblock %}\n',
     )
-    make_image(root / "images" / "pic.jpg", 400, 300)
     result = storiiies("build", str(root))
     assert result.returncode == 1
     assert "overrides/templates/index.html:3: error: template error: 'no_such' is undefined" in result.stderr
@@ -149,8 +151,7 @@ def test_template_that_fails_while_rendering_is_a_problem_at_its_line(make_proje
 
 
 def test_check_reports_an_unknown_theme_and_a_broken_template(make_project):
-    story = "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"
-    root = make_project({"stories/a.md": story}, config="title: T\ntheme: nosuch\n")
+    root = make_project({"stories/a.md": PIC_STORY}, config="title: T\ntheme: nosuch\n")
     make_image(root / "images" / "pic.jpg", 400, 300)
     result = storiiies("check", str(root))
     assert result.returncode == 1

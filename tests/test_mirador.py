@@ -48,15 +48,13 @@ def mirador_page(tmp_path, serve_dir):
     return page_for
 
 
-def test_mirador_lists_the_steps_of_an_exported_story(
-    browser, examples_server, mirador_page, built_examples
-):
-    manifest = json.loads((built_examples / "fields-family" / "manifest.json").read_text())
-    steps = manifest["items"][0]["annotations"][0]["items"]
+def annotations_panel(browser, url: str) -> tuple[str, list[str]]:
+    """The text of Mirador's page at `url` once its annotations panel lists them, and the
+    page's script errors."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(mirador_page(f"{examples_server.url}/fields-family/manifest.json"))
+    page.goto(url)
     tab = "[role=tab][aria-label=Annotations]"
     page.wait_for_selector(tab, state="attached", timeout=60000)
     page.evaluate(f"() => document.querySelector('{tab}').click()")
@@ -64,6 +62,18 @@ def test_mirador_lists_the_steps_of_an_exported_story(
         "() => /Showing \\d+ annotations/.test(document.body.innerText)", timeout=30000
     )
     text = page.inner_text("body")
+    page.close()
+    return text, errors
+
+
+def test_mirador_lists_the_steps_of_an_exported_story(
+    browser, examples_server, mirador_page, built_examples
+):
+    manifest = json.loads((built_examples / "fields-family" / "manifest.json").read_text())
+    steps = manifest["items"][0]["annotations"][0]["items"]
+    text, errors = annotations_panel(
+        browser, mirador_page(f"{examples_server.url}/fields-family/manifest.json")
+    )
     assert f"Showing {len(steps)} annotations" in text
     for title in (
         "A Family in Hale County",
@@ -86,17 +96,9 @@ def test_mirador_lists_the_steps_of_a_story_with_a_translation(
     manifest = json.loads((built_examples / "coins" / "manifest.json").read_text())
     steps = manifest["items"][0]["annotations"][0]["items"]
     assert {body["language"] for body in steps[1]["body"]} == {"en", "fr"}
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(mirador_page(f"{examples_server.url}/coins/manifest.json"))
-    tab = "[role=tab][aria-label=Annotations]"
-    page.wait_for_selector(tab, state="attached", timeout=60000)
-    page.evaluate(f"() => document.querySelector('{tab}').click()")
-    page.wait_for_function(
-        "() => /Showing \\d+ annotations/.test(document.body.innerText)", timeout=30000
+    text, errors = annotations_panel(
+        browser, mirador_page(f"{examples_server.url}/coins/manifest.json")
     )
-    text = page.inner_text("body")
     assert f"Showing {len(steps)} annotations" in text
     # Mirador shows every body of an annotation: each step in English, then in French.
     english, french = text.index("\nA god in a helmet\n"), text.index("\nUn dieu casqué\n")

@@ -145,19 +145,27 @@ def test_every_control_is_reachable_by_tab_with_a_visible_focus_ring(
     context.close()
 
 
+ZOOM = "() => window.storiiies.panels[0].viewer.viewport.getZoom(true)"
+
+
+def zoom_in_with_plus(page) -> float:
+    """Once the step has settled, press "+" and wait for the zoom; the zoom it started from."""
+    wait_settled(page)
+    start = page.evaluate(ZOOM)
+    page.keyboard.press("+")
+    page.wait_for_function(f"() => ({ZOOM})() > {start} * 1.3")
+    return start
+
+
 def test_zoom_keys_and_buttons_zoom_and_zero_returns_to_the_region(browser, examples_server):
     context, page, _ = open_tour(
         browser, f"{examples_server.url}/fields-family/#step-1", reduced_motion="reduce"
     )
-    wait_settled(page)
-    zoom = "() => window.storiiies.panels[0].viewer.viewport.getZoom(true)"
-    start = page.evaluate(zoom)
-    page.keyboard.press("+")
-    page.wait_for_function(f"() => ({zoom})() > {start} * 1.3")
+    start = zoom_in_with_plus(page)
     page.keyboard.press("0")
-    page.wait_for_function(f"() => Math.abs(({zoom})() - {start}) < {start} * 0.01")
+    page.wait_for_function(f"() => Math.abs(({ZOOM})() - {start}) < {start} * 0.01")
     page.get_by_role("button", name="Zoom out").click()
-    page.wait_for_function(f"() => ({zoom})() < {start} * 0.8")
+    page.wait_for_function(f"() => ({ZOOM})() < {start} * 0.8")
     page.get_by_role("button", name="Show the whole region").click()
     for panel in wait_settled(page):
         assert_region_fills_view(panel)
@@ -186,15 +194,11 @@ def test_a_readers_zoom_survives_a_resize_until_the_next_step(browser, examples_
     context, page, _ = open_tour(
         browser, f"{examples_server.url}/fields-family/#step-1", reduced_motion="reduce"
     )
-    wait_settled(page)
-    zoom = "() => window.storiiies.panels[0].viewer.viewport.getZoom(true)"
-    start = page.evaluate(zoom)
-    page.keyboard.press("+")
-    page.wait_for_function(f"() => ({zoom})() > {start} * 1.3")
+    start = zoom_in_with_plus(page)
     # A resize (rotating a tablet, a toolbar appearing) keeps what the reader chose …
     page.set_viewport_size({"width": 1200, "height": 760})
     page.wait_for_timeout(300)
-    assert page.evaluate(zoom) > start * 1.3
+    assert page.evaluate(ZOOM) > start * 1.3
     # … and the next step fits its region again, as does a resize after it.
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => window.storiiies.current === 2")

@@ -25,7 +25,7 @@ from storiiies.iiif.tiles import info_json, tile_image
 from storiiies.incremental import StageCache
 from storiiies.virtual import Part, compose_canvas
 from tests.conftest import LiveServer, require_shared, static_app
-from tests.helpers import make_image
+from tests.helpers import make_image, scan_info
 from tests.iiif_schema import schema_errors
 from tests.test_tour_browser import assert_region_fills_view, open_tour, wait_settled
 
@@ -320,19 +320,6 @@ def test_the_tour_shows_the_parts_as_one_deep_zoom_image(browser, site_server):
         assert errors == []
     finally:
         context.close()
-
-
-def scan_info(name: str) -> dict:
-    return {
-        "@context": "http://iiif.io/api/image/3/context.json",
-        "id": f"https://museum.example/iiif/{name}",
-        "type": "ImageService3",
-        "protocol": "http://iiif.io/api/image",
-        "profile": "level1",
-        "width": 20000,
-        "height": 15000,
-        "tiles": [{"width": 256, "scaleFactors": [1, 2, 4, 8, 16, 32, 64, 128]}],
-    }
 
 
 def test_an_offline_bundle_fetches_the_tiles_of_each_clipped_part_where_it_is_shown(make_project):
