@@ -119,8 +119,8 @@ def build(project: Path, offline: bool, quiet: bool) -> None:
     if not quiet:
         stories = len(report.site.stories)
         console.print(
-            f"Built {stories} stor{'y' if stories == 1 else 'ies'} into {report.output} "
-            f"in {report.seconds:.1f} s ({_images(report.images_tiled)} tiled, "
+            f"Built {_plural(stories, 'story', 'stories')} into {report.output} "
+            f"in {report.seconds:.1f} s ({_plural(report.images_tiled, 'image')} tiled, "
             f"{report.images_cached} from cache)."
         )
 
@@ -304,8 +304,8 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
     print_problems(report.warnings)
     saved = 1 - report.tiles / report.full_tiles if report.full_tiles else 0.0
     console.print(
-        f"Bundled {report.stories} stor{'y' if report.stories == 1 else 'ies'} into {report.output} "
-        f"in {report.seconds:.1f} s: {report.images} remote image{'s' if report.images != 1 else ''}, "
+        f"Bundled {_plural(report.stories, 'story', 'stories')} into {report.output} "
+        f"in {report.seconds:.1f} s: {_plural(report.images, 'remote image')}, "
         f"{report.tiles} tiles ({_megabytes(report.tile_bytes)}; {report.fetched} fetched now), "
         f"against {report.full_tiles} tiles (about {_megabytes(report.full_bytes)}) for every level: "
         f"{saved:.0%} fewer. {report.files} files listed in SHA256SUMS."
@@ -326,9 +326,7 @@ def verify(bundle_path: Path) -> None:
     for line in result.problems:
         console.print(f"[red]{escape(line)}[/]", markup=True)
     if not result.ok:
-        console.print(
-            f"[red]{len(result.problems)} problem{'s' if len(result.problems) != 1 else ''}[/] in {bundle_path}"
-        )
+        console.print(f"[red]{_plural(len(result.problems), 'problem')}[/] in {bundle_path}")
         sys.exit(1)
     console.print(f"All {result.checked} files of {bundle_path} match SHA256SUMS.")
 
@@ -337,14 +335,15 @@ def _megabytes(count: int) -> str:
     return f"{count / 1_000_000:.1f} MB"
 
 
-def _images(n: int) -> str:
-    return f"{n} image" if n == 1 else f"{n} images"
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 image', '2 images'; `many` where adding an 's' is not the plural."""
+    return f"{n} {one}" if n == 1 else f"{n} {many or one + 's'}"
 
 
 def _count(problems) -> str:  # type: ignore[no-untyped-def]
     errors = sum(1 for p in problems if p.is_error)
     warnings = len(problems) - errors
-    parts = [f"{errors} error{'s' if errors != 1 else ''}"]
+    parts = [_plural(errors, "error")]
     if warnings:
-        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+        parts.append(_plural(warnings, "warning"))
     return ", ".join(parts)

@@ -86,10 +86,6 @@ class SiteCredit:
     def restrictive(self) -> bool:
         return is_restrictive(self.credit.rights)
 
-    @property
-    def unstated(self) -> bool:
-        return not self.credit.rights and self.credit.statement is None
-
 
 def site_credits(site: Site) -> list[SiteCredit]:
     """One entry per source (the same manifest used by two stories is listed once)."""
@@ -99,8 +95,9 @@ def site_credits(site: Site) -> list[SiteCredit]:
             key = story.sources[credit.alias].id
             if key not in found:
                 found[key] = (credit, [])
-            if story not in found[key][1]:
-                found[key][1].append(story)
+            users = found[key][1]
+            if not users or users[-1] is not story:  # two aliases of one story, one source
+                users.append(story)
     entries = [SiteCredit(credit, tuple(stories)) for credit, stories in found.values()]
     return sorted(entries, key=lambda entry: entry.credit.label.casefold())
 

@@ -130,12 +130,7 @@ class _StoryParser:
                 "start each step with a `## Heading` line followed by a region image",
             )
         for number in sorted(n for n in meta.kiosk.durations if n > len(steps)):
-            where = (
-                meta_locations.get(("kiosk", "durations", number))
-                or meta_locations.get(("kiosk", "durations", str(number)))
-                or meta_locations.get(("kiosk", "durations"))
-                or self.at(1)
-            )
+            where = meta_locations.get(("kiosk", "durations", number)) or self.at(1)
             self.problems.append(
                 Problem(
                     where,

@@ -153,6 +153,11 @@ class Story:
     translations: tuple[Story, ...] = ()
 
     @property
+    def versions(self) -> tuple[Story, ...]:
+        """The story in every language: itself first, then its translations."""
+        return (self, *self.translations)
+
+    @property
     def has_sound(self) -> bool:
         """Whether any step has narration or plays audio or video (the page then needs a
         player and the sound switch)."""

@@ -35,7 +35,7 @@ def _story_entry(site: Site, story: Story) -> dict[str, Any]:
     return {
         "url": site.story_url(story),
         "tags": list(story.meta.tags),
-        "versions": [_version(site, version) for version in (story, *story.translations)],
+        "versions": [_version(site, version) for version in story.versions],
     }
 
 

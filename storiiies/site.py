@@ -29,7 +29,7 @@ class Site:
     @property
     def story_versions(self) -> tuple[Story, ...]:
         """Every story and each of its translations: all the pages the site has."""
-        return tuple(version for story in self.stories for version in (story, *story.translations))
+        return tuple(version for story in self.stories for version in story.versions)
 
     def story_url(self, story: Story) -> str:
         """The story's folder, relative to the site root."""

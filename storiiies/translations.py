@@ -162,28 +162,23 @@ def with_translations(story: Story, translations: Sequence[Story]) -> Story:
     return replace(story, translations=placed)
 
 
-def language_versions(story: Story) -> tuple[Story, ...]:
-    """The original first, then its translations."""
-    return (story, *story.translations)
-
-
 def parse_drafts(
     sources: Sequence[StorySource],
     parse: Callable[[StorySource, frozenset[str]], StoryDraft],
 ) -> list[StoryDraft]:
     """Parse every story file, originals first, so a translation may use its original's sources."""
     paths = {source.path for source in sources}
-
-    def is_translation(source: StorySource) -> bool:
-        name = translation_name(source.path)
-        return name is not None and name.original in paths
-
-    drafts = {s.path: parse(s, frozenset()) for s in sources if not is_translation(s)}
+    names = {source.path: translation_name(source.path) for source in sources}
+    # A translation's original, when that file is among the stories (else it stands alone).
+    originals = {
+        path: name.original
+        for path, name in names.items()
+        if name is not None and name.original in paths
+    }
+    drafts = {s.path: parse(s, frozenset()) for s in sources if s.path not in originals}
     for source in sources:
-        if is_translation(source):
-            name = translation_name(source.path)
-            assert name is not None
-            original = drafts.get(name.original)
+        if source.path in originals:
+            original = drafts.get(originals[source.path])
             inherited = frozenset(original.meta.sources) if original else frozenset()
             drafts[source.path] = parse(source, inherited)
     return [drafts[source.path] for source in sources]
@@ -234,13 +229,13 @@ def language_links(
             url=f"{base_url}{version.slug}/{page_file}",
             current=version.slug == shown.slug,
         )
-        for version in language_versions(original)
+        for version in original.versions
     ]
 
 
 def shown_version(story: Story, lang: str) -> Story:
     """The version of `story` a reader of `lang` (the site's language) is offered first."""
-    versions = language_versions(story)
+    versions = story.versions
     for wanted in (lang.lower(), lang.lower().split("-")[0]):
         for version in versions:
             if version.lang.lower() == wanted:

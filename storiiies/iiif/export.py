@@ -114,7 +114,7 @@ def story_manifest(story: Story, base_url: str) -> dict[str, Any]:
     if is_http(thumbnail):
         manifest["thumbnail"] = [{"id": thumbnail, "type": "Image", "format": "image/jpeg"}]
     # The tour and the text version of every language (a story without translations has one).
-    versions = (story, *story.translations)
+    versions = story.versions
 
     def language(version: Story) -> dict[str, Any]:
         return {"language": [language_key(version.lang)]} if story.translations else {}
@@ -156,7 +156,7 @@ def story_manifest(story: Story, base_url: str) -> dict[str, Any]:
 def versions_map(story: Story, text: Callable[[Story], str]) -> dict[str, list[str]]:
     """A language map with the value of the story and of each of its translations."""
     result: dict[str, list[str]] = {}
-    for version in (story, *story.translations):
+    for version in story.versions:
         if value := text(version):
             result.setdefault(language_key(version.lang), []).append(value)
     return result

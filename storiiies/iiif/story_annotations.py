@@ -87,7 +87,7 @@ def step_annotations(
     manifest = manifest_id(story, base_url)
     # A translated story's steps carry one body per language (the original's regions are the
     # targets; translations' steps match by position).
-    versions = [(v, step_views(v)) for v in (story, *story.translations)]
+    versions = [(v, step_views(v)) for v in story.versions]
     result = []
     for number, title, _, views, _ in step_views(story):
         heading = "h1" if number == 0 else "h2"

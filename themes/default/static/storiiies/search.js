@@ -16,8 +16,8 @@
   var status = box.querySelector(".st-search-status");
   var tagButtons = Array.prototype.slice.call(box.querySelectorAll(".st-tag"));
   var cards = Array.prototype.slice.call(list.querySelectorAll(".st-story-card"));
-  var strings = {};
-  try { strings = JSON.parse(document.getElementById("st-strings").textContent) || {}; } catch (e) { /* defaults below */ }
+  // Every page has the interface strings of its language (English where one is missing).
+  var strings = JSON.parse(document.getElementById("st-strings").textContent);
   var MAX_STEPS_SHOWN = 3;
   var SNIPPET = 70;  // characters of context either side of the first match
 
@@ -26,7 +26,7 @@
   var timer = 0;
 
   function fill(template, values) {
-    return String(template || "").replace(/\{(\w+)\}/g, function (all, name) {
+    return template.replace(/\{(\w+)\}/g, function (all, name) {
       return name in values ? values[name] : all;
     });
   }
@@ -65,7 +65,7 @@
         })
         .catch(function () {
           loading = null;  // try again on the next keystroke
-          say(strings.searchUnavailable || "Search is not available right now.");
+          say(strings.searchUnavailable);
         });
     }
     return loading;
@@ -160,13 +160,13 @@
     if (!steps.length) return;
     var hits = document.createElement("ul");
     hits.className = "st-hits";
-    hits.setAttribute("aria-label", fill(strings.searchMatchingSteps || "Matching steps in {title}", { title: story.title }));
+    hits.setAttribute("aria-label", fill(strings.searchMatchingSteps, { title: story.title }));
     hits.lang = story.lang;  // a French version's steps are read in French
     steps.forEach(function (step) {
       var item = document.createElement("li");
       var link = document.createElement("a");
       link.href = story.url + "#step-" + step.number;
-      link.textContent = fill(strings.searchStepTitle || "Step {n}: {title}", { n: step.number, title: step.title });
+      link.textContent = fill(strings.searchStepTitle, { n: step.number, title: step.title });
       item.appendChild(link);
       var text = document.createElement("p");
       text.appendChild(snippet(step.text, words));
@@ -206,9 +206,9 @@
     shown.forEach(function (entry) { list.appendChild(entry.card); });
     cards.forEach(function (card) { if (card.hidden) list.appendChild(card); });
     if (!words.length && !tags.length) say("");
-    else if (!shown.length) say(strings.searchNone || "No story matches.");
-    else if (shown.length === 1) say(strings.searchOne || "1 story matches.");
-    else say(fill(strings.searchMany || "{n} stories match.", { n: shown.length }));
+    else if (!shown.length) say(strings.searchNone);
+    else if (shown.length === 1) say(strings.searchOne);
+    else say(fill(strings.searchMany, { n: shown.length }));
     remember(query, tags);
   }
 
