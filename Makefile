@@ -10,16 +10,22 @@ BIN := $(VENV)/bin
 setup: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@echo "==> Creating the Python environment in $(VENV) (first time: about a minute)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> Installing storiiies and its test tools with pip"
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
-	touch $@
+	$(BIN)/pip install --quiet --progress-bar off -e ".[test,dev]"
+	@touch $@
+	@echo "==> Python environment ready"
 
 node_modules/.installed: package.json package-lock.json
+	@echo "==> Installing OpenSeadragon (and the test-only Mirador and axe-core) with npm ci"
 	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@touch $@
+	@echo "==> npm packages ready"
 
 example: setup
+	@echo "==> Building examples/ and serving it at http://127.0.0.1:8000/ (Ctrl-C stops)"
 	$(BIN)/storiiies serve examples
 
 build-example: setup
@@ -27,6 +33,7 @@ build-example: setup
 
 test: setup
 	./scripts/install-chromium
+	@echo "==> Running the test suite (about 6 minutes on 2 cores; browser tests use Chromium)"
 	$(BIN)/pytest
 
 clean:

@@ -76,8 +76,33 @@ def _crash_report(error: Exception) -> Path:
     return Path(file.name)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """The version, with what decodes images: a bug report about an image needs both."""
+    if not value or ctx.resilient_parsing:
+        return
+    import platform
+
+    import pyvips
+
+    from storiiies.iiif.imageread import libvips_version, readable_formats
+
+    click.echo(f"storiiies {__version__}")
+    click.echo(f"libvips {libvips_version()} (pyvips {pyvips.__version__})")
+    click.echo(f"reads {', '.join(readable_formats())}")
+    click.echo(f"Python {platform.python_version()} on {platform.platform(terse=True)}")
+    ctx.exit()
+
+
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="storiiies")
+@click.option(
+    "--version",
+    "-V",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version, the libvips it uses and the image formats it reads, then exit.",
+)
 def main() -> None:
     """Turn Markdown stories into guided deep-zoom tours of IIIF images."""
 

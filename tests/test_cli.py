@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,8 +24,24 @@ def storiiies(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
     )
 
 
-def test_version_and_help():
-    assert storiiies("--version").stdout.startswith("storiiies, version ")
+def test_version_says_the_libvips_and_the_formats_it_reads():
+    import pyvips
+
+    from storiiies import __version__
+
+    lines = storiiies("--version").stdout.splitlines()
+
+    assert lines[0] == f"storiiies {__version__}"
+    assert lines[1] == f"libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)} " + (
+        f"(pyvips {pyvips.__version__})"
+    )
+    # Every format docs/authoring.md promises, whichever library decodes it.
+    for name in ("JPEG", "PNG", "TIFF", "WebP", "JPEG 2000"):
+        assert re.search(rf"(^reads |, ){name}( \(|,|$)", lines[2]), lines[2]
+    assert lines[3].startswith("Python 3.")
+
+
+def test_help():
     for command in ("build", "check", "serve", "new"):
         result = storiiies(command, "--help")
         assert result.returncode == 0 and "Usage:" in result.stdout

@@ -14,7 +14,7 @@ import pyvips
 from PIL import Image, ImageChops, ImageStat
 
 from storiiies.errors import ImageError
-from storiiies.iiif import tiles
+from storiiies.iiif import jpeg2000, tiles
 from storiiies.iiif.jpegstrip import strip_tiles
 from storiiies.iiif.tiles import (
     ProgressEvent,
@@ -303,6 +303,60 @@ def test_exif_orientation_is_applied(tmp_path):
     assert close(colour_at(tiled, "full/max/0/default.jpg", (100, 260)), (0, 0, 255), 16)
 
 
+PROMISED_FORMATS = {  # docs/authoring.md: "JPEG, PNG, TIFF, WebP or JPEG 2000"
+    "jpg": {"quality": 95},
+    "png": {},
+    # Pillow writes TIFF strips that do not line up with the tiler's rows (read in any order).
+    "tif": {"compression": "tiff_lzw"},
+    "tiff": {"compression": None},
+    "webp": {"lossless": True},
+    "jp2": {"irreversible": False},
+    "j2k": {},
+}
+
+
+@pytest.mark.parametrize("suffix", PROMISED_FORMATS)
+def test_every_format_the_docs_promise_is_tiled(tmp_path, suffix):
+    path = tmp_path / f"scan.{suffix}"
+    image = Image.new("RGB", (700, 500), (200, 30, 40))
+    image.paste((20, 40, 220), (0, 250, 700, 500))
+    image.save(path, **PROMISED_FORMATS[suffix])
+
+    tiled = tile_image(path, tmp_path / "cache")
+
+    assert (tiled.width, tiled.height) == (700, 500)
+    assert close(colour_at(tiled, "full/max/0/default.jpg", (350, 100)), (200, 30, 40), 16)
+    assert close(colour_at(tiled, "0,256,256,244/256,244/0/default.jpg", (10, 10)), (20, 40, 220), 16)
+
+
+def test_a_grey_jpeg_2000_stays_grey(tmp_path):
+    path = tmp_path / "page.jp2"
+    Image.linear_gradient("L").resize((300, 200)).save(path)
+
+    tiled = tile_image(path, tmp_path / "cache")
+
+    with Image.open(tiled.path / "full/max/0/default.jpg") as whole:
+        assert whole.mode == "L"
+        assert whole.size == (300, 200)
+
+
+def test_a_jpeg_2000_too_large_to_decode_in_memory_says_what_to_do(tmp_path, monkeypatch):
+    path = tmp_path / "master.jp2"
+    Image.new("RGB", (400, 300), (0, 0, 0)).save(path)
+    monkeypatch.setattr(jpeg2000, "MAX_PIXELS", 100_000)
+    if jpeg2000.libvips_reads_jpeg2000():
+        pytest.skip("this libvips reads JPEG 2000 itself, with no size limit of storiiies' own")
+
+    with pytest.raises(ImageError) as caught:
+        read_image_size(path)
+
+    assert caught.value.message == (
+        "master.jp2 is a JPEG 2000 image of 400×300 pixels; storiiies decodes JPEG 2000 whole "
+        "in memory and takes at most 0 megapixels"
+    )
+    assert caught.value.hint == "convert it to TIFF first (with `opj_decompress` or an image editor)"
+
+
 def test_an_image_larger_than_pillow_allows(tmp_path):
     path = solid(tmp_path / "huge.jpg", 9500, 9500, [10, 120, 200], Q=75)
     assert Image.MAX_IMAGE_PIXELS < 9500 * 9500
@@ -339,9 +393,23 @@ def bad_image(tmp_path: Path, kind: str) -> Path:
     elif kind == "too wide":
         path = tmp_path / "wide.png"
         pyvips.Image.black(300_000, 2).cast("uchar").pngsave(str(path))
+    elif kind == "svg":
+        path = tmp_path / "drawing.png"
+        path.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"/>')
+    elif kind == "vips":
+        # A format every libvips reads (its own) but no author means as a picture.
+        saved = tmp_path / "scan.v"
+        pyvips.Image.black(40, 30).cast("uchar").vipssave(str(saved))
+        path = saved.rename(tmp_path / "scan.jpg")
     elif kind == "ppm":
-        path = tmp_path / "scan.jpg"
-        pyvips.Image.black(40, 30).cast("uchar").ppmsave(str(path))
+        # Written by hand: the pinned libvips wheel has no PPM saver (or loader).
+        path = tmp_path / "scan.ppm"
+        path.write_bytes(b"P6\n40 30\n255\n" + bytes(40 * 30 * 3))
+    elif kind == "truncated jp2":
+        whole = tmp_path / "whole.jp2"
+        Image.effect_noise((600, 400), 60).convert("RGB").save(whole)
+        path = tmp_path / "truncated.jp2"
+        path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     return path
 
 
@@ -367,9 +435,25 @@ def bad_image(tmp_path: Path, kind: str) -> Path:
             "check the file is not damaged, or split the image into parts",
         ),
         (
-            "ppm",
-            r"scan\.jpg is a PPM file, which storiiies does not tile",
+            "svg",
+            r"drawing\.png is a SVG file, which storiiies does not tile",
             "re-export it as JPEG, PNG or TIFF",
+        ),
+        (
+            "vips",
+            r"scan\.jpg is in a format storiiies does not tile",
+            "re-export it as JPEG, PNG or TIFF",
+        ),
+        (
+            "ppm",
+            r"scan\.ppm is (not an image libvips can read \(not a known image format\)"
+            r"|a PPM file, which storiiies does not tile)",
+            "re-export it as JPEG, PNG or TIFF",
+        ),
+        (
+            "truncated jp2",
+            r"truncated\.jp2 is damaged or incomplete \(.+\)",
+            "copy or export the image again",
         ),
     ],
 )

@@ -15,6 +15,7 @@ from typing import Any
 import pyvips
 
 from storiiies.errors import ImageError
+from storiiies.iiif import jpeg2000
 
 MIN_SIDE = 2
 MAX_SIDE = 200_000
@@ -81,8 +82,12 @@ def open_image(
     check_size(shown, *oriented_size(header))
     upright = _orientation(header) in (0, 1)
     options: dict[str, Any] = {"fail_on": "truncated"}
-    # Turning an image needs random access, so only an upright one can be streamed.
-    options["access"] = "sequential" if sequential and upright else "random"
+    # Turning an image needs random access, so only an upright one can be streamed. A TIFF
+    # needs no streaming: libvips reads its strips or tiles as they are asked for, and reading
+    # a TIFF sequentially fails when its strips do not line up with the rows read ("out of
+    # order read"), as in TIFFs that Pillow and many scanners write.
+    streamed = sequential and upright and loader_of(header) != "tiffload"
+    options["access"] = "sequential" if streamed else "random"
     if shrink > 1 and loader_of(header) == "jpegload":
         options["shrink"] = shrink
     image = _load(source, page, shown, **options)
@@ -162,6 +167,8 @@ def _load(source: Path, page: int, shown: str, **options: Any) -> pyvips.Image:
         raise ImageError(f"{shown} cannot be read ({exc.strerror})") from None
     if size == 0:
         raise ImageError(f"{shown} is empty (0 bytes)", "copy or export the image again")
+    if jpeg2000.is_jpeg2000(source) and not jpeg2000.libvips_reads_jpeg2000():
+        return _load_jpeg2000(source, page, shown)
     if page:
         options["page"] = page
     try:
@@ -179,9 +186,49 @@ def _load(source: Path, page: int, shown: str, **options: Any) -> pyvips.Image:
         raise ImageError(f"{shown} is not an image libvips can read ({reason})", REEXPORT) from None
     loader = loader_of(image)
     if loader not in LOADERS:
+        if loader == "unknown":
+            raise ImageError(f"{shown} is in a format storiiies does not tile", REEXPORT)
         kind = loader.removesuffix("load").upper()
         raise ImageError(f"{shown} is a {kind} file, which storiiies does not tile", REEXPORT)
     return image
+
+
+def _load_jpeg2000(source: Path, page: int, shown: str) -> pyvips.Image:
+    """A JPEG 2000 file through Pillow (see jpeg2000.py), with the errors libvips would give."""
+    if page:
+        raise ImageError(f"{shown} has no page {page + 1}", "check the page number")
+    try:
+        width, height = jpeg2000.header_size(source)
+        check_size(shown, width, height)
+        if width * height > jpeg2000.MAX_PIXELS:
+            raise ImageError(
+                f"{shown} is a JPEG 2000 image of {width}×{height} pixels; storiiies decodes "
+                f"JPEG 2000 whole in memory and takes at most "
+                f"{jpeg2000.MAX_PIXELS // 1_000_000} megapixels",
+                "convert it to TIFF first (with `opj_decompress` or an image editor)",
+            )
+        return jpeg2000.decode(source)
+    except ImageError:
+        raise
+    except (OSError, ValueError, SyntaxError) as error:
+        reason = str(error) or type(error).__name__
+        if re.search(r"truncated|premature|unexpected end|broken data stream", reason, re.I):
+            raise ImageError(
+                f"{shown} is damaged or incomplete ({reason})", "copy or export the image again"
+            ) from None
+        raise ImageError(f"{shown} could not be decoded ({reason})", REEXPORT) from None
+
+
+def readable_formats() -> list[str]:
+    """The picture formats this installation reads, for `storiiies --version` and bug reports."""
+    formats = [name for loader, name in LOADERS.items() if pyvips.type_find("VipsOperation", loader)]
+    if not jpeg2000.libvips_reads_jpeg2000():
+        formats.append(f"JPEG 2000 (through Pillow {jpeg2000.pillow_version()})")
+    return formats
+
+
+def libvips_version() -> str:
+    return ".".join(str(pyvips.version(part)) for part in range(3))
 
 
 def loader_of(image: pyvips.Image) -> str:
