@@ -11,17 +11,31 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import jinja2
 
 from storiiies.config import SiteConfig, load_config
-from storiiies.errors import BuildFailed, Problem, SourceLocation, has_errors
+from storiiies.errors import BuildFailed, Problem, SourceLocation, has_errors, shown_path
 from storiiies.iiif.fetch import Fetcher
+from storiiies.images import tiles
+from storiiies.images.pool import tile_many
+from storiiies.images.tiles import TiledImage
 from storiiies.incremental import StageCache
 from storiiies.model import LocalImage, OutputFile, Story, StoryDraft
 from storiiies.resolve.sources import SourceKey, resolve_sources, source_key
 from storiiies.site.assemble import Site, assemble_site
+from storiiies.site.assets import asset_files
+from storiiies.site.crops import local_crops
+from storiiies.site.render import render_site
+from storiiies.site.themes import (
+    Theme,
+    load_theme,
+    make_environment,
+    render_problem,
+    template_problems,
+)
+from storiiies.site.write import write_site
+from storiiies.story.files import read_stories
 from storiiies.story.narration import media_files, read_local_narration
 from storiiies.story.translations import (
     group_drafts,
@@ -29,10 +43,6 @@ from storiiies.story.translations import (
     parse_drafts,
     with_translations,
 )
-
-if TYPE_CHECKING:
-    from storiiies.images.tiles import TiledImage
-    from storiiies.site.themes import Theme
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -61,7 +71,6 @@ def load_site(
     `cache` keeps parse and resolve results between the rebuilds of `serve`, so an edit redoes
     only what it touches; a plain build starts from an empty one.
     """
-    from storiiies.story.files import read_stories
 
     cache = cache if cache is not None else StageCache()
     story_sources, problems = read_stories(config)
@@ -144,8 +153,6 @@ def check_site(project: Path | str = ".", *, offline: bool = False) -> list[Prob
 
 def theme_problems(config: SiteConfig) -> list[Problem]:
     """An unknown theme, or a template of the project's theme_dir that does not compile."""
-    from storiiies.serve.state import template_problems
-    from storiiies.site.themes import make_environment
 
     try:
         theme = site_theme(config)
@@ -182,12 +189,6 @@ def write_built_site(
     """Tile, render and write `site` into `output` (default: its output_dir), atomically.
 
     `extra_files` are written with it (an offline bundle's crops of its mirrored images)."""
-    from storiiies.serve.state import render_problem, template_problems
-    from storiiies.site.assets import asset_files
-    from storiiies.site.crops import local_crops
-    from storiiies.site.render import render_site
-    from storiiies.site.themes import make_environment
-    from storiiies.site.write import write_site
 
     started = started or time.monotonic()
     config = site.config
@@ -225,7 +226,6 @@ def write_built_site(
 
 def site_theme(config: SiteConfig) -> Theme:
     """The site's theme, with the project's `theme_dir` overrides first. Raises BuildFailed."""
-    from storiiies.site.themes import load_theme
 
     settings = config.settings
     return load_theme(
@@ -239,7 +239,6 @@ def tile_images(
     images: Sequence[LocalImage], config: SiteConfig, progress: Progress | None = None
 ) -> tuple[dict[str, TiledImage], list[Problem]]:
     """Tile local images (cached by content); returns the tiles by image name, and problems."""
-    from storiiies.images import tiles
 
     def report(event: tiles.ProgressEvent) -> None:
         if progress is not None:
@@ -247,12 +246,12 @@ def tile_images(
 
     images = [image for image in images if image.info is None]  # ready trees need no tiling
     jobs = [tiles.TileJob(image.path, image.page) for image in images]
-    results = tiles.tile_many(jobs, config.cache_dir / "tiles", progress=report)
+    results = tile_many(jobs, config.cache_dir / "tiles", progress=report)
     tiled: dict[str, TiledImage] = {}
     problems: list[Problem] = []
     for image, result in zip(images, results, strict=True):
         if isinstance(result, Exception):
-            where = SourceLocation(_shown(image.path, config.root))
+            where = SourceLocation(shown_path(image.path, config.root))
             problems.append(Problem(where, result.message, result.hint))
         else:
             tiled[image.name] = result
@@ -261,7 +260,6 @@ def tile_images(
 
 def image_files(site: Site, tiled: Mapping[str, TiledImage]) -> list[OutputFile]:
     """The `images/` part of the site: each local image's tile folder and its info.json."""
-    from storiiies.images import tiles
 
     files = []
     for image in site.local_images:
@@ -279,10 +277,3 @@ def image_files(site: Site, tiled: Mapping[str, TiledImage]) -> list[OutputFile]
         info_bytes = json.dumps(info, indent=2).encode()
         files.append(OutputFile(f"images/{image.name}/info.json", info_bytes))
     return files
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)

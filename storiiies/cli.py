@@ -14,30 +14,12 @@ from typing import Any
 import click
 
 from storiiies import __version__
+from storiiies.console import count_problems, make_console, plural, print_problems
 
 PROJECT = click.argument("project", default=".", type=click.Path(file_okay=False, path_type=Path))
 OFFLINE = click.option(
     "--offline", is_flag=True, help="Use cached remote documents only; never touch the network."
 )
-
-
-def _console():  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def print_problems(problems) -> None:  # type: ignore[no-untyped-def]
-    from rich.markup import escape
-
-    console = _console()
-    for problem in problems:
-        # Messages quote the author's text (`![alt](…)`, `[[3840, 2160]]`): square brackets
-        # must reach the terminal as written, not be read as console markup.
-        style = "red" if problem.is_error else "yellow"
-        where = escape(f"{problem.location}: {problem.severity}:")
-        hint = f" [dim]— {escape(problem.hint)}[/]" if problem.hint else ""
-        console.print(f"[{style}]{where}[/] {escape(problem.message)}{hint}", markup=True)
 
 
 class _Commands(click.Group):
@@ -56,7 +38,7 @@ class _Commands(click.Group):
             from rich.markup import escape
 
             report = _crash_report(error)
-            _console().print(
+            make_console().print(
                 f"[red]storiiies: internal error[/]: {escape(type(error).__name__)}: "
                 f"{escape(str(error))} [dim]— this is a bug in storiiies, not in your project;"
                 f" please report it with the details saved in {escape(str(report))}[/]"
@@ -116,7 +98,7 @@ def build(project: Path, offline: bool, quiet: bool) -> None:
     from storiiies.build import build_site
     from storiiies.errors import BuildFailed
 
-    console = _console()
+    console = make_console()
     progress = None
     if not quiet and sys.stderr.isatty():
         from rich.progress import Progress
@@ -135,7 +117,7 @@ def build(project: Path, offline: bool, quiet: bool) -> None:
             bar.stop()
         print_problems(failure.problems)
         console.print(
-            f"[red]Build failed[/]: {_count(failure.problems)}. The previous site was left as it was."
+            f"[red]Build failed[/]: {count_problems(failure.problems)}. The previous site was left as it was."
         )
         sys.exit(1)
     if progress is not None:
@@ -144,8 +126,8 @@ def build(project: Path, offline: bool, quiet: bool) -> None:
     if not quiet:
         stories = len(report.site.stories)
         console.print(
-            f"Built {_plural(stories, 'story', 'stories')} into {report.output} "
-            f"in {report.seconds:.1f} s ({_plural(report.images_tiled, 'image')} tiled, "
+            f"Built {plural(stories, 'story', 'stories')} into {report.output} "
+            f"in {report.seconds:.1f} s ({plural(report.images_tiled, 'image')} tiled, "
             f"{report.images_cached} from cache)."
         )
 
@@ -161,9 +143,9 @@ def check(project: Path, offline: bool) -> None:
     problems = check_site(project, offline=offline)
     print_problems(problems)
     if has_errors(problems):
-        _console().print(f"[red]{_count(problems)}[/]")
+        make_console().print(f"[red]{count_problems(problems)}[/]")
         sys.exit(1)
-    _console().print("No problems found." if not problems else _count(problems))
+    make_console().print("No problems found." if not problems else count_problems(problems))
 
 
 @main.command()
@@ -199,9 +181,9 @@ def new(directory: Path) -> None:
     try:
         created = create_project(directory)
     except FileExistsError as exc:
-        _console().print(f"[red]error:[/] {exc}")
+        make_console().print(f"[red]error:[/] {exc}")
         sys.exit(1)
-    console = _console()
+    console = make_console()
     for path in created:
         console.print(f"  created {path}")
     console.print(f"\nNext: [bold]storiiies serve {directory}[/] and open http://127.0.0.1:8000/")
@@ -229,7 +211,7 @@ def inspect(
             nl=False,
         )
     except SourceError as error:
-        _console().print(
+        make_console().print(
             f"[red]error:[/] {escape(error.message)}"
             + (f" [dim]— {escape(error.hint)}[/]" if error.hint else "")
         )
@@ -257,7 +239,7 @@ def import_(manifest: str, output: Path | None, lang: str | None, offline: bool)
     try:
         text = import_story(manifest, lang=lang, offline=offline)
     except SourceError as error:
-        _console().print(
+        make_console().print(
             f"[red]error:[/] {escape(error.message)}"
             + (f" [dim]— {escape(error.hint)}[/]" if error.hint else "")
         )
@@ -267,7 +249,7 @@ def import_(manifest: str, output: Path | None, lang: str | None, offline: bool)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
-    _console().print(f"Wrote {output}")
+    make_console().print(f"Wrote {output}")
 
 
 @main.command()
@@ -287,7 +269,7 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
     from storiiies.bundle import bundle_site
     from storiiies.errors import BuildFailed
 
-    console = _console()
+    console = make_console()
     progress = None
     if sys.stderr.isatty():
         from rich.progress import (
@@ -321,7 +303,7 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
             bar.stop()
         print_problems(failure.problems)
         console.print(
-            f"[red]Bundle failed[/]: {_count(failure.problems)}. The previous bundle was left as it was."
+            f"[red]Bundle failed[/]: {count_problems(failure.problems)}. The previous bundle was left as it was."
         )
         sys.exit(1)
     if progress is not None:
@@ -329,8 +311,8 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
     print_problems(report.warnings)
     saved = 1 - report.tiles / report.full_tiles if report.full_tiles else 0.0
     console.print(
-        f"Bundled {_plural(report.stories, 'story', 'stories')} into {report.output} "
-        f"in {report.seconds:.1f} s: {_plural(report.images, 'remote image')}, "
+        f"Bundled {plural(report.stories, 'story', 'stories')} into {report.output} "
+        f"in {report.seconds:.1f} s: {plural(report.images, 'remote image')}, "
         f"{report.tiles} tiles ({_megabytes(report.tile_bytes)}; {report.fetched} fetched now), "
         f"against {report.full_tiles} tiles (about {_megabytes(report.full_bytes)}) for every level: "
         f"{saved:.0%} fewer. {report.files} files listed in SHA256SUMS."
@@ -347,28 +329,14 @@ def verify(bundle_path: Path) -> None:
     from storiiies.bundle import verify as verify_bundle
 
     result = verify_bundle(bundle_path)
-    console = _console()
+    console = make_console()
     for line in result.problems:
         console.print(f"[red]{escape(line)}[/]", markup=True)
     if not result.ok:
-        console.print(f"[red]{_plural(len(result.problems), 'problem')}[/] in {bundle_path}")
+        console.print(f"[red]{plural(len(result.problems), 'problem')}[/] in {bundle_path}")
         sys.exit(1)
     console.print(f"All {result.checked} files of {bundle_path} match SHA256SUMS.")
 
 
 def _megabytes(count: int) -> str:
     return f"{count / 1_000_000:.1f} MB"
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    """'1 image', '2 images'; `many` where adding an 's' is not the plural."""
-    return f"{n} {one}" if n == 1 else f"{n} {many or one + 's'}"
-
-
-def _count(problems) -> str:  # type: ignore[no-untyped-def]
-    errors = sum(1 for p in problems if p.is_error)
-    warnings = len(problems) - errors
-    parts = [_plural(errors, "error")]
-    if warnings:
-        parts.append(_plural(warnings, "warning"))
-    return ", ".join(parts)

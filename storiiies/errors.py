@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -93,3 +94,9 @@ class BuildFailed(StoriiiesError):
 
 def has_errors(problems: Iterable[Problem]) -> bool:
     return any(p.is_error for p in problems)
+
+
+def shown_path(path: Path | str, root: Path) -> str:
+    """A path as the author sees it in a message: relative to the project when it is inside."""
+    path = Path(path)
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from storiiies.build import build_site, check_site
-from storiiies.story.references import Reference, ReferenceSyntaxError, TimeRange, parse_reference
+from storiiies.iiif.fragments import TimeRange
+from storiiies.story.references import Reference, ReferenceSyntaxError, parse_reference
 from tests.conftest import EXAMPLES
 from tests.iiif_schema import schema_errors
 from tests.test_narration import page_json, tone

@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
+from storiiies.iiif.fragments import Region
 from storiiies.model import StorySource
 from storiiies.story.parse import parse_story, slugify
-from storiiies.story.references import Reference, Region
+from storiiies.story.references import Reference
 
 
 def parse(text: str, name: str = "stories/coins.md"):

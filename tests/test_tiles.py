@@ -16,6 +16,7 @@ from PIL import Image, ImageChops, ImageStat
 from storiiies.errors import ImageError
 from storiiies.images import jpeg2000, tiles
 from storiiies.images.jpegstrip import strip_tiles
+from storiiies.images.pool import tile_many
 from storiiies.images.tiles import (
     ProgressEvent,
     TileJob,
@@ -26,7 +27,6 @@ from storiiies.images.tiles import (
     publish_tiles,
     read_image_size,
     tile_image,
-    tile_many,
 )
 
 

@@ -21,10 +21,13 @@ from storiiies.bundle.mirror import Mirror, RemoteImage, read_mirrors, remote_im
 from storiiies.bundle.plan import MirrorPlan, full_mirror_count, mirror_plan, overview_levels
 from storiiies.bundle.stitch import cut_crop, write_level_image
 from storiiies.config import SiteConfig, load_config
-from storiiies.errors import BuildFailed, Problem, SourceLocation
+from storiiies.errors import BuildFailed, ImageError, Problem, SourceLocation
 from storiiies.iiif.fetch import Fetcher
+from storiiies.images import tiles
 from storiiies.model import LocalImage, OutputFile
 from storiiies.resolve.rights import is_restrictive, rights_name
+from storiiies.site.crops import wanted_crops
+from storiiies.site.image_urls import crop_name, crop_size, primary_image
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 _RETRY_HINT = "run `storiiies bundle` again later: it fetches only what is still missing"
@@ -134,9 +137,6 @@ def _fetch_plain_images(
     found: Mapping[str, RemoteImage], config: SiteConfig, offline: bool
 ) -> tuple[dict[str, LocalImage], list[Problem]]:
     """Remote images without a service, downloaded whole and tiled like local files."""
-    from storiiies.errors import ImageError
-    from storiiies.images import tiles
-
     wanted = {key: remote for key, remote in found.items() if remote.image.service is None}
     targets = {
         key: tree_path(config.cache_dir, key).with_suffix(_suffix(str(r.image.url)))
@@ -188,10 +188,6 @@ def _suffix(url: str) -> str:
 
 def _mirrored_crops(stories, keys: Mapping[int, str]):  # type: ignore[no-untyped-def]
     """(view, width, file name, size) of each crop the pages link to that shows a mirror."""
-    from storiiies.site.crops import wanted_crops
-    from storiiies.site.image_urls import crop_name, primary_image
-    from storiiies.site.render import crop_size
-
     result: dict[str, tuple[Any, int, str, tuple[int, int]]] = {}
     for story in stories:
         for view, width in wanted_crops(story):

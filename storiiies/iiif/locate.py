@@ -14,7 +14,7 @@ from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 from storiiies.iiif import content_state
-from storiiies.story.references import Region
+from storiiies.iiif.fragments import Region
 
 #: `{base}/{region}/{size}/{rotation}/{quality}.{format}` of the Image API (2 and 3).
 _IMAGE_URL = re.compile(

@@ -15,11 +15,11 @@ from storiiies.errors import FetchError, NotIIIF
 from storiiies.iiif import content_state
 from storiiies.iiif.coerce import as_list, node_id, type_name
 from storiiies.iiif.fetch import Fetcher
+from storiiies.iiif.fragments import Region
 from storiiies.iiif.locate import looks_like_canvas
 from storiiies.iiif.model import SourceDocument
 from storiiies.iiif.presentation import collection_members, read_source_json
 from storiiies.iiif.presentation_json import PRESENTATION_CONTEXT
-from storiiies.story.references import Region
 
 Box = tuple[float, float, float, float]
 

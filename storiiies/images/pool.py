@@ -4,7 +4,7 @@ Processes rather than threads, measured on the 2-core test machine with ten 7–
 two worker processes took 3.4 s; one process cutting the images in turn with two encoding
 threads, 4.0 s; two threads each cutting an image, 4.5 s (pyvips spends ~0.3 ms of every tile
 in Python and in libvips' shared locks, which threads contend for). The workers are plain
-subprocesses (see tileworker.py), fed one image at a time so a big one does not hold up the rest.
+subprocesses (see worker.py), fed one image at a time so a big one does not hold up the rest.
 """
 
 from __future__ import annotations
@@ -34,13 +34,17 @@ Outcome = TiledImage | ImageError
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
-def run_jobs(
+def tile_many(
     jobs: list[TileJob],
     cache_dir: Path,
     *,
-    workers: int | None,
-    progress: Callable[[ProgressEvent], None] | None,
+    workers: int | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
 ) -> list[Outcome]:
+    """Tile many images, in parallel processes; a bad image gives its ImageError, not an exception.
+
+    Images whose tiles are cached are answered at once, without decoding or starting workers.
+    """
     results: dict[int, Outcome] = {}
     report = _Reporter(jobs, progress)
     # Cached images are answered here, without decoding; the same file and page is cut once.

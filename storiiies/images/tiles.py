@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 import pyvips
 
-from storiiies.errors import ImageError
 from storiiies.images import cache, decode
 from storiiies.images.decode import page_count, read_image_size
 from storiiies.images.folders import IMAGE_SUFFIXES, list_folder_images, natural_sort_key
@@ -37,7 +36,6 @@ __all__ = [
     "publish_tiles",
     "read_image_size",
     "tile_image",
-    "tile_many",
 ]
 
 TILE_SIZE = 256
@@ -194,22 +192,6 @@ def publish_tiles(tiled: TiledImage, dest: Path) -> None:
     with os.scandir(tiled.path) as top, ThreadPoolExecutor(4) as pool:
         for future in [pool.submit(copy, entry, str(dest / entry.name)) for entry in top]:
             future.result()
-
-
-def tile_many(
-    jobs: list[TileJob],
-    cache_dir: Path,
-    *,
-    workers: int | None = None,
-    progress: Callable[[ProgressEvent], None] | None = None,
-) -> list[TiledImage | ImageError]:
-    """Tile many images, in parallel processes; a bad image gives its ImageError, not an exception.
-
-    Images whose tiles are cached are answered at once, without decoding or starting workers.
-    """
-    from storiiies.images.pool import run_jobs
-
-    return run_jobs(jobs, cache_dir, workers=workers, progress=progress)
 
 
 def cached_tiles(job: TileJob, cache_dir: Path) -> TiledImage | None:

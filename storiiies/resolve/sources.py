@@ -12,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from storiiies.errors import ImageError, NotIIIF, SourceError
+from storiiies.errors import ImageError, NotIIIF, SourceError, shown_path
 from storiiies.iiif.fetch import Fetcher
+from storiiies.iiif.fragments import Region
 from storiiies.iiif.locate import locate
 from storiiies.iiif.model import Canvas, ImageResource, ImageService, SourceDocument
 from storiiies.iiif.presentation import read_source_json
@@ -22,7 +23,6 @@ from storiiies.images import tiles
 from storiiies.model import LocalImage
 from storiiies.story.frontmatter import SourceSpec
 from storiiies.story.parse import slugify
-from storiiies.story.references import Region
 
 CONTENT_STATE_HINT = (
     "paste the content state's JSON, its encoded form, or its URL, as a viewer gave it"
@@ -126,7 +126,7 @@ def resolve_sources(
 
 
 def _local_source(path: Path, root: Path, base_url: str) -> ResolvedSource:
-    shown = _shown_path(path, root)
+    shown = shown_path(path, root)
     if not _exists(path):
         raise ImageError(
             f"{shown} does not exist",
@@ -186,13 +186,6 @@ def _local_source(path: Path, root: Path, base_url: str) -> ResolvedSource:
         label={"none": (path.stem,)},
     )
     return ResolvedSource(document, images)
-
-
-def _shown_path(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _digest(path: Path) -> str:

@@ -42,11 +42,11 @@ from storiiies.serve.state import (
     Preview,
     Rebuild,
     Snapshot,
-    render_problem,
 )
 from storiiies.serve.story_edit import EditRefused, insert_after_heading, reference_markdown
 from storiiies.serve.watch import DEFAULT_STEP_MS, Watcher
 from storiiies.site.render import render_page
+from storiiies.site.themes import render_problem
 
 _PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(CLIENT_DIR), autoescape=True)
 _REBUILD_WAIT = 10.0  # a request during a rebuild waits for it, never sees half a site

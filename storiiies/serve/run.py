@@ -12,7 +12,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from storiiies.build import check_site
 from storiiies.config import CONFIG_NAME
+from storiiies.console import make_console, plural, print_problems
 from storiiies.serve.app import is_loopback, preview_app
 from storiiies.serve.state import Preview, Rebuild
 
@@ -48,13 +50,8 @@ def bind_socket(host: str, port: int, tries: int = PORT_TRIES) -> socket.socket 
 def run_server(
     project: Path, *, host: str = "127.0.0.1", port: int = 8000, offline: bool = False
 ) -> int:
-
-    from storiiies.cli import _console, print_problems
-
-    console = _console()
+    console = make_console()
     if not (Path(project) / CONFIG_NAME).is_file():
-        from storiiies.build import check_site
-
         print_problems(check_site(project))
         return 1
     preview = Preview(project, offline=offline)
@@ -77,9 +74,7 @@ def run_server(
 def _serve(preview: Preview, host: str, port: int, report: Callable[[Rebuild], None]) -> int:
     import uvicorn
 
-    from storiiies.cli import _console
-
-    console = _console()
+    console = make_console()
     if not is_loopback(host):
         console.print(
             f"[yellow]warning:[/] serving on {host}: other computers on the network can see this "
@@ -123,8 +118,9 @@ def describe(rebuild: Rebuild) -> str:
     ms = f"{rebuild.seconds * 1000:.0f} ms"
     errors = sum(1 for p in rebuild.problems if p.is_error)
     if errors:
-        plural = "s" if errors != 1 else ""
-        return f"[red]✗ {errors} error{plural}[/] ({ms}): the preview keeps the last good version."
+        return (
+            f"[red]✗ {plural(errors, 'error')}[/] ({ms}): the preview keeps the last good version."
+        )
     if rebuild.pages is None:
         return f"[green]✓[/] Built in {ms}."
     names = ", ".join(p or "home page" for p in sorted(rebuild.pages)) or "no page changed"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,7 +23,7 @@ import jinja2
 
 from storiiies.build import image_files, load_site, site_theme, tile_images
 from storiiies.config import CONFIG_NAME, SiteConfig, load_config
-from storiiies.errors import BuildFailed, Problem, SourceLocation, has_errors
+from storiiies.errors import BuildFailed, Problem, has_errors
 from storiiies.iiif.fetch import Fetcher
 from storiiies.images.tiles import TiledImage
 from storiiies.incremental import StageCache
@@ -34,7 +33,7 @@ from storiiies.site.assemble import Site
 from storiiies.site.assets import asset_files, openseadragon_dir
 from storiiies.site.crops import local_crops, wanted_crops
 from storiiies.site.image_urls import crop_name
-from storiiies.site.themes import Theme, make_environment, themes_root
+from storiiies.site.themes import Theme, make_environment, template_problems, themes_root
 from storiiies.story.narration import media_files
 
 CLIENT_DIR = Path(__file__).resolve().parent / "client"
@@ -282,36 +281,6 @@ def changed_pages(old: Site | None, new: Site | None, theme_changed: bool) -> fr
         b.slug for a, b in zip(old.stories, new.stories, strict=True) if a is not b and a != b
     }
     return frozenset(changed | {""}) if changed else frozenset()
-
-
-def template_problems(env: jinja2.Environment, root: Path) -> list[Problem]:
-    """Syntax errors of every template, with file and line (they would fail only on request)."""
-    problems = []
-    for name in env.list_templates(filter_func=lambda n: not n.startswith("!")):
-        try:
-            env.get_template(name)
-        except jinja2.TemplateSyntaxError as error:
-            where = SourceLocation(_shown(error.filename or name, root), error.lineno)
-            problems.append(Problem(where, f"template error: {error.message}", "fix the template"))
-    return problems
-
-
-def render_problem(error: Exception, root: Path) -> Problem:
-    """A page that failed to render, told at the template line that failed."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".html")]
-    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
-        where = SourceLocation(_shown(error.filename, root), error.lineno)
-    elif frames:
-        where = SourceLocation(_shown(frames[-1].filename, root), frames[-1].lineno)
-    else:
-        where = SourceLocation("storiiies")
-    kind = "template error" if isinstance(error, jinja2.TemplateError) else type(error).__name__
-    return Problem(where, f"{kind}: {error}", "fix the template, or report a bug in storiiies")
-
-
-def _shown(filename: str, root: Path) -> str:
-    path = Path(filename)
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 def _is_stylesheet(path: Path) -> bool:

@@ -13,8 +13,14 @@ from pathlib import Path
 from storiiies.images.decode import open_image
 from storiiies.model import OutputFile, Story, View
 from storiiies.resolve.virtual import part_view
-from storiiies.site.image_urls import crop_name, is_local
-from storiiies.site.render import SOCIAL_WIDTH, TEXT_WIDTH, THUMB_WIDTH, first_region
+from storiiies.site.image_urls import (
+    SOCIAL_WIDTH,
+    TEXT_WIDTH,
+    THUMB_WIDTH,
+    crop_name,
+    first_region,
+    is_local,
+)
 
 
 def wanted_crops(story: Story) -> list[tuple[View, int]]:

@@ -11,6 +11,11 @@ from storiiies.iiif.model import Canvas, ImageResource
 from storiiies.model import Story, View
 from storiiies.resolve.virtual import part_view
 
+#: The widths of the crops pages link to: home page thumbnails, the text version, link previews.
+THUMB_WIDTH = 480
+TEXT_WIDTH = 900
+SOCIAL_WIDTH = 1200  # link previews, and the kiosk's attract loop
+
 
 def primary_image(canvas: Canvas) -> ImageResource | None:
     return canvas.images[0] if canvas.images else None
@@ -71,3 +76,23 @@ def tile_source(image: ImageResource, local_path: str | None) -> dict[str, Any]:
     if service is not None:
         return {"kind": "iiif", "info": service.info_url}
     return {"kind": "image", "url": image.url}
+
+
+def first_region(story: Story) -> View:
+    """The view a link preview shows: the first step's first region (the cover if none).
+    Audio and video canvases have no picture to show, so they are passed over."""
+    for step in story.steps:
+        for view in step.views[:1]:
+            if view.canvas.images:
+                return view
+    return story.cover
+
+
+def crop_size(view: View, story: Story, width: int) -> tuple[int, int]:
+    """The pixel size of the crop that `crop_url` names (local crops are never enlarged)."""
+    view = part_view(view, story)
+    _, _, w, h = view.box
+    if w <= 0 or h <= 0:  # an audio canvas: no picture, and no crop is linked
+        return width, width
+    shown = min(width, max(1, round(w))) if is_local(view, story) else width
+    return shown, max(1, round(shown * h / w))

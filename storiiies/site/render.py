@@ -15,10 +15,17 @@ from markupsafe import Markup
 from storiiies import __version__
 from storiiies.iiif.language import pick
 from storiiies.model import OutputFile, Story, View
-from storiiies.resolve.virtual import part_view
 from storiiies.site.assemble import Site
 from storiiies.site.credits import CREDITS_PAGE, CREDITS_TEXT, credits, credits_text, site_credits
-from storiiies.site.image_urls import crop_url, is_local, tile_source
+from storiiies.site.image_urls import (
+    SOCIAL_WIDTH,
+    TEXT_WIDTH,
+    THUMB_WIDTH,
+    crop_size,
+    crop_url,
+    first_region,
+    tile_source,
+)
 from storiiies.site.manifest import collection, story_manifest, tour_data
 from storiiies.site.media import canvas_media_data, media_seconds, narration_data
 from storiiies.site.search import SEARCH_FILE, search_index, site_tags
@@ -27,10 +34,6 @@ from storiiies.story.translations import language_links, shown_version
 
 #: The file each story template writes, in the story's folder.
 PAGE_FILES = {"story.html": "", "text.html": "text.html", "embed.html": "embed.html"}
-
-THUMB_WIDTH = 480
-TEXT_WIDTH = 900
-SOCIAL_WIDTH = 1200  # link previews, and the kiosk's attract loop
 
 
 def to_json(data: Any) -> str:
@@ -137,26 +140,6 @@ def kiosk_data(site: Site, story: Story | None = None) -> dict[str, Any]:
         if sound := media_seconds(story):
             data["mediaSeconds"] = sound
     return data
-
-
-def first_region(story: Story) -> View:
-    """The view a link preview shows: the first step's first region (the cover if none).
-    Audio and video canvases have no picture to show, so they are passed over."""
-    for step in story.steps:
-        for view in step.views[:1]:
-            if view.canvas.images:
-                return view
-    return story.cover
-
-
-def crop_size(view: View, story: Story, width: int) -> tuple[int, int]:
-    """The pixel size of the crop that `crop_url` names (local crops are never enlarged)."""
-    view = part_view(view, story)
-    _, _, w, h = view.box
-    if w <= 0 or h <= 0:  # an audio canvas: no picture, and no crop is linked
-        return width, width
-    shown = min(width, max(1, round(w))) if is_local(view, story) else width
-    return shown, max(1, round(shown * h / w))
 
 
 class Renderer:

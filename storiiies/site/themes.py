@@ -10,12 +10,13 @@ template so an override can extend it and change one block.
 from __future__ import annotations
 
 import tomllib
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
-from storiiies.errors import BuildFailed, Problem, SourceLocation
+from storiiies.errors import BuildFailed, Problem, SourceLocation, shown_path
 from storiiies.site.strings import ThemeStrings
 
 
@@ -102,3 +103,28 @@ def page_strings(env: jinja2.Environment, lang: str) -> dict[str, object]:
     """The interface strings for a page in `lang`, from the environment's theme."""
     strings: ThemeStrings = env.globals["theme_strings"]  # type: ignore[assignment]
     return strings.for_language(lang)
+
+
+def template_problems(env: jinja2.Environment, root: Path) -> list[Problem]:
+    """Syntax errors of every template, with file and line (they would fail only on request)."""
+    problems = []
+    for name in env.list_templates(filter_func=lambda n: not n.startswith("!")):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as error:
+            where = SourceLocation(shown_path(error.filename or name, root), error.lineno)
+            problems.append(Problem(where, f"template error: {error.message}", "fix the template"))
+    return problems
+
+
+def render_problem(error: Exception, root: Path) -> Problem:
+    """A page that failed to render, told at the template line that failed."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".html")]
+    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
+        where = SourceLocation(shown_path(error.filename, root), error.lineno)
+    elif frames:
+        where = SourceLocation(shown_path(frames[-1].filename, root), frames[-1].lineno)
+    else:
+        where = SourceLocation("storiiies")
+    kind = "template error" if isinstance(error, jinja2.TemplateError) else type(error).__name__
+    return Problem(where, f"{kind}: {error}", "fix the template, or report a bug in storiiies")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Literal
 from urllib.parse import unquote
+
+from storiiies.iiif.fragments import Region, TimeRange
 
 ALIAS_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _NUMBER = r"\s*(\d+(?:\.\d+)?)\s*"
@@ -33,43 +33,6 @@ class ReferenceSyntaxError(ValueError):
 
 
 @dataclass(frozen=True)
-class Region:
-    """A rectangle as the author wrote it, in canvas pixels or in percent of the canvas."""
-
-    x: float
-    y: float
-    w: float
-    h: float
-    unit: Literal["pixel", "percent"] = "pixel"
-
-    def in_pixels(self, width: int, height: int) -> tuple[float, float, float, float]:
-        if self.unit == "pixel":
-            return (self.x, self.y, self.w, self.h)
-        return (
-            self.x * width / 100,
-            self.y * height / 100,
-            self.w * width / 100,
-            self.h * height / 100,
-        )
-
-    def __str__(self) -> str:
-        numbers = ",".join(_format_number(n) for n in (self.x, self.y, self.w, self.h))
-        return f"percent:{numbers}" if self.unit == "percent" else numbers
-
-
-@dataclass(frozen=True)
-class TimeRange:
-    """A segment of an audio or video canvas in seconds; `end` None means to the end."""
-
-    start: float
-    end: float | None = None
-
-    def __str__(self) -> str:
-        start = _format_number(self.start)
-        return start if self.end is None else f"{start},{_format_number(self.end)}"
-
-
-@dataclass(frozen=True)
 class Reference:
     """Which source, which canvas (1-based index or canvas id; None = first), and which region
     (images) or time range (audio and video canvases)."""
@@ -88,12 +51,6 @@ class Reference:
         if self.time is not None:
             text += f"#t={self.time}"
         return text
-
-
-def _format_number(value: float) -> str:
-    # The shortest digits that read back as the same float, never in exponent form (which
-    # references do not accept): 100000.1, not 100000 (`:g`), and 0.00001, not 1e-05.
-    return str(int(value)) if float(value).is_integer() else format(Decimal(repr(value)), "f")
 
 
 def split_alias(target: str) -> str:
