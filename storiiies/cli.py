@@ -248,7 +248,9 @@ def import_(manifest: str, output: Path | None, lang: str | None, offline: bool)
         click.echo(text, nl=False)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    from storiiies.atomic import write_atomic  # deferred like every command's imports
+
+    write_atomic(output, text)
     make_console().print(f"Wrote {output}")
 
 

@@ -46,6 +46,9 @@ class Problem:
     message: str
     hint: str | None = None
     severity: Severity = "error"
+    #: The alias of the source this problem is about (`sources:` in front matter), if any:
+    #: a translation that borrows the source leaves it to the original to tell.
+    source_alias: str | None = None
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.severity}: {self.message}"

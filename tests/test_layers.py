@@ -1,6 +1,6 @@
 """The package's layers: dependencies point one way, down the pipeline (an `ast` pass).
 
-    errors, processes, yaml_lines, console      what every layer may use
+    errors, atomic, yaml_lines, console         what every layer may use
     iiif/, images/                              libraries: nothing of stories or sites
     config, story.references, story.frontmatter the values read from an author's text
     model                                       the frozen values that pass between stages
@@ -23,7 +23,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "storiiies"
 
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "processes", "yaml_lines", "console"),
+    ("errors", "atomic", "yaml_lines", "console"),
     ("iiif", "images"),
     ("config", "story.references", "story.frontmatter"),
     ("model",),

@@ -4,12 +4,13 @@ zip, and `verify`: every file checked against the manifest, in a folder or insid
 from __future__ import annotations
 
 import hashlib
-import os
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from storiiies.atomic import replacing, write_atomic
 
 CHECKSUMS = "SHA256SUMS"
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)  # fixed, so the same bundle always zips to the same bytes
@@ -45,16 +46,13 @@ def write_checksums(folder: Path) -> int:
     for name in _files(folder):
         with (folder / name).open("rb") as handle:
             lines.append(f"{_digest(handle)}  {name}\n")
-    temporary = folder / f".{CHECKSUMS}.part"
-    temporary.write_text("".join(lines), encoding="utf-8")
-    os.replace(temporary, folder / CHECKSUMS)
+    write_atomic(folder / CHECKSUMS, "".join(lines))
     return len(lines)
 
 
 def write_zip(folder: Path, target: Path) -> Path:
     """The whole bundle as one zip, unpacking to a folder named like `folder`."""
-    temporary = target.with_name(f".{target.name}.part")
-    with zipfile.ZipFile(temporary, "w") as archive:
+    with replacing(target) as temporary, zipfile.ZipFile(temporary, "w") as archive:
         for name in [CHECKSUMS, *_files(folder)]:
             info = zipfile.ZipInfo(f"{folder.name}/{name}", date_time=_ZIP_TIME)
             info.external_attr = 0o644 << 16
@@ -63,7 +61,6 @@ def write_zip(folder: Path, target: Path) -> Path:
             with (folder / name).open("rb") as source, archive.open(info, "w") as sink:
                 while chunk := source.read(1 << 20):
                     sink.write(chunk)
-    os.replace(temporary, target)
     return target
 
 

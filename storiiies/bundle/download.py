@@ -9,7 +9,6 @@ starts again. Each URL that cannot be fetched gets one line saying why.
 from __future__ import annotations
 
 import email.utils
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from storiiies import __version__
+from storiiies.atomic import replacing
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 USER_AGENT = f"storiiies/{__version__} (offline bundle; +https://github.com/storiiies/storiiies)"
@@ -169,9 +169,8 @@ def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPo
 
 def _save(response: httpx.Response, target: Path) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
     size = 0
-    try:
+    with replacing(target) as part:
         with part.open("wb") as handle:
             for chunk in response.iter_bytes():
                 if size == 0 and not chunk.startswith(_IMAGE_MAGIC):
@@ -189,10 +188,6 @@ def _save(response: httpx.Response, target: Path) -> int:
             raise _Failed(f"the connection closed after {size} of {declared} bytes")
         if size == 0:
             raise _Failed("the answer is empty")
-        os.replace(part, target)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
     return size
 
 

@@ -5,11 +5,11 @@ every pixel comes from tiles already in the mirror."""
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import pyvips
 
+from storiiies.atomic import replacing
 from storiiies.bundle.grid import Grid
 
 JPEG_OPTIONS = {"Q": 85, "strip": True}
@@ -66,9 +66,8 @@ def _load(path: Path, size: tuple[int, int]) -> pyvips.Image:
 
 def save_jpeg(image: pyvips.Image, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".part.jpg")
-    image.jpegsave(str(temporary), **JPEG_OPTIONS)
-    os.replace(temporary, target)
+    with replacing(target) as temporary:
+        image.jpegsave(str(temporary), **JPEG_OPTIONS)
 
 
 def write_level_image(grid: Grid, tree: Path, level: int) -> str:

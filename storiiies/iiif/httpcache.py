@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from storiiies.atomic import write_atomic
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,8 @@ class ResponseCache:
         }
         # Another build (or the preview server) may write the same entry: each writes its own
         # temporary file and the last complete one wins.
-        temporary = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(json.dumps(data), encoding="utf-8")
-            temporary.replace(path)
+            write_atomic(path, json.dumps(data))
         except OSError:
-            temporary.unlink(missing_ok=True)  # a read-only cache only costs a revalidation
+            pass  # a read-only cache only costs a revalidation

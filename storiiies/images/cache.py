@@ -9,7 +9,6 @@ cache_dir/memo/<…>.json        file identity → key, so an unchanged file is 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import os
 import shutil
@@ -17,8 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from storiiies.atomic import staging_folder as new_staging_folder
+from storiiies.atomic import write_atomic
 from storiiies.errors import ImageError
-from storiiies.processes import process_running
 
 #: Bump whenever the same input would be cut differently (it is part of every key).
 FORMAT_VERSION = 1
@@ -27,7 +27,6 @@ FORMAT_VERSION = 1
 # as git's index does. A file written in the same instant it was hashed could change again
 # without its mtime moving, so such "racy" files are not memoised.
 _RACY_NS = 2_000_000_000
-_counter = itertools.count()
 
 
 def content_key(source: Path, salt: str, shown: str) -> str:
@@ -64,9 +63,7 @@ def remember(source: Path, page: int, tile_size: int, cache_dir: Path, key: str)
         return
     path = _memo_path(source, page, tile_size, cache_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}-{next(_counter)}.tmp")
-    temporary.write_text(json.dumps({"identity": identity, "key": key}), encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps({"identity": identity, "key": key}))
 
 
 def read_record(cache_dir: Path, key: str) -> dict[str, Any] | None:
@@ -79,13 +76,8 @@ def read_record(cache_dir: Path, key: str) -> dict[str, Any] | None:
 
 def staging_folder(cache_dir: Path, key: str) -> Path:
     """A new, empty `<key>.tmp-…/tiles` to cut into; leftovers of dead processes are removed."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    for leftover in cache_dir.glob(f"{key}.tmp-*"):
-        pid = leftover.name.split("-")[1] if leftover.name.count("-") >= 2 else ""
-        if pid.isdecimal() and not process_running(int(pid)):
-            shutil.rmtree(leftover, ignore_errors=True)
-    staging = cache_dir / f"{key}.tmp-{os.getpid()}-{next(_counter)}"
-    (staging / "tiles").mkdir(parents=True)
+    staging = new_staging_folder(cache_dir, key)
+    (staging / "tiles").mkdir()
     return staging
 
 

@@ -120,14 +120,19 @@ class _Resolver:
             self.virtual[alias] = document
             for message, hint in rights_warnings(document) if document.rights else ():
                 where = self.source_location(alias)
-                self.problems.append(Problem(where, f"source '{alias}' {message}", hint, "warning"))
+                self.problems.append(
+                    Problem(where, f"source '{alias}' {message}", hint, "warning", alias)
+                )
             return
         result = self.resolved[self.sources[alias]]
         if isinstance(result, SourceError):
             self.failed_aliases.add(alias)
             self.problems.append(
                 Problem(
-                    self.source_location(alias), f"source '{alias}': {result.message}", result.hint
+                    self.source_location(alias),
+                    f"source '{alias}': {result.message}",
+                    result.hint,
+                    source_alias=alias,
                 )
             )
             return
@@ -140,12 +145,19 @@ class _Resolver:
                     "the story may show an out-of-date manifest: build again when the server"
                     " answers (or build with --offline to use the saved copies on purpose)",
                     "warning",
+                    alias,
                 )
             )
         document = with_overrides(result.document, self.draft.meta.sources[alias])
         for message, hint in rights_warnings(document):
             self.problems.append(
-                Problem(self.source_location(alias), f"source '{alias}' {message}", hint, "warning")
+                Problem(
+                    self.source_location(alias),
+                    f"source '{alias}' {message}",
+                    hint,
+                    "warning",
+                    alias,
+                )
             )
 
     def compose(self, alias: str, spec: SourceSpec) -> SourceDocument | None:

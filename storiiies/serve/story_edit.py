@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from storiiies.atomic import replacing
 from storiiies.story.references import ALIAS_PATTERN
 
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -102,18 +102,20 @@ def _heading_index(lines: list[str], built: list[str], index: int) -> int:
 
 def _replace_if_unchanged(path: Path, expected: bytes, content: bytes) -> bool:
     mode = path.stat().st_mode & 0o7777
-    # A hidden temporary name: the watcher ignores it, and the rename is atomic.
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        if path.read_bytes() != expected:
-            return False  # saved by the editor meanwhile: start over from the new content
-        os.replace(temporary, path)
-        return True
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        # A hidden temporary name: the watcher ignores it, and the rename is atomic.
+        with replacing(path) as temporary:
+            with temporary.open("wb") as stream:
+                stream.write(content)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, mode)
+            if path.read_bytes() != expected:
+                raise _ChangedMeanwhile  # saved by the editor: start over from the new content
+    except _ChangedMeanwhile:
+        return False
+    return True
+
+
+class _ChangedMeanwhile(Exception):
+    """The file changed on disk while its new content was being written."""

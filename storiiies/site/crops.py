@@ -6,10 +6,9 @@ and cached by name (names derive from the image's content hash and the region).
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 
+from storiiies.atomic import replacing
 from storiiies.images.decode import open_image
 from storiiies.model import OutputFile, Story, View
 from storiiies.resolve.virtual import part_view
@@ -69,6 +68,5 @@ def _cut(path: Path, page: int, view: View, width: int, target: Path) -> None:
     if region.width > width:
         region = region.resize(width / region.width)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}.jpg")
-    region.jpegsave(str(temporary), Q=82, strip=True)
-    os.replace(temporary, target)
+    with replacing(target) as temporary:
+        region.jpegsave(str(temporary), Q=82, strip=True)

@@ -9,14 +9,13 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-import secrets
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from storiiies.atomic import staging_folder, sweep_staging
 from storiiies.errors import BuildFailed, Problem, SourceLocation
 from storiiies.model import OutputFile
-from storiiies.processes import process_running
 
 _RENAME_EXCHANGE = 2
 
@@ -35,9 +34,7 @@ def write_site(files: Iterable[OutputFile], out_dir: Path) -> None:
     check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     recover(out_dir)
-    # pid for `recover`, and a token: two builds of one process (the preview server) may overlap.
-    staging = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    staging.mkdir()
+    staging = staging_folder(out_dir.parent, f".{out_dir.name}")
     try:
         for output in files:
             _write_one(output, staging)
@@ -68,10 +65,7 @@ def check_replaceable(out_dir: Path) -> None:
 
 def recover(out_dir: Path) -> None:
     """Tidy what an interrupted build left: stale staging folders, or an old site mid-swap."""
-    for leftover in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
-        pid = leftover.name.rsplit(".tmp-", 1)[-1].split("-")[0]
-        if not (pid.isdecimal() and process_running(int(pid))):
-            shutil.rmtree(leftover, ignore_errors=True)
+    sweep_staging(out_dir.parent, f".{out_dir.name}")
     for old in out_dir.parent.glob(f".{out_dir.name}.old-*"):
         if not out_dir.exists():
             old.rename(out_dir)

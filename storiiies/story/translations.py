@@ -195,7 +195,7 @@ def inherited_source_problem(
         keys[1] for keys in translation.meta_locations if len(keys) == 2 and keys[0] == "sources"
     }
     borrowed = set(original.meta.sources) - own
-    return any(problem.message.startswith(f"source '{alias}'") for alias in borrowed)
+    return problem.source_alias in borrowed
 
 
 @dataclass(frozen=True)

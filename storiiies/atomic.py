@@ -1,0 +1,71 @@
+"""Every write of storiiies is all or nothing: a reader, a crash or a kill never sees half a file.
+
+- `replacing(target)` gives a temporary sibling to write; it replaces `target` in one rename
+  when the block ends, and is removed if the block raises. `write_atomic` writes bytes that way.
+- `staging_folder(parent, prefix)` is a new folder to fill before it is renamed or swapped into
+  place (the site, a tile tree); leftovers whose builder died are swept first. Their names carry
+  the builder's pid, so a leftover of a killed build is told apart from one still being written.
+
+Temporary names start with a dot, so the preview's watcher and static hosts pass them over, and
+keep the target's suffix, so libvips picks the same saver for them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_counter = itertools.count()
+
+
+@contextmanager
+def replacing(target: Path) -> Iterator[Path]:
+    """A temporary sibling of `target`: written in the block, then renamed over `target`."""
+    unique = f"{os.getpid()}-{threading.get_ident()}-{next(_counter)}"
+    temporary = target.with_name(f".{target.name}.{unique}.tmp{target.suffix}")
+    try:
+        yield temporary
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_atomic(target: Path, data: bytes | str) -> None:
+    """Write `data` (text as UTF-8) to `target` in one step."""
+    with replacing(target) as temporary:
+        temporary.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def staging_folder(parent: Path, prefix: str) -> Path:
+    """A new empty folder `parent/<prefix>.tmp-<pid>-<token>`, after sweeping dead leftovers."""
+    sweep_staging(parent, prefix)
+    # The token, as well as the pid: two builds of one process (the preview server) may overlap.
+    staging = parent / f"{prefix}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    staging.mkdir(parents=True)
+    return staging
+
+
+def sweep_staging(parent: Path, prefix: str) -> None:
+    """Remove the staging folders of `prefix` whose builder no longer runs."""
+    for leftover in parent.glob(f"{prefix}.tmp-*"):
+        pid = leftover.name.rsplit(".tmp-", 1)[-1].split("-")[0]
+        if not (pid.isdecimal() and process_running(int(pid))):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def process_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
