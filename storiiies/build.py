@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from storiiies.images import tiles
 from storiiies.images.pool import tile_many
 from storiiies.images.tiles import TiledImage
 from storiiies.incremental import StageCache
-from storiiies.model import LocalImage, OutputFile, Story, StoryDraft
-from storiiies.resolve.sources import SourceKey, resolve_sources, source_key
+from storiiies.model import LocalImage, OutputFile, Story, StorySource
+from storiiies.resolve.sources import resolve_sources, source_keys
 from storiiies.site.assemble import Site, assemble_site
 from storiiies.site.assets import asset_files
 from storiiies.site.crops import local_crops
@@ -38,8 +39,9 @@ from storiiies.site.write import write_site
 from storiiies.story.files import read_stories
 from storiiies.story.narration import media_files, read_local_narration
 from storiiies.story.translations import (
-    group_drafts,
+    TranslatedDrafts,
     inherited_source_problem,
+    merge_translations,
     parse_drafts,
     with_translations,
 )
@@ -59,108 +61,6 @@ class BuildReport:
     warnings: tuple[Problem, ...] = field(default=())
 
 
-def load_site(
-    config: SiteConfig,
-    *,
-    offline: bool = False,
-    fetcher: Fetcher | None = None,
-    cache: StageCache | None = None,
-) -> tuple[Site | None, list[Problem]]:
-    """Load, parse and resolve every story. Returns the Site (None on errors) and all problems.
-
-    `cache` keeps parse and resolve results between the rebuilds of `serve`, so an edit redoes
-    only what it touches; a plain build starts from an empty one.
-    """
-
-    cache = cache if cache is not None else StageCache()
-    story_sources, problems = read_stories(config)
-    cache.begin(source.name for source in story_sources)
-    parsed = parse_drafts(story_sources, cache.draft)
-    for draft in parsed:
-        problems.extend(draft.problems)
-    # Translations (`coins.fr.md`) become complete drafts, resolved like any story, then hung
-    # on their originals (translations.py).
-    groups = group_drafts(parsed)
-    problems.extend(groups.problems)
-    originals_of: dict[str, StoryDraft] = {}
-    merged: list[StoryDraft] = []
-    for original, translation, lang in groups.translations:
-        original_lang = original.meta.lang or config.settings.language
-        draft, merge_problems = cache.translation(original, translation, lang, original_lang)
-        problems.extend(merge_problems)
-        originals_of[draft.source.name] = original
-        merged.append(draft)
-    drafts = [*groups.originals, *merged]
-    # A virtual canvas (`compose:`) is read from nothing itself: it is made, when the story is
-    # resolved, from its parts' sources, which are sources of the same story.
-    keys_by_story: list[dict[str, SourceKey]] = [
-        {
-            alias: source_key(spec, draft.source.path.parent, config.root)
-            for alias, spec in draft.meta.sources.items()
-            if not spec.is_virtual
-        }
-        for draft in drafts
-    ]
-    own_fetcher = fetcher is None
-    fetcher = fetcher or Fetcher(config.cache_dir, offline=offline)
-    try:
-        resolved = cache.sources(
-            (key for keys in keys_by_story for key in keys.values()),
-            lambda keys: resolve_sources(
-                keys, fetcher, root=config.root, base_url=config.settings.base_url
-            ),
-        )
-    finally:
-        if own_fetcher:
-            fetcher.close()
-    stories: list[Story] = []
-    translated: dict[str, list[Story]] = {}
-    for draft, keys in zip(drafts, keys_by_story, strict=True):
-        story, story_problems = cache.story(
-            draft, keys, resolved, default_lang=config.settings.language
-        )
-        translates = originals_of.get(draft.source.name)
-        if translates is not None:
-            story_problems = [
-                p for p in story_problems if not inherited_source_problem(p, draft, translates)
-            ]
-        problems.extend(story_problems)
-        if story is None:
-            continue
-        # Audio files are read on every load (not cached), so an edited file is noticed.
-        story, narration_problems = read_local_narration(story, config.root)
-        problems.extend(narration_problems)
-        if translates is not None:
-            translated.setdefault(translates.source.name, []).append(story)
-        else:
-            stories.append(story)
-    stories = [with_translations(s, translated.get(s.source.name, ())) for s in stories]
-    problems.sort(key=lambda p: (p.location.path, p.location.line or 0, p.location.column or 0))
-    if has_errors(problems):
-        return None, problems
-    return assemble_site(config, stories), problems
-
-
-def check_site(project: Path | str = ".", *, offline: bool = False) -> list[Problem]:
-    """Every problem of the project, without tiling or writing anything."""
-    try:
-        config = load_config(project)
-    except BuildFailed as failure:
-        return list(failure.problems)
-    _, problems = load_site(config, offline=offline)
-    return [*problems, *theme_problems(config)]
-
-
-def theme_problems(config: SiteConfig) -> list[Problem]:
-    """An unknown theme, or a template of the project's theme_dir that does not compile."""
-
-    try:
-        theme = site_theme(config)
-    except BuildFailed as failure:
-        return list(failure.problems)
-    return template_problems(make_environment(theme), config.root)
-
-
 def build_site(
     project: Path | str = ".",
     *,
@@ -175,6 +75,94 @@ def build_site(
     if site is None:
         raise BuildFailed(problems)
     return write_built_site(site, problems, output=output, progress=progress, started=started)
+
+
+def check_site(project: Path | str = ".", *, offline: bool = False) -> list[Problem]:
+    """Every problem of the project, without tiling or writing anything."""
+    try:
+        config = load_config(project)
+    except BuildFailed as failure:
+        return list(failure.problems)
+    _, problems = load_site(config, offline=offline)
+    return [*problems, *theme_problems(config)]
+
+
+def load_site(
+    config: SiteConfig,
+    *,
+    offline: bool = False,
+    fetcher: Fetcher | None = None,
+    cache: StageCache | None = None,
+) -> tuple[Site | None, list[Problem]]:
+    """LOAD → PARSE → RESOLVE → ASSEMBLE every story. Returns the Site (None on errors) and
+    every problem, in file and line order.
+
+    `cache` keeps parse and resolve results between the rebuilds of `serve`, so an edit redoes
+    only what it touches; a plain build starts from an empty one.
+    """
+    cache = cache if cache is not None else StageCache()
+    story_sources, problems = read_stories(config)
+    cache.begin(source.name for source in story_sources)
+    drafts, parse_problems = parse_stories(story_sources, config, cache)
+    stories, resolve_problems = resolve_stories(drafts, config, cache, fetcher, offline=offline)
+    problems = sorted([*problems, *parse_problems, *resolve_problems], key=_file_order)
+    if has_errors(problems):
+        return None, problems
+    return assemble_site(config, stories), problems
+
+
+def parse_stories(
+    story_sources: Sequence[StorySource], config: SiteConfig, cache: StageCache
+) -> tuple[TranslatedDrafts, list[Problem]]:
+    """PARSE every story file; translations (`coins.fr.md`) become complete drafts, merged with
+    their originals (story/translations.py), to be resolved like any story."""
+    parsed = parse_drafts(story_sources, cache.draft)
+    problems = [problem for draft in parsed for problem in draft.problems]
+    drafts, merge_problems = merge_translations(parsed, config.settings.language, cache.translation)
+    return drafts, [*problems, *merge_problems]
+
+
+def resolve_stories(
+    drafts: TranslatedDrafts,
+    config: SiteConfig,
+    cache: StageCache,
+    fetcher: Fetcher | None,
+    *,
+    offline: bool,
+) -> tuple[list[Story], list[Problem]]:
+    """RESOLVE every source the stories name (each once), then each story's references; hang
+    each translation on its original."""
+    keys_by_story = [source_keys(draft, config.root) for draft in drafts.all]
+    with _fetcher(config, fetcher, offline) as using:
+        resolved = cache.sources(
+            (key for keys in keys_by_story for key in keys.values()),
+            lambda keys: resolve_sources(
+                keys, using, root=config.root, base_url=config.settings.base_url
+            ),
+        )
+    stories: list[Story] = []
+    translated: dict[str, list[Story]] = {}
+    problems: list[Problem] = []
+    for draft, keys in zip(drafts.all, keys_by_story, strict=True):
+        story, story_problems = cache.story(
+            draft, keys, resolved, default_lang=config.settings.language
+        )
+        original = drafts.original_of.get(draft.source.name)
+        if original is not None:
+            story_problems = [
+                p for p in story_problems if not inherited_source_problem(p, draft, original)
+            ]
+        problems.extend(story_problems)
+        if story is None:
+            continue
+        # Audio files are read on every load (not cached), so an edited file is noticed.
+        story, narration_problems = read_local_narration(story, config.root)
+        problems.extend(narration_problems)
+        if original is not None:
+            translated.setdefault(original.source.name, []).append(story)
+        else:
+            stories.append(story)
+    return [with_translations(s, translated.get(s.source.name, ())) for s in stories], problems
 
 
 def write_built_site(
@@ -224,17 +212,6 @@ def write_built_site(
     )
 
 
-def site_theme(config: SiteConfig) -> Theme:
-    """The site's theme, with the project's `theme_dir` overrides first. Raises BuildFailed."""
-
-    settings = config.settings
-    return load_theme(
-        settings.theme,
-        config.root / settings.theme_dir if settings.theme_dir else None,
-        config_file=config.config_file,
-    )
-
-
 def tile_images(
     images: Sequence[LocalImage], config: SiteConfig, progress: Progress | None = None
 ) -> tuple[dict[str, TiledImage], list[Problem]]:
@@ -277,3 +254,42 @@ def image_files(site: Site, tiled: Mapping[str, TiledImage]) -> list[OutputFile]
         info_bytes = json.dumps(info, indent=2).encode()
         files.append(OutputFile(f"images/{image.name}/info.json", info_bytes))
     return files
+
+
+def site_theme(config: SiteConfig) -> Theme:
+    """The site's theme, with the project's `theme_dir` overrides first. Raises BuildFailed."""
+
+    settings = config.settings
+    return load_theme(
+        settings.theme,
+        config.root / settings.theme_dir if settings.theme_dir else None,
+        config_file=config.config_file,
+    )
+
+
+def theme_problems(config: SiteConfig) -> list[Problem]:
+    """An unknown theme, or a template of the project's theme_dir that does not compile."""
+
+    try:
+        theme = site_theme(config)
+    except BuildFailed as failure:
+        return list(failure.problems)
+    return template_problems(make_environment(theme), config.root)
+
+
+@contextmanager
+def _fetcher(config: SiteConfig, given: Fetcher | None, offline: bool) -> Iterator[Fetcher]:
+    """The caller's fetcher (the preview keeps one), or one of our own, closed after use."""
+    if given is not None:
+        yield given
+        return
+    own = Fetcher(config.cache_dir, offline=offline)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def _file_order(problem: Problem) -> tuple[str, int, int]:
+    where = problem.location
+    return (where.path, where.line or 0, where.column or 0)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyvips
+from PIL import Image
 from PIL import __version__ as PILLOW_VERSION
 from PIL.Jpeg2KImagePlugin import Jpeg2KImageFile
 
@@ -55,8 +56,8 @@ def decode(source: Path) -> pyvips.Image:
 def _decode(path: str, mtime_ns: int, size: int) -> pyvips.Image:
     # The key holds the file's change time and size, so an image edited on disk is read again.
     with _open(Path(path)) as opened:
-        image = opened if opened.mode in ("L", "LA", "RGB", "RGBA") else None
-        if image is None:
+        image: Image.Image = opened
+        if opened.mode not in ("L", "LA", "RGB", "RGBA"):
             image = opened.convert("RGBA" if "A" in opened.getbands() else "RGB")
         bands = len(image.getbands())
         pixels = image.tobytes()

@@ -20,7 +20,7 @@ from storiiies.iiif.model import Canvas, ImageResource, ImageService, SourceDocu
 from storiiies.iiif.presentation import read_source_json
 from storiiies.iiif.remote import only_canvas, read_remote
 from storiiies.images import tiles
-from storiiies.model import LocalImage
+from storiiies.model import LocalImage, StoryDraft
 from storiiies.story.frontmatter import SourceSpec
 from storiiies.story.parse import slugify
 
@@ -59,7 +59,7 @@ SourceResult = ResolvedSource | SourceError
 
 def source_key(spec: SourceSpec, story_dir: Path, root: Path) -> SourceKey:
     if spec.url is None:
-        raise ValueError("a virtual canvas has no source key: resolve.py composes it")
+        raise ValueError("a virtual canvas has no source key: stories.py composes it")
     local = not spec.is_remote and (_exists(root / spec.url) or _exists(story_dir / spec.url))
     located = None if local else locate(spec.url)
     if located is not None:
@@ -76,6 +76,17 @@ def source_key(spec: SourceSpec, story_dir: Path, root: Path) -> SourceKey:
     if not _exists(candidate) and _exists(story_dir / spec.url):
         candidate = (story_dir / spec.url).resolve()
     return SourceKey(str(candidate), spec.manifest, spec.canvas)
+
+
+def source_keys(draft: StoryDraft, root: Path) -> dict[str, SourceKey]:
+    """What to read for each source of a story. A virtual canvas (`compose:`) is read from
+    nothing itself: stories.py composes it from its parts, which are sources of the same story."""
+    story_dir = draft.source.path.parent
+    return {
+        alias: source_key(spec, story_dir, root)
+        for alias, spec in draft.meta.sources.items()
+        if not spec.is_virtual
+    }
 
 
 def _exists(path: Path) -> bool:

@@ -13,7 +13,7 @@ ordinary stories; the Site keeps each one on its original (`Story.translations`)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -148,6 +148,37 @@ def _merged_step(original: StepDraft, translation: StepDraft) -> StepDraft:
     if translation.regions:
         return translation
     return replace(translation, regions=original.regions)
+
+
+@dataclass(frozen=True)
+class TranslatedDrafts:
+    """Every draft to resolve: the originals, then each translation merged with its original."""
+
+    all: tuple[StoryDraft, ...]
+    original_of: Mapping[str, StoryDraft]  # a translation's source name → its original's draft
+
+
+MergeTranslation = Callable[
+    [StoryDraft, StoryDraft, str, str], tuple[StoryDraft, Sequence[Problem]]
+]
+
+
+def merge_translations(
+    parsed: Sequence[StoryDraft], default_lang: str, merge: MergeTranslation = merge_translation
+) -> tuple[TranslatedDrafts, list[Problem]]:
+    """Pair translations with their originals and merge each (`merge`: the preview's cache
+    keeps merged drafts between rebuilds)."""
+    groups = group_drafts(parsed)
+    problems = list(groups.problems)
+    original_of: dict[str, StoryDraft] = {}
+    merged: list[StoryDraft] = []
+    for original, translation, lang in groups.translations:
+        original_lang = original.meta.lang or default_lang
+        draft, merge_problems = merge(original, translation, lang, original_lang)
+        problems.extend(merge_problems)
+        original_of[draft.source.name] = original
+        merged.append(draft)
+    return TranslatedDrafts((*groups.originals, *merged), original_of), problems
 
 
 def with_translations(story: Story, translations: Sequence[Story]) -> Story:
