@@ -173,7 +173,7 @@ def test_getting_started_names_only_real_commands() -> None:
 #: Calls whose message argument an author reads: (position of the message, keyword).
 MESSAGE_CALLS = {
     "Problem": 1,
-    "problem": 1,  # markdown.py's self.problem(line, message, hint)
+    "problem": 1,  # story/parse.py's self.problem(line, message, hint)
     "SourceError": 0,
     "FetchError": 0,
     "NotIIIF": 0,
@@ -182,7 +182,7 @@ MESSAGE_CALLS = {
     "ContentStateError": 0,
     "UnusableService": 0,
     "EditRefused": 0,
-    "_Unreadable": 1,  # yamlpos.py: printed as `invalid YAML: <reason>`
+    "_Unreadable": 1,  # yaml_lines.py: printed as `invalid YAML: <reason>`
     "_spec_error": 0,  # frontmatter.py: a PydanticCustomError with a hint
     "PydanticCustomError": 1,
 }

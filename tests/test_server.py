@@ -170,7 +170,7 @@ def test_the_output_folder_is_left_alone(server, project):
         "/../storiiies.yml",
         "/assets/../../storiiies.yml",
         "/_storiiies/../storiiies.yml",
-        "/_storiiies/../../storiiies/server.py",
+        "/_storiiies/../../storiiies/serve/app.py",
         "/iiif/3/../../storiiies.yml",
     ],
 )

@@ -14,7 +14,7 @@ from typing import Any, Literal
 #: only where the Presentation API allows it (summary, requiredStatement values, metadata values).
 LanguageMap = Mapping[str, tuple[str, ...]]
 
-#: "virtual": a canvas a story composes from parts of its other sources (storiiies/virtual.py).
+#: "virtual": a canvas a story composes from parts of its other sources (resolve/virtual.py).
 SourceKind = Literal["manifest", "image-service", "image", "local-image", "virtual"]
 
 

@@ -70,6 +70,6 @@ def _decode(path: str, mtime_ns: int, size: int) -> pyvips.Image:
 
 def _open(source: Path) -> Jpeg2KImageFile:
     # The plugin's class, not `Image.open`: storiiies checks every size against its own limits
-    # (imageread.check_size) before decoding, and Pillow's lower guard (89 megapixels, a global
+    # (decode.check_size) before decoding, and Pillow's lower guard (89 megapixels, a global
     # setting) would refuse an ordinary archival master.
     return Jpeg2KImageFile(str(source))

@@ -3,7 +3,7 @@
     image_api_app({"venice": Path("images/venice.jpg")})
 
 answers `/venice/info.json` and `/venice/{region}/{size}/{rotation}/{quality}.{format}` (see
-iiif/imagerequest.py for the syntax), `/venice` with a redirect to its info.json, 400 for a
+request.py for the syntax), `/venice` with a redirect to its info.json, 400 for a
 malformed request and 404 for an unknown image, all with `Access-Control-Allow-Origin: *`.
 Pixels come from pyvips in a worker thread, never on the event loop.
 """

@@ -1,4 +1,4 @@
-"""A tiling worker process: `python -m storiiies.images.worker`, driven by tilepool.py.
+"""A tiling worker process: `python -m storiiies.images.worker`, driven by pool.py.
 
 It reads one JSON job per line on stdin and answers with JSON lines on stdout:
 {"index", "state": "started" | "tiling" | "tiled" | "error", ...}. A plain subprocess rather

@@ -4,7 +4,7 @@
     /_storiiies/problems.json   the problems of the latest rebuild, for the in-page overlay
     /_storiiies/insert          POST, same origin only: add a picked region to a story
     /_storiiies/NAME            the preview's own scripts and styles
-    /iiif/3/NAME/...            IIIF Image API 3.0 for each local image (imageserver.py)
+    /iiif/3/NAME/...            IIIF Image API 3.0 for each local image (images/server.py)
     /PATH                       the site: pages rendered per request, other files from the Snapshot
 
 Only files of the site are served. A request path with `.`/`..` segments, backslashes or an

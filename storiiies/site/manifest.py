@@ -2,7 +2,7 @@
 
 The manifest's canvases keep their sources' ids, sizes and image services, and say which
 source manifest they are `partOf`, so any viewer shows the original images and a content state
-for a source canvas also finds it here. The steps are annotations (story_annotations.py): all
+for a source canvas also finds it here. The steps are annotations (annotations.py): all
 of them in one ordered AnnotationPage on the manifest, and each canvas's own in step order on
 the canvas, which is where viewers such as Mirador and the Storiiies viewer look.
 Every document written here validates against the official Presentation 3 schema.
@@ -198,7 +198,7 @@ def _canvas(
         item["duration"] = canvas.duration
     if is_http(canvas.thumbnail):
         item["thumbnail"] = [{"id": canvas.thumbnail, "type": "Image", "format": "image/jpeg"}]
-    # A virtual canvas (storiiies/virtual.py) shows the images of its parts' sources.
+    # A virtual canvas (storiiies/resolve/virtual.py) shows the images of its parts' sources.
     credited = credited_sources(source)
     if source.required_statement:
         item["requiredStatement"] = statement(source.required_statement)

@@ -15,7 +15,7 @@ _IIIF_KEYS = {"@context", "type", "@type", "id", "@id", "target", "motivation"}
 
 
 def _spec_error(message: str, hint: str) -> PydanticCustomError:
-    # yamlpos.validation_problems shows `hint` under the message.
+    # yaml_lines.validation_problems shows `hint` under the message.
     return PydanticCustomError("source", message, {"hint": hint})
 
 
