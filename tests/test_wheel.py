@@ -240,7 +240,7 @@ def test_installed_wheel_runs_from_its_own_copy(installed: Installed) -> None:
         [
             installed.bin / "python",
             "-c",
-            "import storiiies, storiiies.assets as assets\n"
+            "import storiiies, storiiies.site.assets as assets\n"
             "print(storiiies.__file__)\nprint(assets.openseadragon_dir())",
         ],
         installed.home,
