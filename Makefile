@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup example test build-example clean
+.PHONY: setup example test build-example clean dist
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -35,6 +35,14 @@ test: setup
 	./scripts/install-chromium
 	@echo "==> Running the test suite (about 6 minutes on 2 cores; browser tests use Chromium)"
 	$(BIN)/pytest
+
+# A release in dist/: the sdist, and the wheel built from it. Both carry OpenSeadragon from a
+# fresh `npm ci` (hatch_build.py), so installing either needs neither Node.js nor a clone.
+dist: $(VENV)/.installed
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
 
 clean:
 	rm -rf $(VENV) node_modules examples/_site examples/.storiiies-cache

@@ -14,21 +14,35 @@ OSD_FILE = "openseadragon.min.js"
 
 
 def openseadragon_dir() -> Path:
-    """Where OpenSeadragon's build is: a wheel's `_vendor`, or node_modules of a checkout."""
+    """Where OpenSeadragon's build is: a wheel's `_vendor` (hatch_build.py puts it there), or
+    node_modules of a checkout."""
     package = Path(__file__).resolve().parents[1]
+    checkout = package.parent
     candidates = [package / "_vendor" / "openseadragon"]
     if env := os.environ.get("STORIIIES_NODE_MODULES"):
         candidates.insert(0, Path(env) / "openseadragon" / "build" / "openseadragon")
-    candidates.append(package.parent / "node_modules" / "openseadragon" / "build" / "openseadragon")
+    candidates.append(checkout / "node_modules" / "openseadragon" / "build" / "openseadragon")
     for candidate in candidates:
         if (candidate / OSD_FILE).is_file():
             return candidate
+    if not (checkout / "package.json").is_file():
+        # Installed from an archive that lacks it: telling the author to run npm in
+        # site-packages would not help.
+        raise BuildFailed(
+            [
+                Problem(
+                    SourceLocation("storiiies"),
+                    f"OpenSeadragon is missing from this installation of storiiies ({package})",
+                    "reinstall storiiies from a wheel or sdist made by `make dist`",
+                )
+            ]
+        )
     raise BuildFailed(
         [
             Problem(
                 SourceLocation("storiiies"),
                 "OpenSeadragon is not installed",
-                f"run `npm ci` in {package.parent} (`make example` in a clone of the repository does it)",
+                f"run `npm ci` in {checkout} (`make example` in a clone of the repository does it)",
             )
         ]
     )
