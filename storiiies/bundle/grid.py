@@ -53,7 +53,7 @@ class Grid:
     advertised: frozenset[int] | None = None  # scale factors the service lists, if it lists any
 
     def factor(self, level: int) -> int:
-        return 2 ** (self.max_level - level)
+        return int(2 ** (self.max_level - level))
 
     def has_level(self, level: int) -> bool:
         return (

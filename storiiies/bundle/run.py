@@ -8,10 +8,9 @@ and crops from the tiles → write the site with the normal build → SHA256SUMS
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from storiiies.build import load_site, write_built_site
 from storiiies.bundle import checksums
@@ -24,7 +23,7 @@ from storiiies.config import SiteConfig, load_config
 from storiiies.errors import BuildFailed, ImageError, Problem, SourceLocation
 from storiiies.iiif.fetch import Fetcher
 from storiiies.images import tiles
-from storiiies.model import LocalImage, OutputFile
+from storiiies.model import LocalImage, OutputFile, Story, View
 from storiiies.resolve.rights import is_restrictive, rights_name
 from storiiies.site.crops import wanted_crops
 from storiiies.site.image_urls import crop_name, crop_size, primary_image
@@ -186,9 +185,12 @@ def _suffix(url: str) -> str:
     )
 
 
-def _mirrored_crops(stories, keys: Mapping[int, str]):  # type: ignore[no-untyped-def]
+MirroredCrop = tuple[View, int, str, tuple[int, int]]  # (view, width, file name, size)
+
+
+def _mirrored_crops(stories: Iterable[Story], keys: Mapping[int, str]) -> list[MirroredCrop]:
     """(view, width, file name, size) of each crop the pages link to that shows a mirror."""
-    result: dict[str, tuple[Any, int, str, tuple[int, int]]] = {}
+    result: dict[str, MirroredCrop] = {}
     for story in stories:
         for view, width in wanted_crops(story):
             image = primary_image(view.canvas)
@@ -238,9 +240,9 @@ def _cut_images(
     mirrors: Mapping[str, Mirror],
     trees: Mapping[str, Path],
     plan: MirrorPlan,
-    crops,
+    crops: Sequence[MirroredCrop],
     config: SiteConfig,
-) -> list[OutputFile]:  # type: ignore[no-untyped-def]
+) -> list[OutputFile]:
     for key, mirror in mirrors.items():
         if mirror.local.legacy is None:
             for level in overview_levels(mirror.local):

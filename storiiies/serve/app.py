@@ -249,7 +249,7 @@ def _insert(preview: Preview, body: dict[str, Any]) -> dict[str, Any]:
     region = tuple(int(n) for n in body["region"])
     if len(region) != 4:
         raise ValueError("region")
-    markdown = reference_markdown(str(body.get("alt", "")), str(body["ref"]), region)  # type: ignore[arg-type]
+    markdown = reference_markdown(str(body.get("alt", "")), str(body["ref"]), region)
     inserted = insert_after_heading(
         story.source.path, story.source.text, step.location.line or 0, markdown
     )

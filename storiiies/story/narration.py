@@ -57,7 +57,7 @@ def audio_length(path: Path) -> float | None:
     import mutagen
 
     try:
-        audio_file = mutagen.File(path)  # type: ignore[attr-defined]
+        audio_file = mutagen.File(path)
     except (mutagen.MutagenError, OSError, ValueError):
         return None
     length = getattr(getattr(audio_file, "info", None), "length", None)
