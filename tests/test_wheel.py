@@ -121,7 +121,7 @@ def test_wheel_carries_the_themes_and_the_pinned_openseadragon_and_nothing_of_th
         if path.is_file()
     }
     assert themes <= files.keys()
-    assert "storiiies/_preview/live.js" in files
+    assert "storiiies/serve/client/live.js" in files
     tops = {name.split("/")[0] for name in files}
     assert tops == {"storiiies", "storiiies-0.1.0.dist-info"}
     assert not [name for name in files if "node_modules" in name or name.endswith(".map")]
