@@ -167,6 +167,23 @@ def browser():
         instance.close()
 
 
+@pytest.fixture
+def new_page(browser) -> Iterator[Callable[..., Any]]:
+    """`new_page(**context_options)`: a page in a fresh browser context (its own viewport,
+    motion, touch, storage). Every context opened this way is closed after the test, passed or
+    failed; `page.context` reaches the context (init scripts, routes, permissions)."""
+    contexts: list[Any] = []
+
+    def open_page(**options: Any) -> Any:
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture(scope="session")
 def built_examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example exhibit, built once per session into a scratch copy."""

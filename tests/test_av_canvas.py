@@ -193,7 +193,7 @@ One second of it.
 
 @pytest.mark.browser
 def test_an_audio_step_seeks_to_its_start_and_pauses_at_its_end(
-    browser, make_project, serve_dir, tmp_path: Path
+    new_page, make_project, serve_dir, tmp_path: Path
 ) -> None:
     media = tmp_path / "media-server"
     media.mkdir()
@@ -208,8 +208,7 @@ def test_an_audio_step_seeks_to_its_start_and_pauses_at_its_end(
     )
     build_site(root)
     site = serve_dir(root / "_site")
-    context = browser.new_context()
-    page = context.new_page()
+    page = new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{site.url}/tone/#step-1")
@@ -221,7 +220,7 @@ def test_an_audio_step_seeks_to_its_start_and_pauses_at_its_end(
     assert page.evaluate("window.storiiiesMedia.segment.paused") is True
     page.get_by_role("button", name="Play narration with each step").click()
     page.wait_for_function("() => !window.storiiiesMedia.segment.paused")
-    page.wait_for_function("() => window.storiiiesMedia.segment.paused", timeout=5000)
+    page.wait_for_function("() => window.storiiiesMedia.segment.paused")
     stopped = page.evaluate("window.storiiiesMedia.segment.currentTime")
     assert 1.9 <= stopped <= 2.3, stopped
     # The next step is an image again, and the sound stays stopped.
@@ -230,7 +229,6 @@ def test_an_audio_step_seeks_to_its_start_and_pauses_at_its_end(
     assert page.locator(".st-viewers").is_visible()
     assert page.locator(".st-media").is_hidden()
     assert errors == []
-    context.close()
 
 
 def test_inspect_lists_the_duration_media_and_captions(fixture_server, tmp_path: Path) -> None:

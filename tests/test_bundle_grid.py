@@ -107,14 +107,13 @@ def _python_urls(info: dict) -> dict:
 
 
 @pytest.mark.browser
-def test_every_tile_url_matches_openseadragon(browser):
-    page = browser.new_page()
+def test_every_tile_url_matches_openseadragon(new_page):
+    page = new_page()
     page.set_content("<!doctype html><title>grid</title>")
     page.add_script_tag(content=OSD.read_text(encoding="utf-8"))
     for name, info in INFOS.items():
         expected = page.evaluate(TILE_URLS, json.loads(json.dumps(info)))
         assert _python_urls(info) == expected, name
-    page.close()
 
 
 def test_a_level0_service_without_tiles_or_sizes_cannot_be_mirrored():

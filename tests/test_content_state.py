@@ -156,13 +156,12 @@ def test_each_step_of_a_built_story_carries_its_content_state(built_examples):
 @pytest.mark.browser
 class TestTourOpensContentStates:
     @pytest.fixture
-    def page(self, browser):
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
+    def page(self, new_page):
+        page = new_page(viewport={"width": 1280, "height": 800})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         yield page
         assert errors == []
-        page.close()
 
     def open(self, page, url: str) -> None:
         page.goto(url)

@@ -198,13 +198,11 @@ def visible_cards(page) -> list[str]:
 
 
 @pytest.fixture
-def page(browser, server: LiveServer):
-    context = browser.new_context()
-    page = context.new_page()
+def page(new_page, server: LiveServer):
+    page = new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
-    context.close()
     assert errors == []
 
 

@@ -21,12 +21,11 @@ def project(make_project):
 
 
 @pytest.fixture
-def page(browser):
-    page = browser.new_page(viewport={"width": 1200, "height": 800})
+def page(new_page):
+    page = new_page(viewport={"width": 1200, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
-    page.close()
     assert errors == []
 
 
@@ -36,8 +35,7 @@ def open_tour(page, url: str) -> None:
     page.wait_for_function(
         """() => window.storiiies && window.storiiies.panels.length && window.storiiies.panels
           .filter(p => !p.element.hidden)
-          .every(p => p.element.getAttribute('data-settled') === 'true')""",
-        timeout=15000,
+          .every(p => p.element.getAttribute('data-settled') === 'true')"""
     )
 
 
@@ -115,16 +113,26 @@ def test_region_picker_gives_the_reference_and_inserts_it(project, preview_serve
     page.locator(".sts-alt").fill("A middle patch")
     picked = code.input_value()
     assert picked.startswith("![A middle patch](grad#xywh=")
-    with page.expect_response("**/_storiiies/insert") as response:
-        page.get_by_role("button", name="Insert into step 1").click()
-    assert response.value.json() == {"file": "stories/alpha.md", "line": 12, "markdown": picked}
-    lines = (project / "stories" / "alpha.md").read_text().splitlines()
-    assert lines[10:12] == ["## First look", picked]
+    # The insert changes the story, so the page may reload before the browser has read the
+    # server's reply: the reply is taken on its way to the page, where it cannot be lost.
+    replies = []
+
+    def keep_reply(route) -> None:  # type: ignore[no-untyped-def]
+        reply = route.fetch()
+        replies.append(reply)
+        route.fulfill(response=reply)
+
+    page.route("**/_storiiies/insert", keep_reply)
+    page.get_by_role("button", name="Insert into step 1").click()
     # The story reloads on the same step, now comparing the two regions.
     page.wait_for_function(
         "() => window.storiiies && window.storiiies.story.steps[1].views.length === 2"
     )
     assert page.evaluate("() => window.storiiies.current") == 1
+    [reply] = replies
+    assert reply.json() == {"file": "stories/alpha.md", "line": 12, "markdown": picked}
+    lines = (project / "stories" / "alpha.md").read_text().splitlines()
+    assert lines[10:12] == ["## First look", picked]
 
 
 def test_use_this_view_takes_the_region_on_screen(project, preview_server, page):

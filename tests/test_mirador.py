@@ -48,10 +48,10 @@ def mirador_page(tmp_path, serve_dir):
     return page_for
 
 
-def annotations_panel(browser, url: str) -> tuple[str, list[str]]:
+def annotations_panel(new_page, url: str) -> tuple[str, list[str]]:
     """The text of Mirador's page at `url` once its annotations panel lists them, and the
     page's script errors."""
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page = new_page(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url)
@@ -61,18 +61,16 @@ def annotations_panel(browser, url: str) -> tuple[str, list[str]]:
     page.wait_for_function(
         "() => /Showing \\d+ annotations/.test(document.body.innerText)", timeout=30000
     )
-    text = page.inner_text("body")
-    page.close()
-    return text, errors
+    return page.inner_text("body"), errors
 
 
 def test_mirador_lists_the_steps_of_an_exported_story(
-    browser, examples_server, mirador_page, built_examples
+    new_page, examples_server, mirador_page, built_examples
 ):
     manifest = json.loads((built_examples / "fields-family" / "manifest.json").read_text())
     steps = manifest["items"][0]["annotations"][0]["items"]
     text, errors = annotations_panel(
-        browser, mirador_page(f"{examples_server.url}/fields-family/manifest.json")
+        new_page, mirador_page(f"{examples_server.url}/fields-family/manifest.json")
     )
     assert f"Showing {len(steps)} annotations" in text
     for title in (
@@ -90,14 +88,14 @@ def test_mirador_lists_the_steps_of_an_exported_story(
 
 
 def test_mirador_lists_the_steps_of_a_story_with_a_translation(
-    browser, examples_server, mirador_page, built_examples
+    new_page, examples_server, mirador_page, built_examples
 ):
     """The coins story also exists in French: each step's annotation has a body per language."""
     manifest = json.loads((built_examples / "coins" / "manifest.json").read_text())
     steps = manifest["items"][0]["annotations"][0]["items"]
     assert {body["language"] for body in steps[1]["body"]} == {"en", "fr"}
     text, errors = annotations_panel(
-        browser, mirador_page(f"{examples_server.url}/coins/manifest.json")
+        new_page, mirador_page(f"{examples_server.url}/coins/manifest.json")
     )
     assert f"Showing {len(steps)} annotations" in text
     # Mirador shows every body of an annotation: each step in English, then in French.

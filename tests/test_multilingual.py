@@ -371,11 +371,10 @@ def test_the_preview_serves_and_rebuilds_a_translation(make_project, preview_ser
 
 
 @pytest.mark.browser
-def test_the_language_switch_keeps_the_step(browser, site: Path) -> None:
+def test_the_language_switch_keeps_the_step(new_page, site: Path) -> None:
     server = LiveServer(static_app(site)).start()
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
     try:
-        page = context.new_page()
+        page = new_page(viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{server.url}/coins/#step-1")
@@ -403,5 +402,4 @@ def test_the_language_switch_keeps_the_step(browser, site: Path) -> None:
         assert page.locator(".st-next span").is_hidden()
         assert errors == []
     finally:
-        context.close()
         server.stop()

@@ -46,21 +46,37 @@ def assert_region_fills_view(panel: dict) -> None:
 def wait_settled(page) -> list[dict]:
     page.wait_for_function(
         "() => window.storiiies && window.storiiies.panels.filter(p => !p.element.hidden)"
-        ".every(p => p.element.getAttribute('data-settled') === 'true')",
-        timeout=15000,
+        ".every(p => p.element.getAttribute('data-settled') === 'true')"
     )
     return page.evaluate(GEOMETRY)
 
 
-def open_tour(browser, url: str, size: str = "desktop", **options):
+# Every visible viewer has taken its element's new size, and what a resize does after that
+# (refit the region, or keep the reader's zoom) is done: the tour marks it settled again.
+RESIZED = """
+() => window.storiiies.panels.filter(p => !p.element.hidden).every(p => {
+  const size = p.viewer.viewport.getContainerSize();
+  return size.x === p.viewer.container.clientWidth && size.y === p.viewer.container.clientHeight
+    && p.element.getAttribute('data-settled') === 'true';
+})
+"""
+
+
+def wait_resized(page) -> list[dict]:
+    page.wait_for_function(RESIZED)
+    return page.evaluate(GEOMETRY)
+
+
+def open_tour(new_page, url: str, size: str = "desktop", **options):
+    """The tour at `url` in a fresh context of the `new_page` fixture; the page and the errors
+    it throws."""
     width, height = SIZES[size]
-    context = browser.new_context(viewport={"width": width, "height": height}, **options)
-    page = context.new_page()
+    page = new_page(viewport={"width": width, "height": height}, **options)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url)
     page.wait_for_function("() => window.storiiies !== undefined")
-    return context, page, errors
+    return page, errors
 
 
 def assert_no_horizontal_scroll(page) -> None:
@@ -69,11 +85,11 @@ def assert_no_horizontal_scroll(page) -> None:
 
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("story", ["coins", "fields-family"])
-def test_keyboard_walks_every_step_and_each_fits_its_region(browser, examples_server, story, size):
+def test_keyboard_walks_every_step_and_each_fits_its_region(new_page, examples_server, story, size):
     # The fly-to animation runs on the desktop walk; the others move at once (same fit, less time).
     motion = "no-preference" if size == "desktop" else "reduce"
-    context, page, errors = open_tour(
-        browser, f"{examples_server.url}/{story}/", size, reduced_motion=motion
+    page, errors = open_tour(
+        new_page, f"{examples_server.url}/{story}/", size, reduced_motion=motion
     )
     steps = page.evaluate("() => window.storiiies.story.steps.length")
     assert steps >= 4
@@ -100,14 +116,13 @@ def test_keyboard_walks_every_step_and_each_fits_its_region(browser, examples_se
     page.wait_for_function(f"() => window.storiiies.current === {steps - 1}")
     assert page.locator(".st-next").get_attribute("aria-disabled") == "true"
     assert errors == []
-    context.close()
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_every_control_is_reachable_by_tab_with_a_visible_focus_ring(
-    browser, examples_server, size
+    new_page, examples_server, size
 ):
-    context, page, _ = open_tour(browser, f"{examples_server.url}/coins/#step-1", size)
+    page, _ = open_tour(new_page, f"{examples_server.url}/coins/#step-1", size)
     wait_settled(page)
     seen = []
     for _ in range(40):
@@ -142,7 +157,6 @@ def test_every_control_is_reachable_by_tab_with_a_visible_focus_ring(
         "openseadragon-canvas",
     ):
         assert control in names, (control, seen)
-    context.close()
 
 
 ZOOM = "() => window.storiiies.panels[0].viewer.viewport.getZoom(true)"
@@ -157,9 +171,9 @@ def zoom_in_with_plus(page) -> float:
     return start
 
 
-def test_zoom_keys_and_buttons_zoom_and_zero_returns_to_the_region(browser, examples_server):
-    context, page, _ = open_tour(
-        browser, f"{examples_server.url}/fields-family/#step-1", reduced_motion="reduce"
+def test_zoom_keys_and_buttons_zoom_and_zero_returns_to_the_region(new_page, examples_server):
+    page, _ = open_tour(
+        new_page, f"{examples_server.url}/fields-family/#step-1", reduced_motion="reduce"
     )
     start = zoom_in_with_plus(page)
     page.keyboard.press("0")
@@ -169,49 +183,47 @@ def test_zoom_keys_and_buttons_zoom_and_zero_returns_to_the_region(browser, exam
     page.get_by_role("button", name="Show the whole region").click()
     for panel in wait_settled(page):
         assert_region_fills_view(panel)
-    # Arrow keys pan a focused viewer instead of changing step.
+    # Arrow keys pan a focused viewer instead of changing step: one key press does one or the
+    # other, so once the view has panned right the step is known.
+    centre = "() => window.storiiies.panels[0].viewer.viewport.getCenter(false).x"
     page.locator(".openseadragon-canvas").first.focus()
+    before = page.evaluate(centre)
     page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(100)
+    page.wait_for_function(f"() => ({centre})() > {before}")
     assert page.evaluate("window.storiiies.current") == 1
-    context.close()
 
 
-def test_resizing_the_window_refits_the_region(browser, examples_server):
-    context, page, _ = open_tour(
-        browser, f"{examples_server.url}/fields-family/#step-2", reduced_motion="reduce"
+def test_resizing_the_window_refits_the_region(new_page, examples_server):
+    page, _ = open_tour(
+        new_page, f"{examples_server.url}/fields-family/#step-2", reduced_motion="reduce"
     )
     wait_settled(page)
     for width, height in [(700, 900), (1600, 600), (360, 740)]:
         page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(250)
-        for panel in wait_settled(page):
+        for panel in wait_resized(page):
             assert_region_fills_view(panel)
-    context.close()
 
 
-def test_a_readers_zoom_survives_a_resize_until_the_next_step(browser, examples_server):
-    context, page, _ = open_tour(
-        browser, f"{examples_server.url}/fields-family/#step-1", reduced_motion="reduce"
+def test_a_readers_zoom_survives_a_resize_until_the_next_step(new_page, examples_server):
+    page, _ = open_tour(
+        new_page, f"{examples_server.url}/fields-family/#step-1", reduced_motion="reduce"
     )
     start = zoom_in_with_plus(page)
     # A resize (rotating a tablet, a toolbar appearing) keeps what the reader chose …
     page.set_viewport_size({"width": 1200, "height": 760})
-    page.wait_for_timeout(300)
+    wait_resized(page)
     assert page.evaluate(ZOOM) > start * 1.3
     # … and the next step fits its region again, as does a resize after it.
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => window.storiiies.current === 2")
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.wait_for_timeout(300)
-    for panel in wait_settled(page):
+    for panel in wait_resized(page):
         assert_region_fills_view(panel)
-    context.close()
 
 
-def test_reduced_motion_moves_at_once(browser, examples_server):
-    context, page, _ = open_tour(
-        browser, f"{examples_server.url}/fields-family/", reduced_motion="reduce"
+def test_reduced_motion_moves_at_once(new_page, examples_server):
+    page, _ = open_tour(
+        new_page, f"{examples_server.url}/fields-family/", reduced_motion="reduce"
     )
     wait_settled(page)
     assert page.evaluate("window.storiiies.reduceMotion") is True
@@ -229,11 +241,10 @@ def test_reduced_motion_moves_at_once(browser, examples_server):
     assert page.evaluate("window.storiiies.current") == 3
     for panel in wait_settled(page):  # the settled mark follows on the viewer's next frame
         assert_region_fills_view(panel)
-    context.close()
 
 
-def test_deep_link_opens_a_step_and_back_walks_back(browser, examples_server):
-    context, page, _ = open_tour(browser, f"{examples_server.url}/fields-family/#step-3", "tablet")
+def test_deep_link_opens_a_step_and_back_walks_back(new_page, examples_server):
+    page, _ = open_tour(new_page, f"{examples_server.url}/fields-family/#step-3", "tablet")
     page.wait_for_function("() => window.storiiies.current === 3")
     assert page.locator("#step-3 h2").inner_text() == "Bud"
     page.keyboard.press("ArrowRight")
@@ -246,11 +257,10 @@ def test_deep_link_opens_a_step_and_back_walks_back(browser, examples_server):
     page.wait_for_function("() => window.storiiies.current === 3")
     page.go_forward()
     page.wait_for_function("() => window.storiiies.current === 4")
-    context.close()
 
 
-def test_step_list_shows_progress_and_jumps_to_a_step(browser, examples_server):
-    context, page, _ = open_tour(browser, f"{examples_server.url}/fields-family/", "phone")
+def test_step_list_shows_progress_and_jumps_to_a_step(new_page, examples_server):
+    page, _ = open_tour(new_page, f"{examples_server.url}/fields-family/", "phone")
     assert page.locator(".st-toc summary").inner_text().startswith("Step 0 of 6")
     page.locator(".st-toc summary").click()
     page.get_by_role("link", name="Someone at the door").click()
@@ -258,11 +268,10 @@ def test_step_list_shows_progress_and_jumps_to_a_step(browser, examples_server):
     assert page.locator(".st-toc summary").inner_text().startswith("Step 5 of 6")
     assert page.locator('.st-toc a[aria-current="step"]').text_content() == "Someone at the door"
     assert page.evaluate("document.activeElement.id") == "step-5-title"
-    context.close()
 
 
-def test_live_region_announces_step_changes(browser, examples_server):
-    context, page, _ = open_tour(browser, f"{examples_server.url}/coins/")
+def test_live_region_announces_step_changes(new_page, examples_server):
+    page, _ = open_tour(new_page, f"{examples_server.url}/coins/")
     assert page.locator(".st-live").get_attribute("aria-live") == "polite"
     page.get_by_role("button", name="Next step").click()
     page.wait_for_function("() => window.storiiies.current === 1")
@@ -273,11 +282,10 @@ def test_live_region_announces_step_changes(browser, examples_server):
     label = page.locator(".openseadragon-canvas").first.get_attribute("aria-label")
     alt = "A helmeted head in profile, facing right, on a large bronze coin"
     assert label == f"Deep-zoom image 1 of 1: {alt}"
-    context.close()
 
 
-def test_fullscreen_button_and_escape(browser, examples_server):
-    context, page, _ = open_tour(browser, f"{examples_server.url}/coins/#step-2")
+def test_fullscreen_button_and_escape(new_page, examples_server):
+    page, _ = open_tour(new_page, f"{examples_server.url}/coins/#step-2")
     button = page.get_by_role("button", name="Full screen")
     button.click()
     page.wait_for_function("() => document.documentElement.classList.contains('st-immersive')")
@@ -287,44 +295,53 @@ def test_fullscreen_button_and_escape(browser, examples_server):
     page.wait_for_function("() => !document.documentElement.classList.contains('st-immersive')")
     assert page.evaluate("document.fullscreenElement") is None
     assert page.locator(".st-bar").is_visible()
-    context.close()
 
 
-def test_copy_link_button_copies_the_steps_address(browser, examples_server):
-    context, page, _ = open_tour(browser, f"{examples_server.url}/coins/#step-2")
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=examples_server.url)
+def test_copy_link_button_copies_the_steps_address(new_page, examples_server):
+    page, _ = open_tour(new_page, f"{examples_server.url}/coins/#step-2")
+    page.context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=examples_server.url
+    )
     page.locator("#step-2").get_by_role("button", name="Copy link to this step").click()
     page.wait_for_function("() => document.querySelector('.st-live').textContent === 'Link copied'")
     assert page.evaluate("navigator.clipboard.readText()") == f"{examples_server.url}/coins/#step-2"
-    context.close()
 
 
-def test_tiles_load_from_the_site_itself(browser, examples_server):
-    context, page, _ = open_tour(browser, f"{examples_server.url}/fields-family/#step-1")
+def test_tiles_load_from_the_site_itself(new_page, examples_server):
+    page, _ = open_tour(new_page, f"{examples_server.url}/fields-family/#step-1")
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.reload()
     wait_settled(page)
     page.wait_for_function(
-        "() => window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()", timeout=15000
+        "() => window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
     )
     assert requests and all(url.startswith(examples_server.url) for url in requests), requests
     assert any("/images/" in url and url.endswith("default.jpg") for url in requests)
-    context.close()
 
 
-def test_comparison_panels_move_together(browser, examples_server):
-    context, page, _ = open_tour(
-        browser, f"{examples_server.url}/fields-family/#step-4", reduced_motion="reduce"
+def test_comparison_panels_move_together(new_page, examples_server):
+    page, _ = open_tour(
+        new_page, f"{examples_server.url}/fields-family/#step-4", reduced_motion="reduce"
     )
     first, _second = wait_settled(page)
+    fitted = page.evaluate(ZOOM)
     x, y, w, h = first["box"]
     page.mouse.move(x + w / 2, y + h / 2)
     page.mouse.down()
     page.mouse.move(x + w / 2 - 120, y + h / 2 - 60, steps=6)
     page.mouse.up()
     page.mouse.wheel(0, -300)
-    page.wait_for_timeout(400)
+    # The wheel comes after the drag: once it has zoomed, and every panel is still, both are done.
+    page.wait_for_function(
+        f"""() => ({ZOOM})() > {fitted} * 1.05 && window.storiiies.panels
+          .filter(p => !p.element.hidden).every(p => {{
+            const now = p.viewer.viewport.getBounds(true), target = p.viewer.viewport.getBounds();
+            return p.element.getAttribute('data-settled') === 'true'
+              && Math.abs(now.x - target.x) + Math.abs(now.y - target.y)
+               + Math.abs(now.width - target.width) < 1e-9;
+          }})"""
+    )
     left, right = page.evaluate(GEOMETRY)
     assert left["bounds"] != first["bounds"]  # the reader moved the first panel …
 
@@ -335,4 +352,3 @@ def test_comparison_panels_move_together(browser, examples_server):
 
     for a, b in zip(relative(left), relative(right), strict=True):
         assert abs(a - b) < 0.02, (relative(left), relative(right))
-    context.close()

@@ -37,13 +37,11 @@ def host_server(serve_dir, tmp_path: Path, examples_server):
     return make
 
 
-def test_embed_posts_step_changes_to_the_host_page_and_keeps_deep_links(browser, host_server):
+def test_embed_posts_step_changes_to_the_host_page_and_keeps_deep_links(new_page, host_server):
     host = host_server("#step-2")
-    page = browser.new_page(viewport={"width": 900, "height": 700})
+    page = new_page(viewport={"width": 900, "height": 700})
     page.goto(host.url + "/")
-    page.wait_for_function(
-        "() => window.messages.some(m => m.type === 'storiiies:step')", timeout=15000
-    )
+    page.wait_for_function("() => window.messages.some(m => m.type === 'storiiies:step')")
     first = page.evaluate("window.messages.filter(m => m.type === 'storiiies:step')[0]")
     assert first["step"] == 2 and first["story"] == "fields-family" and first["title"] == "Ellen"
     assert first["total"] == 6 and first["url"].endswith("/fields-family/#step-2")
@@ -61,12 +59,11 @@ def test_embed_posts_step_changes_to_the_host_page_and_keeps_deep_links(browser,
     )
     inner = page.frames[1]
     assert inner.evaluate("location.hash") == "#step-5"
-    page.close()
 
 
-def test_embed_fills_its_frame_and_fits_regions(browser, host_server):
+def test_embed_fills_its_frame_and_fits_regions(new_page, host_server):
     host = host_server("#step-4")
-    page = browser.new_page(viewport={"width": 900, "height": 700})
+    page = new_page(viewport={"width": 900, "height": 700})
     page.goto(host.url + "/")
     inner = page.frame_locator("#tour")
     inner.locator(".st-viewer").first.wait_for()
@@ -74,8 +71,7 @@ def test_embed_fills_its_frame_and_fits_regions(browser, host_server):
     frame.wait_for_function(
         "() => window.storiiies && window.storiiies.current === 4 && window.storiiies.panels"
         ".filter(p => !p.element.hidden)"
-        ".every(p => p.element.getAttribute('data-settled') === 'true')",
-        timeout=15000,
+        ".every(p => p.element.getAttribute('data-settled') === 'true')"
     )
     size = frame.evaluate(
         "({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight,"
@@ -90,11 +86,10 @@ def test_embed_fills_its_frame_and_fits_regions(browser, host_server):
     link = inner.get_by_role("link", name="Open the full tour")
     assert link.get_attribute("target") == "_blank"
     assert inner.locator(".st-open-embed").count() == 0
-    page.close()
 
 
-def test_tour_page_offers_a_ready_to_paste_snippet(browser, examples_server):
-    context, page, _ = open_tour(browser, f"{examples_server.url}/coins/")
+def test_tour_page_offers_a_ready_to_paste_snippet(new_page, examples_server):
+    page, _ = open_tour(new_page, f"{examples_server.url}/coins/")
     page.get_by_role("button", name="Embed").click()
     dialog = page.get_by_role("dialog", name="Embed this story")
     assert dialog.is_visible()
@@ -103,7 +98,9 @@ def test_tour_page_offers_a_ready_to_paste_snippet(browser, examples_server):
         f'<iframe src="{examples_server.url}/coins/embed.html" title="Coins of Pompeii"'
     )
     assert 'allow="fullscreen' in code
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=examples_server.url)
+    page.context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=examples_server.url
+    )
     dialog.get_by_role("button", name="Copy code").click()
     page.wait_for_function(
         "() => document.querySelector('.st-live').textContent === 'Embed code copied'"
@@ -115,4 +112,3 @@ def test_tour_page_offers_a_ready_to_paste_snippet(browser, examples_server):
     page.get_by_role("button", name="Credits").click()
     credits = page.get_by_role("dialog", name="Sources and rights")
     assert "Greek coins from Pompeii" in credits.inner_text()
-    context.close()

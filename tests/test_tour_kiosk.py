@@ -78,19 +78,29 @@ def kiosk_site(make_project, config: str = KIOSK_CONFIG) -> Path:
     return root / "_site"
 
 
-def kiosk_page(browser, url: str, scale: float, size=(1920, 1080)):
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=True)
-    context.add_init_script(f"window.storiiiesTimeScale = {scale};")
-    # Record when each step begins, across page loads, to check the per-step durations.
-    context.add_init_script(
-        "window.addEventListener('storiiies:step', e => (window.stepTimes = window.stepTimes || [])"
-        ".push([e.detail.step, performance.now()]));"
+def kiosk_page(new_page, url: str, scale: float, size=(1920, 1080)):
+    """The page at `url` with the kiosk's clock scaled by `scale`; the page and its errors."""
+    page = new_page(viewport={"width": size[0], "height": size[1]}, has_touch=True)
+    page.context.add_init_script(f"window.storiiiesTimeScale = {scale};")
+    # Record when each step begins, in each page load, to check the per-step durations; and,
+    # across page loads of the tab, every step change and when each page was left (both on the
+    # one clock of performance.timeOrigin + now).
+    page.context.add_init_script(
+        """(() => {
+          const now = () => performance.timeOrigin + performance.now();
+          const log = (entry) => sessionStorage.setItem('kioskLog', JSON.stringify(
+            JSON.parse(sessionStorage.getItem('kioskLog') || '[]').concat([entry])));
+          window.addEventListener('storiiies:step', e => {
+            (window.stepTimes = window.stepTimes || []).push([e.detail.step, performance.now()]);
+            log(['step', e.detail.step, now()]);
+          });
+          window.addEventListener('pagehide', () => log(['left', location.href, now()]));
+        })();"""
     )
-    page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url)
-    return context, page, errors
+    return page, errors
 
 
 def tap(page, selector: str) -> None:
@@ -104,13 +114,11 @@ def tap(page, selector: str) -> None:
     session.detach()
 
 
-def test_autoplay_gives_each_step_its_duration_then_returns_home(browser, make_project, serve_dir):
+def test_autoplay_gives_each_step_its_duration_then_returns_home(new_page, make_project, serve_dir):
     server = serve_dir(kiosk_site(make_project))
     # Scaled by 0.25: 250 ms a step, 1 s for step 2 and 5 s for the last, then home.
-    context, page, errors = kiosk_page(browser, f"{server.url}/two-coins/", 0.25)
-    page.wait_for_function(
-        "() => window.storiiies && window.storiiies.current === 3", timeout=15000
-    )
+    page, errors = kiosk_page(new_page, f"{server.url}/two-coins/", 0.25)
+    page.wait_for_function("() => window.storiiies && window.storiiies.current === 3")
     assert page.evaluate("window.storiiiesKiosk.planned") == [
         [0, 250],
         [1, 250],
@@ -125,31 +133,34 @@ def test_autoplay_gives_each_step_its_duration_then_returns_home(browser, make_p
     )  # timers never fire early; a busy machine may be late
     assert page.evaluate("window.storiiiesKiosk.playing") is True
     # After the last step the kiosk goes back to its home page and the attract loop.
-    page.wait_for_url(f"{server.url}/", timeout=20000)
+    page.wait_for_url(f"{server.url}/")
     page.wait_for_function("() => window.storiiiesKiosk && window.storiiiesKiosk.attract")
     assert errors == []
-    context.close()
 
 
-def test_a_touch_pauses_autoplay_and_idle_returns_to_the_start(browser, examples_server):
+def test_a_touch_pauses_autoplay_and_idle_returns_to_the_start(new_page, examples_server):
     # ?kiosk=1 on the plain example: 12 s steps become 1.2 s, 90 s idle becomes 9 s.
-    context, page, _ = kiosk_page(
-        browser, f"{examples_server.url}/fields-family/?kiosk=1", 0.1, (1280, 800)
+    page, _ = kiosk_page(
+        new_page, f"{examples_server.url}/fields-family/?kiosk=1", 0.1, (1280, 800)
     )
     tap(page, ".st-steps")
     page.wait_for_function("() => window.storiiiesKiosk && !window.storiiiesKiosk.playing")
-    paused_at = page.evaluate("window.storiiies.current")
+    paused = page.evaluate("performance.timeOrigin + performance.now()")
     assert page.locator(".st-play").get_attribute("aria-pressed") == "false"
-    page.wait_for_timeout(2500)  # two step durations: nothing moves while paused
-    assert page.evaluate("window.storiiies.current") == paused_at
-    page.wait_for_url(f"{examples_server.url}/?kiosk=1", timeout=30000)
+    # What follows a pause is the return to the start once the screen has been idle (9 s);
+    # until then, a span of the page's own clock of at least two step durations, no step
+    # changes.
+    page.wait_for_url(f"{examples_server.url}/?kiosk=1", timeout=60000)
     page.wait_for_function("() => window.storiiiesKiosk && window.storiiiesKiosk.attract")
-    context.close()
+    log = page.evaluate("JSON.parse(sessionStorage.getItem('kioskLog'))")
+    left = [time for kind, _, time in log if kind == "left" and time > paused]
+    assert left and left[0] - paused >= 2 * 1200, (paused, log)
+    assert [entry for entry in log if entry[0] == "step" and paused < entry[2] < left[0]] == []
 
 
-def test_play_button_resumes_autoplay(browser, examples_server):
-    context, page, _ = kiosk_page(
-        browser, f"{examples_server.url}/coins/?kiosk=1", 0.1, (1280, 800)
+def test_play_button_resumes_autoplay(new_page, examples_server):
+    page, _ = kiosk_page(
+        new_page, f"{examples_server.url}/coins/?kiosk=1", 0.1, (1280, 800)
     )
     tap(page, ".st-steps")
     page.wait_for_function("() => window.storiiiesKiosk && !window.storiiiesKiosk.playing")
@@ -157,16 +168,15 @@ def test_play_button_resumes_autoplay(browser, examples_server):
     start = page.evaluate("window.storiiies.current")
     tap(page, ".st-play")
     page.wait_for_function("() => window.storiiiesKiosk.playing")
-    page.wait_for_function(f"() => window.storiiies.current > {start}", timeout=10000)
-    context.close()
+    page.wait_for_function(f"() => window.storiiies.current > {start}")
 
 
 def test_home_attract_loop_cycles_every_story_and_a_touch_shows_them(
-    browser, make_project, serve_dir
+    new_page, make_project, serve_dir
 ):
     server = serve_dir(kiosk_site(make_project))
     # attract_seconds 5 → 0.5 s; idle_seconds 30 → 3 s.
-    context, page, _ = kiosk_page(browser, f"{server.url}/", 0.1)
+    page, _ = kiosk_page(new_page, f"{server.url}/", 0.1)
     overlay = page.locator(".st-attract")
     assert overlay.is_visible()
     stories = page.evaluate(
@@ -176,20 +186,17 @@ def test_home_attract_loop_cycles_every_story_and_a_touch_shows_them(
     assert overlay.locator(".st-attract-title").inner_text() == "Two coins"
     image = overlay.locator(".st-attract-image").get_attribute("src")
     assert image.startswith("crops/")
-    page.wait_for_function(
-        "() => window.storiiiesKiosk.slidesShown >= 3", timeout=10000
-    )  # it loops
+    page.wait_for_function("() => window.storiiiesKiosk.slidesShown >= 3")  # it loops
     overlay.tap()
     assert not overlay.is_visible()
     assert page.evaluate("document.activeElement.className") == "st-card-link"
-    page.wait_for_function("() => window.storiiiesKiosk.attract", timeout=10000)
+    page.wait_for_function("() => window.storiiiesKiosk.attract")
     assert overlay.is_visible()
-    context.close()
 
 
-def test_kiosk_keeps_visitors_inside_the_site(browser, examples_server):
+def test_kiosk_keeps_visitors_inside_the_site(new_page, examples_server):
     for path in ("/?kiosk=1", "/coins/?kiosk=1", "/fields-family/?kiosk=1"):
-        context, page, _ = kiosk_page(browser, examples_server.url + path, 1, (1280, 800))
+        page, _ = kiosk_page(new_page, examples_server.url + path, 1, (1280, 800))
         page.wait_for_function("() => window.storiiiesKiosk")
         links = page.evaluate(
             "[...document.querySelectorAll('a[href]')].map(a => [a.href, a.target])"
@@ -202,16 +209,16 @@ def test_kiosk_keeps_visitors_inside_the_site(browser, examples_server):
                 assert "kiosk=1" in href, href
         assert not page.locator(".st-bar").is_visible() if path != "/?kiosk=1" else True
         assert not page.locator(".st-site-footer").is_visible()
-        context.close()
+        page.context.close()  # before the next one (the fixture closes it on a failure)
 
 
-def test_kiosk_runs_with_the_network_cable_pulled(browser, make_project, serve_dir):
+def test_kiosk_runs_with_the_network_cable_pulled(new_page, make_project, serve_dir):
     server = serve_dir(
         kiosk_site(
             make_project, KIOSK_CONFIG.replace("enabled: true", "enabled: true\n  autoplay: false")
         )
     )
-    context, page, errors = kiosk_page(browser, f"{server.url}/", 0.1)
+    page, errors = kiosk_page(new_page, f"{server.url}/", 0.1)
     outside: list[str] = []
 
     def guard(route):
@@ -221,30 +228,28 @@ def test_kiosk_runs_with_the_network_cable_pulled(browser, make_project, serve_d
             outside.append(route.request.url)
             route.abort("internetdisconnected")
 
-    context.route("**/*", guard)
+    page.context.route("**/*", guard)
     page.reload()
     page.wait_for_function("() => window.storiiiesKiosk && window.storiiiesKiosk.slidesShown >= 2")
     page.locator(".st-attract").tap()
     page.get_by_role("link", name="Two coins").tap()
-    page.wait_for_function("() => window.storiiies && window.storiiiesKiosk", timeout=15000)
+    page.wait_for_function("() => window.storiiies && window.storiiiesKiosk")
     assert page.locator(".st-play").is_hidden()  # `autoplay: false`
     while page.evaluate("window.storiiies.current") < 3:
         page.keyboard.press("ArrowRight")
     page.wait_for_function(
         "() => window.storiiies && "
-        "window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()",
-        timeout=15000,
+        "window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
     )
     # The step's link to the museum is switched off rather than followed.
     museum = page.locator("#step-3 a", has_text="the museum")
     assert museum.get_attribute("href") is None and museum.get_attribute("aria-disabled") == "true"
     assert outside == [] and errors == []
-    context.close()
 
 
-def test_kiosk_settings_from_storiiies_yml_and_the_kiosk_theme(browser, make_project, serve_dir):
+def test_kiosk_settings_from_storiiies_yml_and_the_kiosk_theme(new_page, make_project, serve_dir):
     server = serve_dir(kiosk_site(make_project))
-    context, page, _ = kiosk_page(browser, f"{server.url}/two-coins/#step-1", 1)
+    page, _ = kiosk_page(new_page, f"{server.url}/two-coins/#step-1", 1)
     page.wait_for_function("() => window.storiiies && window.storiiiesKiosk")
     assert page.evaluate("document.documentElement.classList.contains('st-kiosk')")
     assert page.locator('link[href$="kiosk-theme.css"]').count() == 1
@@ -259,4 +264,3 @@ def test_kiosk_settings_from_storiiies_yml_and_the_kiosk_theme(browser, make_pro
         .filter(([, r]) => r.width < 44 || r.height < 44).map(([c]) => c)"""
     )
     assert small == []
-    context.close()

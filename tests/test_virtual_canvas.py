@@ -294,32 +294,28 @@ ITEMS = """
 
 
 @pytest.mark.browser
-def test_the_tour_shows_the_parts_as_one_deep_zoom_image(browser, site_server):
-    context, page, errors = open_tour(
-        browser, f"{site_server.url}/gathering/#step-1", reduced_motion="reduce"
+def test_the_tour_shows_the_parts_as_one_deep_zoom_image(new_page, site_server):
+    page, errors = open_tour(
+        new_page, f"{site_server.url}/gathering/#step-1", reduced_motion="reduce"
     )
-    try:
-        [panel] = wait_settled(page)
-        assert_region_fills_view(panel)
-        width = 1267  # viewport units are canvas pixels / canvas width
-        expected = [(0, 0, 667, 1000), (667, 0, 600, 1000)]
-        for got, want in zip(page.evaluate(ITEMS), expected, strict=True):
-            assert got == pytest.approx([n / width for n in want], abs=1e-3)
-        # Every tile in view arrives: the Paris server's and the site's own (Oxford) alike.
-        page.wait_for_function(
-            "() => { const world = window.storiiies.panels[0].viewer.world;"
-            " return [0, 1].every(i => world.getItemAt(i).getFullyLoaded()); }",
-            timeout=10000,
-        )
-        assert page.get_attribute(".st-viewer", "data-error") is None
-        # A step on the composed canvas fills the viewer as any region does.
-        page.evaluate("() => window.storiiies.go(2)")
-        [panel] = wait_settled(page)
-        assert panel["region"] == pytest.approx([n / width for n in (500, 200, 400, 300)])
-        assert_region_fills_view(panel)
-        assert errors == []
-    finally:
-        context.close()
+    [panel] = wait_settled(page)
+    assert_region_fills_view(panel)
+    width = 1267  # viewport units are canvas pixels / canvas width
+    expected = [(0, 0, 667, 1000), (667, 0, 600, 1000)]
+    for got, want in zip(page.evaluate(ITEMS), expected, strict=True):
+        assert got == pytest.approx([n / width for n in want], abs=1e-3)
+    # Every tile in view arrives: the Paris server's and the site's own (Oxford) alike.
+    page.wait_for_function(
+        "() => { const world = window.storiiies.panels[0].viewer.world;"
+        " return [0, 1].every(i => world.getItemAt(i).getFullyLoaded()); }"
+    )
+    assert page.get_attribute(".st-viewer", "data-error") is None
+    # A step on the composed canvas fills the viewer as any region does.
+    page.evaluate("() => window.storiiies.go(2)")
+    [panel] = wait_settled(page)
+    assert panel["region"] == pytest.approx([n / width for n in (500, 200, 400, 300)])
+    assert_region_fills_view(panel)
+    assert errors == []
 
 
 def test_an_offline_bundle_fetches_the_tiles_of_each_clipped_part_where_it_is_shown(make_project):

@@ -3,6 +3,10 @@
 // walks back through steps. `window.storiiies` exposes the state for embedding, kiosk.js and
 // tests; every step change is also a `storiiies:step` window event and, inside an iframe, a
 // postMessage to the host page (see docs/embedding.md).
+// Each viewer's element carries `data-settled`: "false" from the moment a step (or a region
+// link) asks for a move until the view is at its region, "true" once it is there and still.
+// A resize sets it to "false" until the region has been refitted on the next frame (or kept,
+// when the reader has zoomed). Tests wait on it rather than on a clock.
 (function () {
   "use strict";
   var dataElement = document.getElementById("story-data");
@@ -82,7 +86,7 @@
     });
     // The canvas takes keyboard focus: arrow keys pan it, + and − zoom (see keydown below).
     viewer.canvas.setAttribute("role", "application");
-    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false, readerZoomed: false };
+    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false, readerZoomed: false, pending: 0 };
     // Only the reader's own pans and zooms are mirrored, never the fly-to of a step.
     ["canvas-drag", "canvas-scroll", "canvas-pinch", "canvas-double-click"].forEach(function (name) {
       viewer.addHandler(name, function () { panel.userDriving = true; });
@@ -92,13 +96,20 @@
     // its region at once, unless the reader has moved or zoomed the view themselves.
     // OpenSeadragon restores its own zoom right after this event, so refit on the next frame.
     viewer.addHandler("resize", function () {
+      element.setAttribute("data-settled", "false");
       requestAnimationFrame(function () {
         if (panel.view && !panel.userDriving && !panel.readerZoomed) {
           panel.viewer.viewport.fitBoundsWithConstraints(rectFor(panel.view.canvas, panel.view.region), true);
         }
+        // Still moving (a reader's fling): animation-finish says when it ends.
+        if (!panel.pending && sameBounds(panel.viewer.viewport.getBounds(true), panel.viewer.viewport.getBounds())) {
+          element.setAttribute("data-settled", "true");
+        }
       });
     });
-    viewer.addHandler("animation-finish", function () { element.setAttribute("data-settled", "true"); });
+    // Not settled while a step's fit is still to come: OpenSeadragon also finishes "animations"
+    // of its own (a resize, tiles arriving) before the region has been fitted.
+    viewer.addHandler("animation-finish", function () { if (!panel.pending) element.setAttribute("data-settled", "true"); });
     viewer.addHandler("animation-start", function () { element.setAttribute("data-settled", "false"); });
     panels.push(panel);
     return panel;
@@ -178,10 +189,16 @@
     panel.readerZoomed = false;
     panel.element.setAttribute("data-settled", "false");
     return openCanvas(panel, view.canvas).then(function () {
+      panel.pending -= 1;
       var instant = immediate || reduceMotion;
-      syncing = true;
-      panel.viewer.viewport.fitBoundsWithConstraints(rectFor(view.canvas, view.region), instant);
-      syncing = false;
+      // A move asked for later replaces this one, even when its images were quicker to load.
+      if (panel.view === view) {
+        syncing = true;
+        panel.viewer.viewport.fitBoundsWithConstraints(rectFor(view.canvas, view.region), instant);
+        syncing = false;
+      }
+      // The last fit to arrive says whether the view is settled.
+      if (panel.pending) return;
       if (instant) {
         panel.viewer.forceRedraw();
         panel.element.setAttribute("data-settled", "true");
@@ -189,6 +206,9 @@
         // Already there: no animation will run, so no animation-finish will say so.
         panel.element.setAttribute("data-settled", "true");
       }
+    }, function (error) {
+      panel.pending -= 1;
+      throw error;
     });
   }
 
@@ -237,7 +257,10 @@
     panels.forEach(function (panel) { if (!panel.element.hidden) panel.viewer.forceResize(); });
     altText.textContent = views.map(function (view) { return view.alt; }).join(" / ");
     // A move is pending from now on, though fitting waits for the layout below.
-    views.forEach(function (view, i) { panels[i].element.setAttribute("data-settled", "false"); });
+    views.forEach(function (view, i) {
+      panels[i].pending += 1;
+      panels[i].element.setAttribute("data-settled", "false");
+    });
     // Let the layout settle and OpenSeadragon measure the panels before fitting regions.
     return nextFrame().then(nextFrame).then(function () {
       return Promise.all(views.map(function (view, i) { return fit(panels[i], view, immediate); }));
