@@ -252,21 +252,24 @@ def import_(manifest: str, output: Path | None, lang: str | None, offline: bool)
     from rich.markup import escape
 
     from storiiies.errors import SourceError
-    from storiiies.importer import import_story
+    from storiiies.importer import import_story_notes
 
+    media = output.parent / "audio" if output is not None else None
     try:
-        text = import_story(manifest, lang=lang, offline=offline)
+        result = import_story_notes(manifest, lang=lang, offline=offline, media_dir=media)
     except SourceError as error:
         _console().print(
             f"[red]error:[/] {escape(error.message)}"
             + (f" [dim]— {escape(error.hint)}[/]" if error.hint else "")
         )
         sys.exit(1)
+    for note in result.notes:  # what the story could not keep, also said at its step
+        _console().print(f"[yellow]warning:[/] {escape(note)}")
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(result.text, nl=False)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    output.write_text(result.text, encoding="utf-8")
     _console().print(f"Wrote {output}")
 
 
