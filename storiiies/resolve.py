@@ -67,7 +67,9 @@ def resolve_story(
         first = next((s.views[0] for s in steps if s.views), None)
         cover = View(first.alias, first.canvas, None, draft.title) if first else None
     if has_errors(resolver.problems) or cover is None:
-        if cover is None and not has_errors(resolver.problems) and draft.steps:
+        # A region that failed to parse is the cause: "no step shows a region" only echoes it.
+        echo = has_errors(resolver.problems) or has_errors(draft.problems)
+        if cover is None and not echo and draft.steps:
             resolver.problems.append(
                 Problem(
                     draft.steps[0].location,
