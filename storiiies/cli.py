@@ -107,6 +107,21 @@ def main() -> None:
     """Turn Markdown stories into guided deep-zoom tours of IIIF images."""
 
 
+def _previous_output(project: Path, output: Path | None, *, bundle: bool) -> bool:
+    """Whether a site (or bundle) from an earlier run is there, which a failed run keeps."""
+    from storiiies.config import load_config
+    from storiiies.errors import BuildFailed
+
+    if output is None:
+        try:
+            config = load_config(project)
+        except BuildFailed:
+            return (project / ("_bundle" if bundle else "_site")).is_dir()
+        settings = config.settings
+        output = config.root / (settings.bundle.output_dir if bundle else settings.output_dir)
+    return output.is_dir() and any(output.iterdir())
+
+
 @main.command()
 @PROJECT
 @OFFLINE
@@ -128,15 +143,15 @@ def build(project: Path, offline: bool, quiet: bool) -> None:
         def progress(what: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
+    previous = _previous_output(project, None, bundle=False)
     try:
         report = build_site(project, offline=offline, progress=progress)
     except BuildFailed as failure:
         if progress is not None:
             bar.stop()
         print_problems(failure.problems)
-        console.print(
-            f"[red]Build failed[/]: {_count(failure.problems)}. The previous site was left as it was."
-        )
+        kept = "The previous site was left as it was." if previous else "Nothing was written."
+        console.print(f"[red]Build failed[/]: {_count(failure.problems)}. {kept}")
         sys.exit(1)
     if progress is not None:
         bar.stop()
@@ -315,6 +330,7 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
         def progress(what: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
+    previous = _previous_output(project, output, bundle=True)
     try:
         report = bundle_site(
             project, output=output, make_zip=make_zip, offline=offline, progress=progress
@@ -323,9 +339,8 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
         if progress is not None:
             bar.stop()
         print_problems(failure.problems)
-        console.print(
-            f"[red]Bundle failed[/]: {_count(failure.problems)}. The previous bundle was left as it was."
-        )
+        kept = "The previous bundle was left as it was." if previous else "Nothing was written."
+        console.print(f"[red]Bundle failed[/]: {_count(failure.problems)}. {kept}")
         sys.exit(1)
     if progress is not None:
         bar.stop()

@@ -247,3 +247,14 @@ def test_one_mistake_is_one_error_line_naming_its_cause(make_project, story, mes
     make_image(root / "images" / "pic.jpg", 400, 300)
     errors = [str(p) for p in check_site(root) if p.is_error]
     assert len(errors) == 1 and errors[0].startswith(message), errors
+
+
+def test_a_first_build_that_fails_does_not_speak_of_a_previous_site(make_project):
+    root = make_project({"stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n"})
+    result = storiiies("build", str(root))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "Build failed: 2 errors. Nothing was written."
+    assert not (root / "_site").exists()
+    bundle = storiiies("bundle", str(root))
+    assert bundle.returncode == 1
+    assert bundle.stderr.splitlines()[-1] == "Bundle failed: 2 errors. Nothing was written."
