@@ -251,13 +251,18 @@ def test_deep_link_opens_a_step_and_back_walks_back(browser, examples_server):
 
 def test_step_list_shows_progress_and_jumps_to_a_step(browser, examples_server):
     context, page, _ = open_tour(browser, f"{examples_server.url}/fields-family/", "phone")
-    assert page.locator(".st-toc summary").inner_text().startswith("Step 0 of 6")
+    # The title slide is not a step: it reads "Title", never "Step 0 of 6".
+    assert page.locator(".st-toc summary").inner_text().startswith("Title")
+    assert "Step 0" not in page.locator(".st-toc summary").inner_text()
     page.locator(".st-toc summary").click()
     page.get_by_role("link", name="Someone at the door").click()
     page.wait_for_function("() => window.storiiies.current === 5")
     assert page.locator(".st-toc summary").inner_text().startswith("Step 5 of 6")
     assert page.locator('.st-toc a[aria-current="step"]').text_content() == "Someone at the door"
     assert page.evaluate("document.activeElement.id") == "step-5-title"
+    page.keyboard.press("Home")
+    page.wait_for_function("() => window.storiiies.current === 0")
+    assert page.locator(".st-toc summary").inner_text().startswith("Title")
     context.close()
 
 
