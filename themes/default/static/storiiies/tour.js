@@ -85,7 +85,7 @@
     });
     // The canvas takes keyboard focus: arrow keys pan it, + and − zoom (see keydown below).
     viewer.canvas.setAttribute("role", "application");
-    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false, readerZoomed: false };
+    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false, readerZoomed: false, pending: false };
     // Only the reader's own pans and zooms are mirrored, never the fly-to of a step.
     ["canvas-drag", "canvas-scroll", "canvas-pinch", "canvas-double-click"].forEach(function (name) {
       viewer.addHandler(name, function () { panel.userDriving = true; });
@@ -101,7 +101,11 @@
         }
       });
     });
-    viewer.addHandler("animation-finish", function () { element.setAttribute("data-settled", "true"); });
+    // Settled means the step's own view is shown: not while its canvas is still opening (an
+    // animation of the previous view, or of the emptied world, may finish meanwhile).
+    viewer.addHandler("animation-finish", function () {
+      if (!panel.pending) element.setAttribute("data-settled", "true");
+    });
     viewer.addHandler("animation-start", function () { element.setAttribute("data-settled", "false"); });
     panels.push(panel);
     return panel;
@@ -180,7 +184,10 @@
     panel.userDriving = false;
     panel.readerZoomed = false;
     panel.element.setAttribute("data-settled", "false");
+    panel.pending = true;
     return openCanvas(panel, view.canvas).then(function () {
+      if (panel.view !== view) return;  // a later step took the panel meanwhile
+      panel.pending = false;
       var instant = immediate || reduceMotion;
       syncing = true;
       panel.viewer.viewport.fitBoundsWithConstraints(rectFor(view.canvas, view.region), instant);
@@ -240,7 +247,10 @@
     panels.forEach(function (panel) { if (!panel.element.hidden) panel.viewer.forceResize(); });
     altText.textContent = views.map(function (view) { return view.alt; }).join(" / ");
     // A move is pending from now on, though fitting waits for the layout below.
-    views.forEach(function (view, i) { panels[i].element.setAttribute("data-settled", "false"); });
+    views.forEach(function (view, i) {
+      panels[i].pending = true;
+      panels[i].element.setAttribute("data-settled", "false");
+    });
     // Let the layout settle and OpenSeadragon measure the panels before fitting regions.
     return nextFrame().then(nextFrame).then(function () {
       return Promise.all(views.map(function (view, i) { return fit(panels[i], view, immediate); }));
