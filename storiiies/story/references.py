@@ -5,6 +5,7 @@ Pure string → value parsing, so it can be tested exhaustively and fuzzed.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,14 +44,13 @@ class Region:
     unit: Literal["pixel", "percent"] = "pixel"
 
     def in_pixels(self, width: int, height: int) -> tuple[float, float, float, float]:
+        """The region in whole canvas pixels: the tour, manifest.json and text.html all use
+        these numbers (a percent region is rounded half up, never to an empty region)."""
         if self.unit == "pixel":
             return (self.x, self.y, self.w, self.h)
-        return (
-            self.x * width / 100,
-            self.y * height / 100,
-            self.w * width / 100,
-            self.h * height / 100,
-        )
+        x, y = _whole(self.x * width / 100), _whole(self.y * height / 100)
+        w, h = _whole(self.w * width / 100), _whole(self.h * height / 100)
+        return (x, y, max(1, w), max(1, h))
 
     def __str__(self) -> str:
         numbers = ",".join(_format_number(n) for n in (self.x, self.y, self.w, self.h))
@@ -112,8 +112,17 @@ def looks_like_reference(target: str, aliases: set[str]) -> bool:
     return split_alias(target) in aliases or "#xywh=" in target or "#t=" in target
 
 
+def _whole(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
 def parse_region(text: str) -> Region:
     match = _XYWH.match(text.strip())
+    if not match and _XYWH.match(text.strip().replace("-", "")):
+        raise ReferenceSyntaxError(
+            f"region '{text}' has a negative number",
+            "negative numbers are not allowed: the canvas starts at 0,0",
+        )
     if not match:
         raise ReferenceSyntaxError(
             f"region '{text}' is not x,y,w,h",
@@ -124,6 +133,13 @@ def parse_region(text: str) -> Region:
     if w <= 0 or h <= 0:
         raise ReferenceSyntaxError(
             f"region '{text}' has no area", "width and height must be greater than 0"
+        )
+    if unit != "percent" and not all(n.is_integer() for n in (x, y, w, h)):
+        first = next(n for n in (x, y, w, h) if not n.is_integer())
+        raise ReferenceSyntaxError(
+            f"region '{text}' is not in whole pixels",
+            f"canvas pixels are whole numbers: write {math.floor(first)} or "
+            f"{math.ceil(first)} (a percent region may have fractions)",
         )
     if unit == "percent" and (x + w > 100.0001 or y + h > 100.0001):
         raise ReferenceSyntaxError(

@@ -25,6 +25,9 @@
   // The language switch (translations.py) opens the other language at the step shown here.
   var languageLinks = Array.prototype.slice.call(document.querySelectorAll(".st-languages a[hreflang]"));
   var counter = document.querySelector(".st-current");
+  // The title slide is not a step: the step list reads "Title" there, not "Step 0 of N".
+  var progressTitle = document.querySelector(".st-progress-title");
+  var progressStep = document.querySelector(".st-progress-step");
   var progressBar = document.querySelector(".st-progress-bar span");
   var prevButton = document.querySelector(".st-prev");
   var nextButton = document.querySelector(".st-next");
@@ -82,7 +85,7 @@
     });
     // The canvas takes keyboard focus: arrow keys pan it, + and − zoom (see keydown below).
     viewer.canvas.setAttribute("role", "application");
-    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false, readerZoomed: false };
+    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false, readerZoomed: false, pending: false };
     // Only the reader's own pans and zooms are mirrored, never the fly-to of a step.
     ["canvas-drag", "canvas-scroll", "canvas-pinch", "canvas-double-click"].forEach(function (name) {
       viewer.addHandler(name, function () { panel.userDriving = true; });
@@ -98,7 +101,11 @@
         }
       });
     });
-    viewer.addHandler("animation-finish", function () { element.setAttribute("data-settled", "true"); });
+    // Settled means the step's own view is shown: not while its canvas is still opening (an
+    // animation of the previous view, or of the emptied world, may finish meanwhile).
+    viewer.addHandler("animation-finish", function () {
+      if (!panel.pending) element.setAttribute("data-settled", "true");
+    });
     viewer.addHandler("animation-start", function () { element.setAttribute("data-settled", "false"); });
     panels.push(panel);
     return panel;
@@ -177,7 +184,10 @@
     panel.userDriving = false;
     panel.readerZoomed = false;
     panel.element.setAttribute("data-settled", "false");
+    panel.pending = true;
     return openCanvas(panel, view.canvas).then(function () {
+      if (panel.view !== view) return;  // a later step took the panel meanwhile
+      panel.pending = false;
       var instant = immediate || reduceMotion;
       syncing = true;
       panel.viewer.viewport.fitBoundsWithConstraints(rectFor(view.canvas, view.region), instant);
@@ -237,7 +247,10 @@
     panels.forEach(function (panel) { if (!panel.element.hidden) panel.viewer.forceResize(); });
     altText.textContent = views.map(function (view) { return view.alt; }).join(" / ");
     // A move is pending from now on, though fitting waits for the layout below.
-    views.forEach(function (view, i) { panels[i].element.setAttribute("data-settled", "false"); });
+    views.forEach(function (view, i) {
+      panels[i].pending = true;
+      panels[i].element.setAttribute("data-settled", "false");
+    });
     // Let the layout settle and OpenSeadragon measure the panels before fitting regions.
     return nextFrame().then(nextFrame).then(function () {
       return Promise.all(views.map(function (view, i) { return fit(panels[i], view, immediate); }));
@@ -271,6 +284,8 @@
       else link.removeAttribute("aria-current");
     });
     counter.textContent = String(number);
+    progressTitle.hidden = number !== 0;
+    progressStep.hidden = number === 0;
     progressBar.style.width = (lastStep ? (100 * number) / lastStep : 100) + "%";
     setDisabled(prevButton, number === 0);
     setDisabled(nextButton, number === lastStep);
