@@ -89,6 +89,21 @@ def main() -> None:
     """Turn Markdown stories into guided deep-zoom tours of IIIF images."""
 
 
+def _previous_output(project: Path, output: Path | None, *, bundle: bool) -> bool:
+    """Whether a site (or bundle) from an earlier run is there, which a failed run keeps."""
+    from storiiies.config import load_config
+    from storiiies.errors import BuildFailed
+
+    if output is None:
+        try:
+            config = load_config(project)
+        except BuildFailed:
+            return (project / ("_bundle" if bundle else "_site")).is_dir()
+        settings = config.settings
+        output = config.root / (settings.bundle.output_dir if bundle else settings.output_dir)
+    return output.is_dir() and any(output.iterdir())
+
+
 @main.command()
 @PROJECT
 @OFFLINE
@@ -110,15 +125,15 @@ def build(project: Path, offline: bool, quiet: bool) -> None:
         def progress(what: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
+    previous = _previous_output(project, None, bundle=False)
     try:
         report = build_site(project, offline=offline, progress=progress)
     except BuildFailed as failure:
         if progress is not None:
             bar.stop()
         print_problems(failure.problems)
-        console.print(
-            f"[red]Build failed[/]: {count_problems(failure.problems)}. The previous site was left as it was."
-        )
+        kept = "The previous site was left as it was." if previous else "Nothing was written."
+        console.print(f"[red]Build failed[/]: {count_problems(failure.problems)}. {kept}")
         sys.exit(1)
     if progress is not None:
         bar.stop()
@@ -234,23 +249,26 @@ def import_(manifest: str, output: Path | None, lang: str | None, offline: bool)
     from rich.markup import escape
 
     from storiiies.errors import SourceError
-    from storiiies.tools.importer import import_story
+    from storiiies.tools.importer import import_story_notes
 
+    media = output.parent / "audio" if output is not None else None
     try:
-        text = import_story(manifest, lang=lang, offline=offline)
+        result = import_story_notes(manifest, lang=lang, offline=offline, media_dir=media)
     except SourceError as error:
         make_console().print(
             f"[red]error:[/] {escape(error.message)}"
             + (f" [dim]— {escape(error.hint)}[/]" if error.hint else "")
         )
         sys.exit(1)
+    for note in result.notes:  # what the story could not keep, also said at its step
+        make_console().print(f"[yellow]warning:[/] {escape(note)}")
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(result.text, nl=False)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     from storiiies.atomic import write_atomic  # deferred like every command's imports
 
-    write_atomic(output, text)
+    write_atomic(output, result.text)
     make_console().print(f"Wrote {output}")
 
 
@@ -296,6 +314,7 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
         def progress(what: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
+    previous = _previous_output(project, output, bundle=True)
     try:
         report = bundle_site(
             project, output=output, make_zip=make_zip, offline=offline, progress=progress
@@ -304,9 +323,8 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
         if progress is not None:
             bar.stop()
         print_problems(failure.problems)
-        console.print(
-            f"[red]Bundle failed[/]: {count_problems(failure.problems)}. The previous bundle was left as it was."
-        )
+        kept = "The previous bundle was left as it was." if previous else "Nothing was written."
+        console.print(f"[red]Bundle failed[/]: {count_problems(failure.problems)}. {kept}")
         sys.exit(1)
     if progress is not None:
         bar.stop()

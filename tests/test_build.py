@@ -129,3 +129,21 @@ def test_theme_symlinks_out_of_the_theme_are_not_published(local_project, tmp_pa
     assets = local_project / "_site" / "assets"
     assert (assets / "extra.css").is_file()
     assert not (assets / "leak.txt").exists()
+
+
+def test_a_region_the_zoom_cap_keeps_small_is_a_warning_at_its_line(make_project):
+    root = make_project(
+        {
+            "stories/a.md": "---\ntitle: A\nsources:\n  sky:\n    url: images/sky.jpg\n"
+            "    rights: http://creativecommons.org/publicdomain/mark/1.0/\n    credit: NASA\n"
+            "---\n## Small\n\n![A galaxy](sky#xywh=460,460,80,80)\n\n"
+            "## Large enough\n\n![Two galaxies](sky#xywh=400,400,100,60)\n"
+        }
+    )
+    make_image(root / "images" / "sky.jpg", 1000, 1000)
+    assert [str(p) for p in check_site(root)] == [
+        "stories/a.md:11:13: warning: region 460,460,80,80 is small for its image: the tour"
+        " magnifies at most 2×, so it fills about 160 px of a 752 px panel — choose a larger"
+        " region around the detail, or an image with more pixels (see Small regions in"
+        " docs/authoring.md)"
+    ]

@@ -347,3 +347,33 @@ def test_the_bundle_works_with_the_institution_offline(new_page, remote, tmp_pat
     finally:
         site.stop()
     assert failed == [] and outside == []
+
+
+def _bundled_images(project: Path) -> set[str]:
+    images = project / "_bundle" / "images"
+    return {p.relative_to(images).as_posix() for p in images.rglob("*") if p.is_file()}
+
+
+def test_a_smaller_plan_bundled_again_ships_only_its_own_tiles(remote, tmp_path):
+    story = f"---\ntitle: Far\nsources:\n  v3: {remote.image_server.url}/3/big/info.json\n---\n"
+    story += "## Detail\n\n![A detail](v3#xywh=1000,1000,800,600)\n"
+    projects = []
+    for name in ("again", "fresh"):
+        project = tmp_path / name
+        (project / "stories").mkdir(parents=True)
+        (project / "stories" / "far.md").write_text(story)
+        projects.append(project)
+    again, fresh = projects
+    (again / "storiiies.yml").write_text("title: Offline\n")  # the default screens, up to 4K
+    large = bundle_site(again)
+    (again / "storiiies.yml").write_text(CONFIG)  # then a laptop screen only
+    small = bundle_site(again)
+    (fresh / "storiiies.yml").write_text(CONFIG)
+    bundle_site(fresh)
+    assert small.tiles < large.tiles
+    shipped = _bundled_images(again)
+    assert shipped == _bundled_images(fresh)
+    tiles = [p for p in shipped if p.endswith("default.jpg")]
+    assert len(tiles) <= small.tiles + 12  # the plan's tiles, and a few whole-image overviews
+    sums = (again / "_bundle" / "SHA256SUMS").read_text().splitlines()
+    assert len([line for line in sums if "/images/" in line or " images/" in line]) == len(shipped)

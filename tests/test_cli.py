@@ -217,3 +217,44 @@ def test_a_bug_is_one_line_with_a_report_file_not_a_traceback(tmp_path, monkeypa
     assert "Traceback" not in result.output
     (report,) = tmp_path.glob("storiiies-crash-*.txt")
     assert "Traceback" in report.read_text() and "something storiiies did not expect" in report.read_text()
+
+
+@pytest.mark.parametrize(
+    ("story", "message"),
+    [
+        (
+            "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic#xywh=1,1,0,5)\n",
+            "stories/a.md:7:6: error: region '1,1,0,5' has no area"
+            " — width and height must be greater than 0",
+        ),
+        (
+            "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pik#xywh=1,1,5,5)\n",
+            "stories/a.md:7:6: error: unknown source 'pik'"
+            " — declare it under `sources:` in the front matter (declared: pic)",
+        ),
+        (
+            "---\ntitle: A\nsources: [\n  pic: images/pic.jpg\n---\n## One\n![x](pic#xywh=1,1,5,5)\n",
+            "stories/a.md:4:22: error: invalid YAML: expected ',' or ']', but got '<stream end>'"
+            " — check the indentation and quote values that contain ':' or '#'",
+        ),
+    ],
+    ids=["bad region", "unknown source", "broken YAML"],
+)
+def test_one_mistake_is_one_error_line_naming_its_cause(make_project, story, message):
+    from storiiies.build import check_site
+
+    root = make_project({"stories/a.md": story})
+    make_image(root / "images" / "pic.jpg", 400, 300)
+    errors = [str(p) for p in check_site(root) if p.is_error]
+    assert len(errors) == 1 and errors[0].startswith(message), errors
+
+
+def test_a_first_build_that_fails_does_not_speak_of_a_previous_site(make_project):
+    root = make_project({"stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n"})
+    result = storiiies("build", str(root))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "Build failed: 2 errors. Nothing was written."
+    assert not (root / "_site").exists()
+    bundle = storiiies("bundle", str(root))
+    assert bundle.returncode == 1
+    assert bundle.stderr.splitlines()[-1] == "Bundle failed: 2 errors. Nothing was written."

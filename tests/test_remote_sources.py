@@ -39,7 +39,7 @@ def test_presentation_2_and_3_manifests_build(make_project, fixture_server):
     assert built.sources["book"].presentation_version == 3
     first, second = built.steps
     assert first.views[0].canvas.id == "https://api.digitale-sammlungen.de/iiif/presentation/v2/bsb10502296/canvas/10"
-    assert first.views[0].region == (0, 0, 750, 521.4)
+    assert first.views[0].region == (0, 0, 750, 521)  # 30 % of 1738 px, in whole pixels
     assert second.views[0].canvas.images[0].service.version == 3
     page = (root / "_site" / "remote" / "index.html").read_text()
     assert "No Copyright – Non-Commercial Use Only" in page  # the P2 licence, named

@@ -261,13 +261,18 @@ def test_deep_link_opens_a_step_and_back_walks_back(new_page, examples_server):
 
 def test_step_list_shows_progress_and_jumps_to_a_step(new_page, examples_server):
     page, _ = open_tour(new_page, f"{examples_server.url}/fields-family/", "phone")
-    assert page.locator(".st-toc summary").inner_text().startswith("Step 0 of 6")
+    # The title slide is not a step: it reads "Title", never "Step 0 of 6".
+    assert page.locator(".st-toc summary").inner_text().startswith("Title")
+    assert "Step 0" not in page.locator(".st-toc summary").inner_text()
     page.locator(".st-toc summary").click()
     page.get_by_role("link", name="Someone at the door").click()
     page.wait_for_function("() => window.storiiies.current === 5")
     assert page.locator(".st-toc summary").inner_text().startswith("Step 5 of 6")
     assert page.locator('.st-toc a[aria-current="step"]').text_content() == "Someone at the door"
     assert page.evaluate("document.activeElement.id") == "step-5-title"
+    page.keyboard.press("Home")
+    page.wait_for_function("() => window.storiiies.current === 0")
+    assert page.locator(".st-toc summary").inner_text().startswith("Title")
 
 
 def test_live_region_announces_step_changes(new_page, examples_server):
@@ -352,3 +357,64 @@ def test_comparison_panels_move_together(new_page, examples_server):
 
     for a, b in zip(relative(left), relative(right), strict=True):
         assert abs(a - b) < 0.02, (relative(left), relative(right))
+
+
+SETTLED_LOG = """
+() => {
+  window.settledLog = [];
+  const panel = window.storiiies.panels[0];
+  new MutationObserver(() => {
+    if (panel.element.getAttribute("data-settled") !== "true") return;
+    const world = panel.viewer.world;
+    const items = [];
+    for (let i = 0; i < world.getItemCount(); i++) items.push(world.getItemAt(i).getFullyLoaded());
+    window.settledLog.push({
+      step: window.storiiies.current,
+      canvas: panel.canvasKey,
+      images: window.storiiies.story.canvases[panel.canvasKey].images.length,
+      items: items.length,
+    });
+  }).observe(panel.element, { attributes: true, attributeFilter: ["data-settled"] });
+}
+"""
+
+
+def test_settled_waits_until_a_new_canvas_has_opened(new_page, make_project, serve_dir):
+    import shutil
+    import time
+    from pathlib import Path
+
+    from storiiies.build import build_site
+
+    examples = Path(__file__).resolve().parent.parent / "examples" / "images"
+    root = make_project(
+        {
+            "stories/two.md": "---\ntitle: Two images\nsources:\n  coins: images/coins.png\n"
+            "  photo: images/evans-fields-family-a.jpg\n---\n## Coins\n\n"
+            "![The coins](coins#xywh=10,10,200,150)\n\n## Photo\n\n"
+            "![The family](photo#xywh=100,100,600,400)\n"
+        }
+    )
+    shutil.copytree(examples, root / "images")
+    build_site(root)
+    server = serve_dir(root / "_site")
+    page, errors = open_tour(new_page, f"{server.url}/two/#step-1")
+    wait_settled(page)
+    page.evaluate(SETTLED_LOG)
+
+    # A slow image server: the second canvas's info.json takes a while to arrive.
+    def slow(route):
+        time.sleep(0.4)
+        route.continue_()
+
+    page.route("**/info.json", slow)
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.storiiies.current === 2")
+    wait_settled(page)
+    log = [e for e in page.evaluate("window.settledLog") if e["step"] == 2]
+    photo = page.evaluate("window.storiiies.story.steps[2].views[0].canvas")
+    assert log and all(
+        entry["canvas"] == photo and entry["items"] == entry["images"] for entry in log
+    ), log
+    assert errors == []
+

@@ -2,11 +2,18 @@
 
 load the site → find remote images → read their services → swap in local copies
 (localize) → plan the tiles the tour can show → fetch what is missing → cut overview sizes
-and crops from the tiles → write the site with the normal build → SHA256SUMS (→ zip).
+and crops from the tiles → gather the plan's files → write the site with the normal build →
+SHA256SUMS (→ zip).
+
+The cache's tile tree of an image keeps every tile ever fetched, so a later bundle with a
+larger plan fetches less; the bundle ships only this plan's files, linked into a folder of
+their own (`.storiiies-cache/bundle/KEY`) made afresh on every run.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -72,7 +79,8 @@ def bundle_site(
     if mirror_problems or plain_problems:
         raise BuildFailed([*problems, *mirror_problems, *plain_problems])
     trees = {key: tree_path(config.cache_dir, key) for key in mirrors}
-    bundled, keys = localize_site(site, mirrors, plain, trees)
+    shipped = {key: config.cache_dir / "bundle" / key for key in mirrors}
+    bundled, keys = localize_site(site, mirrors, plain, shipped)
     crops = _mirrored_crops(bundled.stories, keys)
     plan = mirror_plan(
         bundled.stories,
@@ -89,7 +97,8 @@ def bundle_site(
         for level, x, y in sorted(plan.tiles[key])
     ]
     fetched = _fetch(downloads, found, settings.per_host, offline, progress)
-    extra = _cut_images(mirrors, trees, plan, crops, config)
+    extra, overviews = _cut_images(mirrors, trees, plan, crops, config)
+    _gather_planned(mirrors, trees, plan, overviews, shipped)
     report = write_built_site(bundled, [*problems, *warnings], output=out_dir, extra_files=extra)
     files = checksums.write_checksums(out_dir)
     zip_path = None
@@ -242,11 +251,15 @@ def _cut_images(
     plan: MirrorPlan,
     crops: Sequence[MirroredCrop],
     config: SiteConfig,
-) -> list[OutputFile]:
+) -> tuple[list[OutputFile], dict[str, list[str]]]:
+    """The crops as site files, and each mirror's whole-image overviews (paths in its tree)."""
+    overviews: dict[str, list[str]] = {}
     for key, mirror in mirrors.items():
         if mirror.local.legacy is None:
-            for level in overview_levels(mirror.local):
+            overviews[key] = [
                 write_level_image(mirror.local, trees[key], level)
+                for level in overview_levels(mirror.local)
+            ]
     files = []
     for _, width, name, size in crops:
         source = plan.crops.get((name, width))
@@ -258,7 +271,32 @@ def _cut_images(
                 mirrors[source.key].local, trees[source.key], source.level, source.box, size, cached
             )
         files.append(OutputFile(name, source=cached))
-    return files
+    return files, overviews
+
+
+def _gather_planned(
+    mirrors: Mapping[str, Mirror],
+    trees: Mapping[str, Path],
+    plan: MirrorPlan,
+    overviews: Mapping[str, list[str]],
+    shipped: Mapping[str, Path],
+) -> None:
+    """Each mirror's folder for the bundle: exactly the plan's tiles and the overviews, linked
+    from the cache's tree (which may hold tiles of an earlier, larger plan)."""
+    for key, mirror in mirrors.items():
+        folder = shipped[key]
+        shutil.rmtree(folder, ignore_errors=True)
+        paths = {mirror.local.tile_path(level, x, y) for level, x, y in plan.tiles[key]}
+        paths.update(overviews.get(key, ()))
+        for path in sorted(paths):
+            source, target = trees[key] / path, folder / path
+            if not source.is_file():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)
 
 
 def _sizes(

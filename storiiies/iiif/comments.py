@@ -48,6 +48,8 @@ class Comment:
     label: str | None
     #: the label in every language it is given in (a translated story's alt texts)
     labels: LanguageMap = field(default_factory=dict)
+    #: the URLs of its Sound bodies (a narrated step), in the order given
+    sounds: tuple[str, ...] = ()
 
 
 def read_comments(data: Mapping[str, Any], fetch: Fetch) -> tuple[list[Comment], list[str]]:
@@ -107,7 +109,8 @@ def _comment(annotation: Mapping[str, Any]) -> Comment | None:
     motivation = next((m for m in motivations if m in STEP_MOTIVATIONS), None)
     if motivation is None and motivations:
         return None  # painting, tagging, highlighting … are not steps
-    bodies = tuple(_bodies(annotation.get("body", annotation.get("resource")), 0))
+    raw_bodies = annotation.get("body", annotation.get("resource"))
+    bodies = tuple(_bodies(raw_bodies, 0))
     target = _target(annotation.get("target", annotation.get("on")))
     if not bodies or target is None:
         return None
@@ -123,7 +126,15 @@ def _comment(annotation: Mapping[str, Any]) -> Comment | None:
         bodies,
         label,
         labels,
+        tuple(_sounds(raw_bodies)),
     )
+
+
+def _sounds(value: Any) -> Iterator[str]:
+    for body in as_dicts(value):
+        url = node_id(body)
+        if type_name(body) in {"Sound", "Audio"} and url:
+            yield url
 
 
 def _first_text(value: Any) -> str | None:

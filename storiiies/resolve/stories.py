@@ -25,6 +25,10 @@ from storiiies.resolve.virtual import Part, compose_canvas
 from storiiies.story.frontmatter import SourceSpec
 from storiiies.story.references import ReferenceSyntaxError, parse_reference
 
+#: The tour magnifies an image at most this many times its own pixels (tour.js's
+#: maxZoomPixelRatio), and a desktop tour's image panel is about this wide (CSS px).
+MAX_ZOOM = 2
+TYPICAL_PANEL = 752
 # Regions may overshoot the canvas by rounding (percent conversions, scaled canvases).
 _TOLERANCE = 1.0
 
@@ -67,7 +71,9 @@ def resolve_story(
         first = next((s.views[0] for s in steps if s.views), None)
         cover = View(first.alias, first.canvas, None, draft.title) if first else None
     if has_errors(resolver.problems) or cover is None:
-        if cover is None and not has_errors(resolver.problems) and draft.steps:
+        # A region that failed to parse is the cause: "no step shows a region" only echoes it.
+        echo = has_errors(resolver.problems) or has_errors(draft.problems)
+        if cover is None and not echo and draft.steps:
             resolver.problems.append(
                 Problem(
                     draft.steps[0].location,
@@ -305,10 +311,41 @@ class _Resolver:
                     )
                 )
                 return None
+            self.small_region(region, canvas, box)
         if canvas.index in result.images:
             image = result.images[canvas.index]
             self.used_images[image.name] = image
         return View(alias, canvas, box, region.alt)
+
+    def small_region(
+        self, region: RegionDraft, canvas: Canvas, box: tuple[float, float, float, float]
+    ) -> None:
+        """A warning when the tour cannot make a region fill even a quarter of a typical
+        panel: it magnifies an image at most MAX_ZOOM× its own pixels (tour.js)."""
+        scale = (
+            max(
+                (
+                    (image.width or (image.service.width if image.service else None) or 0)
+                    / (image.target[2] if image.target else canvas.width)
+                    for image in canvas.images
+                ),
+                default=0.0,
+            )
+            or 1.0
+        )
+        shown = round(MAX_ZOOM * max(box[2], box[3]) * scale)
+        if shown * 4 >= TYPICAL_PANEL:
+            return
+        self.problems.append(
+            Problem(
+                region.location,
+                f"region {region.reference.region} is small for its image: the tour magnifies "
+                f"at most {MAX_ZOOM}×, so it fills about {shown} px of a {TYPICAL_PANEL} px panel",
+                "choose a larger region around the detail, or an image with more pixels"
+                " (see Small regions in docs/authoring.md)",
+                "warning",
+            )
+        )
 
     def timed_view(self, region: RegionDraft, canvas: Canvas) -> View | None:
         """A view of an audio or video canvas: a segment in time, never a rectangle."""

@@ -4,7 +4,9 @@ Every step is a `commenting` annotation on its region (the motivation viewers su
 list), step 0 being the title slide on the cover, its body opening with the title as `<h1>`.
 A comparison step gives one annotation per region, so each canvas it shows carries it (viewers
 list a canvas's annotations by their target). The annotation's `label` is the region's text
-alternative, its body the step's HTML (one TextualBody per language of a translated story).
+alternative, its body the step's HTML (one TextualBody per language of a translated story),
+followed by a `Sound` body when the step is narrated from a local file, as the Storiiies viewer
+reads a narrated step.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from storiiies.iiif import content_state
 from storiiies.iiif.model import Canvas
 from storiiies.iiif.presentation_json import fragment_target, language_key, text_map
-from storiiies.model import Story, View
+from storiiies.model import Narration, Story, View
 from storiiies.site.manifest_media import time_fragment
 
 CanvasKey = tuple[str, int, int, int]
@@ -88,9 +90,10 @@ def step_annotations(
     # targets; translations' steps match by position).
     versions = [(v, step_views(v)) for v in story.versions]
     result = []
+    narrations = {step.number: step.narration for step in story.steps}
     for number, title, _, views, _ in step_views(story):
         heading = "h1" if number == 0 else "h2"
-        bodies = []
+        bodies: list[dict[str, Any]] = []
         for version, steps in versions:
             if number >= len(steps):
                 continue
@@ -107,6 +110,8 @@ def step_annotations(
                     "language": language_key(version.lang),
                 }
             )
+        sound = _sound_body(narrations.get(number), base_url)
+        bodies.extend([sound] if sound else [])
         for k, view in enumerate(views, start=1):
             suffix = f"-{k}" if len(views) > 1 else ""
             annotation = {
@@ -119,6 +124,18 @@ def step_annotations(
             }
             result.append(StepAnnotation(number, canvas_key(view.canvas), annotation))
     return result
+
+
+def _sound_body(narration: Narration | None, base_url: str) -> dict[str, Any] | None:
+    """A narration from a local file as a Sound body (the site copies it under `media/`)."""
+    if narration is None or narration.kind != "file":
+        return None
+    body: dict[str, Any] = {"id": f"{base_url}{narration.url}", "type": "Sound"}
+    if narration.format:
+        body["format"] = narration.format
+    if narration.duration:
+        body["duration"] = round(narration.duration, 3)
+    return body
 
 
 def view_target(canvas_id: str, view: View) -> Any:

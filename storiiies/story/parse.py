@@ -91,6 +91,9 @@ class _StoryParser:
         self.problems: list[Problem] = []
         self.cursor = (0, 0)  # where the last reference was found, so repeats get their own line
         self.narrations: list[NarrationDraft] = []  # narration links of the section being read
+        #: the front matter could not be read, so its source names are unknown: a reference is
+        #: not reported as naming an unknown source (the front matter's error is the cause)
+        self.sources_unread = False
 
     def at(self, line: int | None, column: int | None = None) -> SourceLocation:
         return SourceLocation(self.source.name, line, column)
@@ -177,17 +180,20 @@ class _StoryParser:
                 "the story has no front matter",
                 "start the file with a `---` line, then `title:` and `sources:`, then `---`",
             )
+            self.sources_unread = True
             return StoryMeta(), {}
         try:
             yaml_source = load_yaml(front.content, self.source.name, first_line=2)
         except YamlSyntaxError as error:
             self.problems.append(error.problem)
+            self.sources_unread = True
             return StoryMeta(), {}
         meta, problems = validate(StoryMeta, yaml_source, self.source.name, what="front matter")
         self.problems.extend(problems)
         if meta is None:
             meta = _lenient_meta(yaml_source.data)
             if meta is None:
+                self.sources_unread = True
                 return StoryMeta(), {}
         locations = {
             keys: SourceLocation(self.source.name, line, column)
@@ -299,6 +305,8 @@ class _StoryParser:
         except ReferenceSyntaxError as error:
             self.problems.append(Problem(location, error.message, error.hint))
             return None
+        if reference.alias not in aliases and self.sources_unread:
+            return None  # the front matter's own error is reported
         if reference.alias not in aliases:
             known = ", ".join(sorted(aliases)) or "none yet"
             self.problems.append(

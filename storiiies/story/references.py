@@ -5,6 +5,7 @@ Pure string → value parsing, so it can be tested exhaustively and fuzzed.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -69,8 +70,17 @@ def looks_like_reference(target: str, aliases: set[str]) -> bool:
     return split_alias(target) in aliases or "#xywh=" in target or "#t=" in target
 
 
+def _whole(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
 def parse_region(text: str) -> Region:
     match = _XYWH.match(text.strip())
+    if not match and _XYWH.match(text.strip().replace("-", "")):
+        raise ReferenceSyntaxError(
+            f"region '{text}' has a negative number",
+            "negative numbers are not allowed: the canvas starts at 0,0",
+        )
     if not match:
         raise ReferenceSyntaxError(
             f"region '{text}' is not x,y,w,h",
@@ -81,6 +91,13 @@ def parse_region(text: str) -> Region:
     if w <= 0 or h <= 0:
         raise ReferenceSyntaxError(
             f"region '{text}' has no area", "width and height must be greater than 0"
+        )
+    if unit != "percent" and not all(n.is_integer() for n in (x, y, w, h)):
+        first = next(n for n in (x, y, w, h) if not n.is_integer())
+        raise ReferenceSyntaxError(
+            f"region '{text}' is not in whole pixels",
+            f"canvas pixels are whole numbers: write {math.floor(first)} or "
+            f"{math.ceil(first)} (a percent region may have fractions)",
         )
     if unit == "percent" and (x + w > 100.0001 or y + h > 100.0001):
         raise ReferenceSyntaxError(

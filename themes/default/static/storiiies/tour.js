@@ -29,6 +29,9 @@
   // The language switch (translations.py) opens the other language at the step shown here.
   var languageLinks = Array.prototype.slice.call(document.querySelectorAll(".st-languages a[hreflang]"));
   var counter = document.querySelector(".st-current");
+  // The title slide is not a step: the step list reads "Title" there, not "Step 0 of N".
+  var progressTitle = document.querySelector(".st-progress-title");
+  var progressStep = document.querySelector(".st-progress-step");
   var progressBar = document.querySelector(".st-progress-bar span");
   var prevButton = document.querySelector(".st-prev");
   var nextButton = document.querySelector(".st-next");
@@ -294,6 +297,8 @@
       else link.removeAttribute("aria-current");
     });
     counter.textContent = String(number);
+    progressTitle.hidden = number !== 0;
+    progressStep.hidden = number === 0;
     progressBar.style.width = (lastStep ? (100 * number) / lastStep : 100) + "%";
     setDisabled(prevButton, number === 0);
     setDisabled(nextButton, number === lastStep);
