@@ -261,7 +261,8 @@ class _Resolver:
                     Problem(
                         region.location,
                         f"'{alias}' has no canvas with id {reference.canvas}",
-                        "use the canvas's 1-based number or its exact id",
+                        "use the canvas's 1-based number or its exact id;"
+                        " `storiiies inspect` lists them",
                     )
                 )
                 return None

@@ -144,3 +144,27 @@ def test_html_pages_and_closed_ports_get_a_clear_error(make_project, serve_dir, 
     )
     assert problems[1].startswith(f"stories/s.md:5:3: error: source 'down': cannot reach {closed} (ConnectError")
     assert len(problems) == 2
+
+
+def test_a_canvas_named_by_its_full_id_resolves_or_is_an_error_at_its_line(
+    make_project, fixture_server
+):
+    canvas = "https://iiif.io/api/cookbook/recipe/0009-book-1/canvas"
+    book = {"book": f"{fixture_server.url}/{P3}"}
+    root = make_project({"stories/s.md": story(
+        book,
+        f"## Page 2\n![Page 2](book/{canvas}/p2#xywh=100,100,1000,800)\n\n"
+        f"## Page 3\n[page 3]({canvas}/p3) and ![Page 3, whole](book/{canvas}/p3)\n",
+    )})
+    report = build_site(root)
+    first, second = report.site.stories[0].steps
+    assert (first.views[0].canvas.index, first.views[0].region) == (2, (100, 100, 1000, 800))
+    assert second.views[0].canvas.index == 3
+    wrong = make_project(
+        {"stories/s.md": story(book, f"## Page 9\n![Page 9](book/{canvas}/p9#xywh=0,0,10,10)\n")}
+    )
+    problems = [str(p) for p in check_site(wrong) if p.is_error]
+    assert problems == [
+        f"stories/s.md:9:11: error: 'book' has no canvas with id {canvas}/p9"
+        " — use the canvas's 1-based number or its exact id; `storiiies inspect` lists them"
+    ]
