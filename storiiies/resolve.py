@@ -235,7 +235,7 @@ class _Resolver:
             # Canvas numbers are positions in the source, so skipped (non-image) canvases
             # keep their numbers and the author's count matches what other viewers show.
             canvas = next((c for c in canvases if c.index == index), None)
-            last = max(c.index for c in canvases)
+            last = document.last_index
             if canvas is None and index <= last:
                 self.problems.append(
                     Problem(

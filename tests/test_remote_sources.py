@@ -9,6 +9,7 @@ import pytest
 
 from storiiies.build import build_site, check_site
 from storiiies.errors import BuildFailed
+from storiiies.inspect import inspect_source
 
 pytestmark = pytest.mark.shared
 
@@ -168,3 +169,58 @@ def test_a_canvas_named_by_its_full_id_resolves_or_is_an_error_at_its_line(
         f"stories/s.md:9:11: error: 'book' has no canvas with id {canvas}/p9"
         " — use the canvas's 1-based number or its exact id; `storiiies inspect` lists them"
     ]
+
+
+def p2_manifest(resources: list[dict]) -> dict:
+    """A Presentation 2 manifest with one 1000×800 canvas per image resource."""
+
+    def canvas(n: int, resource: dict) -> dict:
+        canvas_id = f"https://example.org/canvas/{n}"
+        painting = {"@type": "oa:Annotation", "motivation": "sc:painting", "on": canvas_id}
+        return {
+            "@id": canvas_id, "@type": "sc:Canvas", "label": f"p. {n}", "width": 1000,
+            "height": 800, "images": [{**painting, "resource": resource}],
+        }
+
+    return {
+        "@context": "http://iiif.io/api/presentation/2/context.json",
+        "@id": "https://example.org/manifest.json", "@type": "sc:Manifest", "label": "Pages",
+        "sequences": [{"@type": "sc:Sequence", "canvases": [
+            canvas(n, resource) for n, resource in enumerate(resources, 1)
+        ]}],
+    }
+
+
+def test_p2_images_without_a_usable_id_are_shown_by_their_image_service(
+    make_project, serve_dir, tmp_path
+):
+    images = "https://images.example.org/iiif"
+    (tmp_path / "manifest.json").write_text(json.dumps(p2_manifest([
+        # The service is only an id (as an object, or as a string) next to an id that is no URL.
+        {"@type": "dctypes:Image", "@id": "urn:x-page:1", "service": {"@id": f"{images}/p1"}},
+        {"@type": "dctypes:Image", "service": f"{images}/p2"},
+        {"@type": "dctypes:Image", "@id": "urn:x-page:3", "service": {
+            "@id": f"{images}/p3", "profile": "http://iiif.io/api/image/2/level1.json"}},
+        {"@type": "dctypes:Image", "@id": "urn:x-page:4"},  # nothing a browser can show
+    ])))
+    server = serve_dir(tmp_path)
+    source = {"pages": f"{server.url}/manifest.json"}
+    root = make_project({"stories/s.md": story(
+        source, "## One\n![p1](pages/1)\n\n## Two\n![p2](pages/2)\n\n## Three\n![p3](pages/3)\n")})
+    build_site(root)
+    page = (root / "_site" / "s" / "index.html").read_text()
+    data = json.loads(page.split('id="story-data">')[1].split("</script>")[0])
+    shown = [image["source"] for canvas in data["canvases"].values() for image in canvas["images"]]
+    assert shown == [{"kind": "iiif", "info": f"{images}/p{n}/info.json"} for n in (1, 2, 3)]
+    broken = make_project({"stories/s.md": story(source, "## Four\n![p4](pages/4)\n")})
+    assert [str(p) for p in check_site(broken) if p.is_error] == [
+        "stories/s.md:9:7: error: canvas 4 of 'pages' has no image storiiies can show"
+        " — pick another canvas; `storiiies inspect` lists them"
+    ]
+    report = inspect_source(f"{server.url}/manifest.json", cwd=tmp_path)
+    assert "None" not in report
+    assert (
+        "  warning: canvas 4 has an image with no web address and no image service and was skipped"
+        in report.splitlines()
+    )
+    assert f"      Image API 2 level 0: {images}/p2" in report.splitlines()

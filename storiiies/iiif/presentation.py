@@ -120,7 +120,8 @@ def _read_manifest(data: Any, url: str) -> SourceDocument:
     skips = Skips()
     canvases: list[Canvas] = []
     legacy = 0
-    for index, raw in enumerate(reader.raw_canvases(data), start=1):
+    raw_canvases = reader.raw_canvases(data)
+    for index, raw in enumerate(raw_canvases, start=1):
         # Position makes a canvas, not its type: archive.org types its canvases "sc:Sequence".
         if not isinstance(raw, Mapping):
             skips.add(index, "no canvas object")
@@ -147,6 +148,7 @@ def _read_manifest(data: Any, url: str) -> SourceDocument:
         metadata=read_metadata(data),
         presentation_version=3 if reader is presentation3 else 2,
         warnings=tuple(warnings),
+        listed=len(raw_canvases),
     )
 
 
