@@ -13,7 +13,14 @@ import jinja2
 from markupsafe import Markup
 
 from storiiies import __version__
-from storiiies.credits import CREDITS_PAGE, CREDITS_TEXT, credits, credits_text, site_credits
+from storiiies.credits import (
+    CREDITS_PAGE,
+    CREDITS_TEXT,
+    credits,
+    credits_text,
+    site_credits,
+    source_link,
+)
 from storiiies.iiif.export import collection, story_manifest, tour_data
 from storiiies.iiif.language import pick
 from storiiies.images import crop_url, is_local, tile_source
@@ -93,6 +100,11 @@ def story_data(story: Story, site: Site, original: Story | None = None) -> dict[
             "height": canvas.height,
             "label": pick(canvas.label, story.lang),
             "images": images,
+            # Named in the panel if the image cannot be loaded in the reader's browser.
+            "credit": {
+                "label": pick(document.label, story.lang) or view.alias,
+                "link": source_link(document),
+            },
             **canvas_media_data(canvas),
         }
     steps = [
