@@ -224,3 +224,29 @@ def test_p2_images_without_a_usable_id_are_shown_by_their_image_service(
         in report.splitlines()
     )
     assert f"      Image API 2 level 0: {images}/p2" in report.splitlines()
+
+
+def test_p2_collection_members_without_a_type_are_its_manifests(
+    make_project, fixture_server, serve_dir, tmp_path
+):
+    cookbook = f"{fixture_server.url}/documents/cookbook"
+    volumes = [f"{cookbook}/recipe__0030-multi-volume__manifest_v{n}.json" for n in (1, 2)]
+    (tmp_path / "collection.json").write_text(json.dumps({
+        "@context": "http://iiif.io/api/presentation/2/context.json",
+        "@id": "https://example.org/collection.json", "@type": "sc:Collection", "label": "Volumes",
+        # Presentation 2 lists manifests under `manifests`: many collections leave out @type.
+        "manifests": [{"@id": url, "label": f"Vol. {n}"} for n, url in enumerate(volumes, 1)],
+    }))
+    server = serve_dir(tmp_path)
+    url = f"{server.url}/collection.json"
+    root = make_project({"stories/s.md": (
+        f"---\ntitle: T\nsources:\n  vol:\n    url: {url}\n    manifest: 2\n---\n## A\n![x](vol)\n"
+    )})
+    report = build_site(root)
+    assert report.site.stories[0].sources["vol"].id == volumes[1]
+    whole = make_project({"stories/s.md": story({"vol": url}, "## A\n![x](vol)\n")})
+    assert [str(p) for p in check_site(whole) if p.is_error] == [
+        "stories/s.md:4:3: error: source 'vol': this is a IIIF Collection of 2 manifests,"
+        f" not a manifest — pick one of its manifests: {volumes[0]}, {volumes[1]} (or keep the"
+        " collection and add `manifest:` with a number from 1 to 2 or a manifest id)"
+    ]

@@ -78,7 +78,11 @@ def collection_members(data: Any) -> list[tuple[str, str]]:
     for key in ("manifests", "members", "items"):
         for member in as_dicts(data.get(key)):
             member_id = node_id(member)
-            if type_name(member) == "Manifest" and member_id:
+            kind = type_name(member)
+            # Presentation 2's `manifests` holds only manifests: many leave out their @type.
+            if kind is None and key == "manifests":
+                kind = "Manifest"
+            if kind == "Manifest" and member_id:
                 members.append((member_id, pick(text_map(member.get("label")), None)))
     return members
 
@@ -158,7 +162,8 @@ def _collection_error(data: Mapping[str, Any]) -> NotIIIF:
         node_id(member) or "?"
         for key in ("collections", "members", "items")
         for member in as_dicts(data.get(key))
-        if type_name(member) == "Collection"
+        # Presentation 2's `collections`, like its `manifests`, often leaves out @type.
+        if (type_name(member) or ("Collection" if key == "collections" else None)) == "Collection"
     ]
     parts = [_count(len(manifests), "manifest")] if manifests else []
     if collections:
