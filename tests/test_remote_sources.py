@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from storiiies.build import build_site, check_site
-from storiiies.errors import BuildFailed
+from storiiies.errors import BuildFailed, NotIIIF
 from storiiies.inspect import inspect_source
 
 pytestmark = pytest.mark.shared
@@ -250,3 +250,41 @@ def test_p2_collection_members_without_a_type_are_its_manifests(
         f" not a manifest — pick one of its manifests: {volumes[0]}, {volumes[1]} (or keep the"
         " collection and add `manifest:` with a number from 1 to 2 or a manifest id)"
     ]
+
+
+def test_a_collection_without_manifests_gets_one_story_from_check_build_and_inspect(
+    make_project, serve_dir, tmp_path
+):
+    def collection(items: list[dict]) -> str:
+        return json.dumps({
+            "@context": "http://iiif.io/api/presentation/3/context.json",
+            "id": "https://example.org/c.json", "type": "Collection", "label": {"en": ["C"]},
+            "items": items,
+        })
+
+    sub = "https://example.org/sub.json"
+    (tmp_path / "nested.json").write_text(collection([{"id": sub, "type": "Collection"}]))
+    (tmp_path / "empty.json").write_text(collection([]))
+    server = serve_dir(tmp_path)
+    nested, empty = f"{server.url}/nested.json", f"{server.url}/empty.json"
+    root = make_project({"stories/s.md": (
+        f"---\ntitle: T\nsources:\n  a: {nested}\n  b:\n    url: {nested}\n    manifest: 1\n"
+        f"  c: {empty}\n  d:\n    url: {empty}\n    manifest: 1\n---\n"
+        "## A\n![a](a)\n\n## B\n![b](b)\n\n## C\n![c](c)\n\n## D\n![d](d)\n"
+    )})
+    in_nested = f" — pick a manifest from one of its collections: {sub}"
+    in_empty = " — use the URL of a manifest instead"
+    assert [str(p) for p in check_site(root) if p.is_error] == [
+        "stories/s.md:4:3: error: source 'a': this is a IIIF Collection of 1 collection,"
+        f" not a manifest{in_nested}",
+        f"stories/s.md:5:3: error: source 'b': this IIIF Collection lists no manifests{in_nested}",
+        "stories/s.md:8:3: error: source 'c': this is a IIIF Collection with no manifests,"
+        f" not a manifest{in_empty}",
+        f"stories/s.md:9:3: error: source 'd': this IIIF Collection lists no manifests{in_empty}",
+    ]
+    for url, hint in ((nested, in_nested), (empty, in_empty)):
+        with pytest.raises(NotIIIF) as caught:
+            inspect_source(url, cwd=tmp_path)
+        assert f"{caught.value.message} — {caught.value.hint}" == (
+            f"this IIIF Collection lists no manifests{hint}"
+        )

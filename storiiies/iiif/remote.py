@@ -20,7 +20,7 @@ from .fetch import Fetcher
 from .locate import looks_like_canvas
 from .model import SourceDocument
 from .p3json import PRESENTATION_CONTEXT
-from .presentation import collection_members, read_source_json
+from .presentation import collection_members, no_manifests_error, read_source_json
 
 Box = tuple[float, float, float, float]
 
@@ -114,6 +114,8 @@ def _choose_from_collection(
     data: Any, url: str, wanted: int | str, fetcher: Fetcher
 ) -> SourceDocument:
     members = collection_members(data)
+    if not members and type_name(data) == "Collection":
+        raise no_manifests_error(data)
     if not members:
         raise NotIIIF(
             f"{url} is not a IIIF Collection, so `manifest:` does not apply",
