@@ -14,6 +14,7 @@
   var strings = JSON.parse(document.getElementById("st-strings").textContent);
   var root = document.documentElement;
   root.classList.add("st-js");
+  var rtl = getComputedStyle(root).direction === "rtl";
 
   var motionQuery = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : null;
   var reduceMotion = !!(motionQuery && motionQuery.matches);
@@ -427,8 +428,9 @@
     var panel = inViewer && panels.filter(function (p) { return p.element === inViewer; })[0];
     var handled = true;
     switch (event.key) {
-      case "ArrowRight": if (panel) panBy(panel, 0.1, 0); else go(current + 1); break;
-      case "ArrowLeft": if (panel) panBy(panel, -0.1, 0); else go(current - 1); break;
+      // Right to left, the next step lies to the left, where the Next button is.
+      case "ArrowRight": if (panel) panBy(panel, 0.1, 0); else go(current + (rtl ? -1 : 1)); break;
+      case "ArrowLeft": if (panel) panBy(panel, -0.1, 0); else go(current + (rtl ? 1 : -1)); break;
       case "ArrowDown": if (panel) panBy(panel, 0, 0.1); else document.querySelector(".st-steps").scrollBy(0, 48); break;
       case "ArrowUp": if (panel) panBy(panel, 0, -0.1); else document.querySelector(".st-steps").scrollBy(0, -48); break;
       case "PageDown": go(current + 1); break;
