@@ -9,7 +9,7 @@ import pytest
 
 from storiiies.build import build_site, check_site
 from storiiies.errors import BuildFailed, NotIIIF
-from storiiies.inspect import inspect_source
+from storiiies.tools.inspect_source import inspect_source
 
 pytestmark = pytest.mark.shared
 
