@@ -67,6 +67,7 @@ def test_percent_regions_convert_to_canvas_pixels():
         ("coinz#xywh=1,2,3,4", True),  # unknown alias is reported, not taken as a file
         ("figures/map.png", False),
         ("https://example.org/a.jpg#xywh=1,2,3,4", False),
+        ("coins/https://example.org/canvas/p2#xywh=1,2,3,4", True),  # a canvas by its full id
         ("#step-2", False),
         ("../images/x.png", False),
     ],

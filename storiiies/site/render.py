@@ -17,7 +17,14 @@ from storiiies.iiif.language import pick
 from storiiies.model import OutputFile, Story, View
 from storiiies.resolve.virtual import part_view
 from storiiies.site.assemble import Site
-from storiiies.site.credits import CREDITS_PAGE, CREDITS_TEXT, credits, credits_text, site_credits
+from storiiies.site.credits import (
+    CREDITS_PAGE,
+    CREDITS_TEXT,
+    credits,
+    credits_text,
+    site_credits,
+    source_link,
+)
 from storiiies.site.image_urls import crop_url, is_local, tile_source
 from storiiies.site.manifest import collection, story_manifest, tour_data
 from storiiies.site.media import canvas_media_data, media_seconds, narration_data
@@ -93,6 +100,11 @@ def story_data(story: Story, site: Site, original: Story | None = None) -> dict[
             "height": canvas.height,
             "label": pick(canvas.label, story.lang),
             "images": images,
+            # Named in the panel if the image cannot be loaded in the reader's browser.
+            "credit": {
+                "label": pick(document.label, story.lang) or view.alias,
+                "link": source_link(document),
+            },
             **canvas_media_data(canvas),
         }
     steps = [
