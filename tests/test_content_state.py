@@ -181,6 +181,20 @@ class TestTourOpensContentStates:
         assert page.evaluate("() => window.storiiies.current") == 3
         assert page.evaluate("() => location.hash") == "#step-3"
 
+    def test_every_share_link_opens_its_own_step_even_when_its_region_repeats(
+        self, page, examples_server
+    ):
+        # The last step of coins shows the whole tray again, as the title slide does.
+        page.goto(f"{examples_server.url}/coins/")
+        page.wait_for_function("() => window.storiiies && window.storiiies.contentState")
+        links = page.eval_on_selector_all(".st-share a", "links => links.map(a => a.href)")
+        assert self.states(page)[0] == self.states(page)[-1] != ""
+        opened = []
+        for link in links:
+            self.open(page, link)
+            opened.append(page.evaluate("() => [window.storiiies.current, location.hash]"))
+        assert opened == [[n, f"#step-{n}"] for n in range(len(links))]
+
     def test_the_javascript_encoding_is_the_pythons(self, page, examples_server):
         page.goto(f"{examples_server.url}/coins/")
         page.wait_for_function("() => window.storiiies && window.storiiies.contentState")

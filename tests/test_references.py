@@ -85,6 +85,7 @@ def test_fraction_and_negative_hints_say_what_to_write():
         ("coinz#xywh=1,2,3,4", True),  # unknown alias is reported, not taken as a file
         ("figures/map.png", False),
         ("https://example.org/a.jpg#xywh=1,2,3,4", False),
+        ("coins/https://example.org/canvas/p2#xywh=1,2,3,4", True),  # a canvas by its full id
         ("#step-2", False),
         ("../images/x.png", False),
     ],

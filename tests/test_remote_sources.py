@@ -8,7 +8,8 @@ import shutil
 import pytest
 
 from storiiies.build import build_site, check_site
-from storiiies.errors import BuildFailed
+from storiiies.errors import BuildFailed, NotIIIF
+from storiiies.tools.inspect_source import inspect_source
 
 pytestmark = pytest.mark.shared
 
@@ -144,3 +145,146 @@ def test_html_pages_and_closed_ports_get_a_clear_error(make_project, serve_dir, 
     )
     assert problems[1].startswith(f"stories/s.md:5:3: error: source 'down': cannot reach {closed} (ConnectError")
     assert len(problems) == 2
+
+
+def test_a_canvas_named_by_its_full_id_resolves_or_is_an_error_at_its_line(
+    make_project, fixture_server
+):
+    canvas = "https://iiif.io/api/cookbook/recipe/0009-book-1/canvas"
+    book = {"book": f"{fixture_server.url}/{P3}"}
+    root = make_project({"stories/s.md": story(
+        book,
+        f"## Page 2\n![Page 2](book/{canvas}/p2#xywh=100,100,1000,800)\n\n"
+        f"## Page 3\n[page 3]({canvas}/p3) and ![Page 3, whole](book/{canvas}/p3)\n",
+    )})
+    report = build_site(root)
+    first, second = report.site.stories[0].steps
+    assert (first.views[0].canvas.index, first.views[0].region) == (2, (100, 100, 1000, 800))
+    assert second.views[0].canvas.index == 3
+    wrong = make_project(
+        {"stories/s.md": story(book, f"## Page 9\n![Page 9](book/{canvas}/p9#xywh=0,0,10,10)\n")}
+    )
+    problems = [str(p) for p in check_site(wrong) if p.is_error]
+    assert problems == [
+        f"stories/s.md:9:11: error: 'book' has no canvas with id {canvas}/p9"
+        " — use the canvas's 1-based number or its exact id; `storiiies inspect` lists them"
+    ]
+
+
+def p2_manifest(resources: list[dict]) -> dict:
+    """A Presentation 2 manifest with one 1000×800 canvas per image resource."""
+
+    def canvas(n: int, resource: dict) -> dict:
+        canvas_id = f"https://example.org/canvas/{n}"
+        painting = {"@type": "oa:Annotation", "motivation": "sc:painting", "on": canvas_id}
+        return {
+            "@id": canvas_id, "@type": "sc:Canvas", "label": f"p. {n}", "width": 1000,
+            "height": 800, "images": [{**painting, "resource": resource}],
+        }
+
+    return {
+        "@context": "http://iiif.io/api/presentation/2/context.json",
+        "@id": "https://example.org/manifest.json", "@type": "sc:Manifest", "label": "Pages",
+        "sequences": [{"@type": "sc:Sequence", "canvases": [
+            canvas(n, resource) for n, resource in enumerate(resources, 1)
+        ]}],
+    }
+
+
+def test_p2_images_without_a_usable_id_are_shown_by_their_image_service(
+    make_project, serve_dir, tmp_path
+):
+    images = "https://images.example.org/iiif"
+    (tmp_path / "manifest.json").write_text(json.dumps(p2_manifest([
+        # The service is only an id (as an object, or as a string) next to an id that is no URL.
+        {"@type": "dctypes:Image", "@id": "urn:x-page:1", "service": {"@id": f"{images}/p1"}},
+        {"@type": "dctypes:Image", "service": f"{images}/p2"},
+        {"@type": "dctypes:Image", "@id": "urn:x-page:3", "service": {
+            "@id": f"{images}/p3", "profile": "http://iiif.io/api/image/2/level1.json"}},
+        {"@type": "dctypes:Image", "@id": "urn:x-page:4"},  # nothing a browser can show
+    ])))
+    server = serve_dir(tmp_path)
+    source = {"pages": f"{server.url}/manifest.json"}
+    root = make_project({"stories/s.md": story(
+        source, "## One\n![p1](pages/1)\n\n## Two\n![p2](pages/2)\n\n## Three\n![p3](pages/3)\n")})
+    build_site(root)
+    page = (root / "_site" / "s" / "index.html").read_text()
+    data = json.loads(page.split('id="story-data">')[1].split("</script>")[0])
+    shown = [image["source"] for canvas in data["canvases"].values() for image in canvas["images"]]
+    assert shown == [{"kind": "iiif", "info": f"{images}/p{n}/info.json"} for n in (1, 2, 3)]
+    broken = make_project({"stories/s.md": story(source, "## Four\n![p4](pages/4)\n")})
+    assert [str(p) for p in check_site(broken) if p.is_error] == [
+        "stories/s.md:9:7: error: canvas 4 of 'pages' has no image storiiies can show"
+        " — pick another canvas; `storiiies inspect` lists them"
+    ]
+    report = inspect_source(f"{server.url}/manifest.json", cwd=tmp_path)
+    assert "None" not in report
+    assert (
+        "  warning: canvas 4 has an image with no web address and no image service and was skipped"
+        in report.splitlines()
+    )
+    assert f"      Image API 2 level 0: {images}/p2" in report.splitlines()
+
+
+def test_p2_collection_members_without_a_type_are_its_manifests(
+    make_project, fixture_server, serve_dir, tmp_path
+):
+    cookbook = f"{fixture_server.url}/documents/cookbook"
+    volumes = [f"{cookbook}/recipe__0030-multi-volume__manifest_v{n}.json" for n in (1, 2)]
+    (tmp_path / "collection.json").write_text(json.dumps({
+        "@context": "http://iiif.io/api/presentation/2/context.json",
+        "@id": "https://example.org/collection.json", "@type": "sc:Collection", "label": "Volumes",
+        # Presentation 2 lists manifests under `manifests`: many collections leave out @type.
+        "manifests": [{"@id": url, "label": f"Vol. {n}"} for n, url in enumerate(volumes, 1)],
+    }))
+    server = serve_dir(tmp_path)
+    url = f"{server.url}/collection.json"
+    root = make_project({"stories/s.md": (
+        f"---\ntitle: T\nsources:\n  vol:\n    url: {url}\n    manifest: 2\n---\n## A\n![x](vol)\n"
+    )})
+    report = build_site(root)
+    assert report.site.stories[0].sources["vol"].id == volumes[1]
+    whole = make_project({"stories/s.md": story({"vol": url}, "## A\n![x](vol)\n")})
+    assert [str(p) for p in check_site(whole) if p.is_error] == [
+        "stories/s.md:4:3: error: source 'vol': this is a IIIF Collection of 2 manifests,"
+        f" not a manifest — pick one of its manifests: {volumes[0]}, {volumes[1]} (or keep the"
+        " collection and add `manifest:` with a number from 1 to 2 or a manifest id)"
+    ]
+
+
+def test_a_collection_without_manifests_gets_one_story_from_check_build_and_inspect(
+    make_project, serve_dir, tmp_path
+):
+    def collection(items: list[dict]) -> str:
+        return json.dumps({
+            "@context": "http://iiif.io/api/presentation/3/context.json",
+            "id": "https://example.org/c.json", "type": "Collection", "label": {"en": ["C"]},
+            "items": items,
+        })
+
+    sub = "https://example.org/sub.json"
+    (tmp_path / "nested.json").write_text(collection([{"id": sub, "type": "Collection"}]))
+    (tmp_path / "empty.json").write_text(collection([]))
+    server = serve_dir(tmp_path)
+    nested, empty = f"{server.url}/nested.json", f"{server.url}/empty.json"
+    root = make_project({"stories/s.md": (
+        f"---\ntitle: T\nsources:\n  a: {nested}\n  b:\n    url: {nested}\n    manifest: 1\n"
+        f"  c: {empty}\n  d:\n    url: {empty}\n    manifest: 1\n---\n"
+        "## A\n![a](a)\n\n## B\n![b](b)\n\n## C\n![c](c)\n\n## D\n![d](d)\n"
+    )})
+    in_nested = f" — pick a manifest from one of its collections: {sub}"
+    in_empty = " — use the URL of a manifest instead"
+    assert [str(p) for p in check_site(root) if p.is_error] == [
+        "stories/s.md:4:3: error: source 'a': this is a IIIF Collection of 1 collection,"
+        f" not a manifest{in_nested}",
+        f"stories/s.md:5:3: error: source 'b': this IIIF Collection lists no manifests{in_nested}",
+        "stories/s.md:8:3: error: source 'c': this is a IIIF Collection with no manifests,"
+        f" not a manifest{in_empty}",
+        f"stories/s.md:9:3: error: source 'd': this IIIF Collection lists no manifests{in_empty}",
+    ]
+    for url, hint in ((nested, in_nested), (empty, in_empty)):
+        with pytest.raises(NotIIIF) as caught:
+            inspect_source(url, cwd=tmp_path)
+        assert f"{caught.value.message} — {caught.value.hint}" == (
+            f"this IIIF Collection lists no manifests{hint}"
+        )

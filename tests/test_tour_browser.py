@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+
+from storiiies.build import build_site
 
 pytestmark = pytest.mark.browser
 
@@ -418,3 +422,49 @@ def test_settled_waits_until_a_new_canvas_has_opened(new_page, make_project, ser
     ), log
     assert errors == []
 
+
+
+def test_an_image_that_fails_to_load_says_so_in_its_panel(
+    new_page, make_project, serve_dir, tmp_path
+):
+    # A manifest whose image server answers 404 for the info.json (down, moved, or CORS).
+    served = tmp_path / "served"
+    served.mkdir()
+    server = serve_dir(served)
+    manifest = {
+        "@context": "http://iiif.io/api/presentation/3/context.json",
+        "id": f"{server.url}/manifest.json",
+        "type": "Manifest",
+        "label": {"en": ["Lost drawings"]},
+        "homepage": [{"id": "https://museum.example.org/lost", "type": "Text",
+                      "label": {"en": ["Lost drawings"]}, "format": "text/html"}],
+        "items": [{
+            "id": f"{server.url}/canvas/1", "type": "Canvas", "width": 1000, "height": 800,
+            "items": [{"id": f"{server.url}/page/1", "type": "AnnotationPage", "items": [{
+                "id": f"{server.url}/annotation/1", "type": "Annotation",
+                "motivation": "painting", "target": f"{server.url}/canvas/1",
+                "body": {"id": f"{server.url}/iiif/gone/full/max/0/default.jpg", "type": "Image",
+                         "format": "image/jpeg", "width": 1000, "height": 800, "service": [{
+                             "id": f"{server.url}/iiif/gone", "type": "ImageService3",
+                             "profile": "level1"}]},
+            }]}],
+        }],
+    }
+    (served / "manifest.json").write_text(json.dumps(manifest))
+    root = make_project({"stories/lost.md": (
+        f"---\ntitle: Lost\nsources:\n  lost: {server.url}/manifest.json\n---\n"
+        "## A detail\n![A detail](lost#xywh=10,10,400,300)\n"
+    )})
+    build_site(root)
+    site = serve_dir(root / "_site")
+    page, errors = open_tour(new_page, f"{site.url}/lost/")
+    message = page.locator(".st-viewer:not([hidden]) .st-viewer-error")
+    message.wait_for(state="visible", timeout=15000)
+    assert message.locator("p").all_inner_texts() == [
+        "This image could not be loaded: Lost drawings.",
+        "View it at the source",
+    ]
+    assert message.get_attribute("role") == "alert"
+    link = message.locator("a")
+    assert link.get_attribute("href") == "https://museum.example.org/lost"
+    assert errors == []

@@ -137,7 +137,7 @@ def test_kiosk_settings_reach_the_pages(make_project):
         make_project, config=config, extra="kiosk:\n  step_seconds: 9\n  durations: {2: 20}\n"
     )
     page = (site / "coins" / "index.html").read_text()
-    assert '<html lang="en" class="st-kiosk">' in page
+    assert '<html lang="en" dir="ltr" class="st-kiosk">' in page
     settings = json.loads(page.split('id="st-kiosk-settings">')[1].split("</script>")[0])
     assert settings == {
         "enabled": True,

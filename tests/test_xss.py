@@ -123,10 +123,11 @@ FIND_DANGER = """
 
 def manifest(number: int, payload: str, base: str) -> dict[str, Any]:
     """A Presentation 3 manifest with `payload` in every text field and script URLs in link fields.
-    Every third manifest also gives script URLs as its image and service ids."""
+    Some give a script URL as their image id, others as their service id (one of the two is
+    still usable: an image with neither is not shown at all, and the build says so)."""
     text = {"en": [payload], "none": [payload]}
     image_id = BAD_URL if number % 3 == 1 else f"{base}/img{number}/full/max/0/default.jpg"
-    service_id = BAD_URL if number % 3 == 1 else f"{base}/img{number}"
+    service_id = BAD_URL if number % 3 == 2 else f"{base}/img{number}"
     return {
         "@context": "http://iiif.io/api/presentation/3/context.json",
         "id": f"{base}/m{number}.json",

@@ -23,7 +23,11 @@ from storiiies.iiif.coerce import (
     xywh,
 )
 from storiiies.iiif.descriptive import text_map
-from storiiies.iiif.image import has_legacy_service, service_from_reference
+from storiiies.iiif.image import (
+    has_legacy_service,
+    service_from_bare_reference,
+    service_from_reference,
+)
 from storiiies.iiif.model import Canvas, ImageResource, MediaResource
 from storiiies.iiif.sanitize import web_url
 
@@ -90,6 +94,9 @@ def add_image(painted: Painted, body: Mapping[str, Any], target: Any) -> None:
     url = node_id(body)
     if service is None and has_legacy_service(service_value):
         painted.legacy_services += 1
+    elif service is None and not _is_address(url):
+        # Nothing else to show: a service named only by its id is the image's only way in.
+        service = service_from_bare_reference(service_value)
     if url is None and service is None:
         painted.others.append("Image without an id")
         return
@@ -103,6 +110,14 @@ def add_image(painted: Painted, body: Mapping[str, Any], target: Any) -> None:
             target=painting_region(target),
         )
     )
+
+
+def _is_address(url: str | None) -> bool:
+    """Whether an image id can be loaded: a web or file URL, or a path relative to the document."""
+    if url is None:
+        return False
+    scheme = urlsplit(url).scheme if ":" in url else ""
+    return not scheme or web_url(url, IMAGE_SCHEMES) is not None
 
 
 def painting_region(target: Any) -> tuple[int, int, int, int] | None:
@@ -177,15 +192,23 @@ def assemble_canvas(
         others = sorted(set(painted.others))
         skips.add(index, f"no image ({', '.join(others)})" if others else "no image")
         return None
-    size = _size(raw, painted.images)
+    # Image URLs end up in img src; a script or data URL is dropped (the service may remain).
+    # An image left with neither would be an empty panel, so it is not shown at all.
+    images = tuple(
+        image
+        for image in (
+            replace(image, url=web_url(_resolve(document_id, image.url), IMAGE_SCHEMES))
+            for image in painted.images
+        )
+        if image.url is not None or image.service is not None
+    )
+    if not images:
+        skips.add(index, "an image with no web address and no image service")
+        return None
+    size = _size(raw, list(images))
     if size is None:
         skips.add(index, "no usable width and height")
         return None
-    # Image URLs end up in img src; a script or data URL is dropped (the service may remain).
-    images = tuple(
-        replace(image, url=web_url(_resolve(document_id, image.url), IMAGE_SCHEMES))
-        for image in painted.images
-    )
     return Canvas(
         id=node_id(raw) or f"{document_id}#canvas-{index}",
         index=index,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from storiiies.errors import NotIIIF
-from storiiies.iiif.coerce import as_dicts, as_str, positive_int, strings, type_name
+from storiiies.iiif.coerce import as_dicts, as_list, as_str, positive_int, strings, type_name
 from storiiies.iiif.model import ImageService
 from storiiies.iiif.sanitize import web_url
 
@@ -132,6 +132,31 @@ def service_from_reference(service: Any) -> ImageService | None:
             width=positive_int(node.get("width")),
             height=positive_int(node.get("height")),
         )
+    return None
+
+
+def service_from_bare_reference(service: Any) -> ImageService | None:
+    """An image service named only by its id (`"service": "https://…/iiif/p1"`, or an object
+    with an id and no context, type or profile), for an image that has nothing else to show.
+
+    Some Presentation 2 manifests describe their images this way; the info.json the browser
+    reads says the rest. The version follows the id style (`@id` or a bare string is 2); the
+    level is 0, the safe assumption, so crops ask only for the full image.
+    """
+    for node in as_list(service):
+        if isinstance(node, str):
+            service_id = web_url(as_str(node))
+            version: Literal[2, 3] = 2
+        elif isinstance(node, Mapping) and image_api_version(node) is None:
+            version = 2 if "@id" in node and "id" not in node else 3
+            service_id = _service_id(node, version)
+        else:
+            continue
+        if service_id is not None:
+            service_id = service_id.rstrip("/")
+            if service_id.endswith("/info.json"):
+                service_id = service_id[: -len("/info.json")]
+            return ImageService(id=service_id, version=version, level=0)
     return None
 
 

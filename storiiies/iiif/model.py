@@ -127,6 +127,13 @@ class SourceDocument:
     warnings: tuple[str, ...] = ()
     #: For a virtual canvas: the sources its parts come from, credited and linked as theirs.
     parts: tuple[SourceDocument, ...] = ()
+    #: How many canvases the source lists, counting those it skipped (0: as many as `canvases`).
+    listed: int = 0
+
+    @property
+    def last_index(self) -> int:
+        """The number of the source's last canvas, shown or skipped."""
+        return max(self.listed, *(canvas.index for canvas in self.canvases))
 
     def canvas_by_id(self, canvas_id: str) -> Canvas | None:
         for canvas in self.canvases:

@@ -78,7 +78,11 @@ def collection_members(data: Any) -> list[tuple[str, str]]:
     for key in ("manifests", "members", "items"):
         for member in as_dicts(data.get(key)):
             member_id = node_id(member)
-            if type_name(member) == "Manifest" and member_id:
+            kind = type_name(member)
+            # Presentation 2's `manifests` holds only manifests: many leave out their @type.
+            if kind is None and key == "manifests":
+                kind = "Manifest"
+            if kind == "Manifest" and member_id:
                 members.append((member_id, pick(text_map(member.get("label")), None)))
     return members
 
@@ -120,7 +124,8 @@ def _read_manifest(data: Any, url: str) -> SourceDocument:
     skips = Skips()
     canvases: list[Canvas] = []
     legacy = 0
-    for index, raw in enumerate(reader.raw_canvases(data), start=1):
+    raw_canvases = reader.raw_canvases(data)
+    for index, raw in enumerate(raw_canvases, start=1):
         # Position makes a canvas, not its type: archive.org types its canvases "sc:Sequence".
         if not isinstance(raw, Mapping):
             skips.add(index, "no canvas object")
@@ -147,17 +152,39 @@ def _read_manifest(data: Any, url: str) -> SourceDocument:
         metadata=read_metadata(data),
         presentation_version=3 if reader is presentation3 else 2,
         warnings=tuple(warnings),
+        listed=len(raw_canvases),
     )
+
+
+def sub_collections(data: Any) -> list[str]:
+    """The ids of the collections a collection lists directly, in order."""
+    if not isinstance(data, Mapping):
+        return []
+    return [
+        node_id(member) or "?"
+        for key in ("collections", "members", "items")
+        for member in as_dicts(data.get(key))
+        # Presentation 2's `collections`, like its `manifests`, often leaves out @type.
+        if (type_name(member) or ("Collection" if key == "collections" else None)) == "Collection"
+    ]
+
+
+def no_manifests_error(data: Any) -> NotIIIF:
+    """For `manifest:` and `inspect` on a collection that lists no manifest itself: the same
+    words and the same way on as `check` gives for the collection alone."""
+    return NotIIIF("this IIIF Collection lists no manifests", hint=_no_manifests_hint(data))
+
+
+def _no_manifests_hint(data: Any) -> str:
+    collections = sub_collections(data)
+    if collections:
+        return f"pick a manifest from one of its collections: {', '.join(collections[:3])}"
+    return "use the URL of a manifest instead"
 
 
 def _collection_error(data: Mapping[str, Any]) -> NotIIIF:
     manifests = collection_members(data)
-    collections = [
-        node_id(member) or "?"
-        for key in ("collections", "members", "items")
-        for member in as_dicts(data.get(key))
-        if type_name(member) == "Collection"
-    ]
+    collections = sub_collections(data)
     parts = [_count(len(manifests), "manifest")] if manifests else []
     if collections:
         parts.append(_count(len(collections), "collection"))
@@ -170,10 +197,8 @@ def _collection_error(data: Mapping[str, Any]) -> NotIIIF:
             f"pick one of its manifests: {listed}{more} (or keep the collection and add "
             f"`manifest:` with a number from 1 to {len(manifests)} or a manifest id)"
         )
-    elif collections:
-        hint = f"pick a manifest from one of its collections: {', '.join(collections[:3])}"
     else:
-        hint = "use the URL of a manifest instead"
+        hint = _no_manifests_hint(data)
     return NotIIIF(message, hint=hint)
 
 

@@ -18,7 +18,7 @@ from storiiies.iiif.fetch import Fetcher
 from storiiies.iiif.fragments import Region
 from storiiies.iiif.locate import looks_like_canvas
 from storiiies.iiif.model import SourceDocument
-from storiiies.iiif.presentation import collection_members, read_source_json
+from storiiies.iiif.presentation import collection_members, no_manifests_error, read_source_json
 from storiiies.iiif.presentation_json import PRESENTATION_CONTEXT
 
 Box = tuple[float, float, float, float]
@@ -113,6 +113,8 @@ def _choose_from_collection(
     data: Any, url: str, wanted: int | str, fetcher: Fetcher
 ) -> SourceDocument:
     members = collection_members(data)
+    if not members and type_name(data) == "Collection":
+        raise no_manifests_error(data)
     if not members:
         raise NotIIIF(
             f"{url} is not a IIIF Collection, so `manifest:` does not apply",

@@ -253,7 +253,7 @@ class _Resolver:
             # Canvas numbers are positions in the source, so skipped (non-image) canvases
             # keep their numbers and the author's count matches what other viewers show.
             canvas = next((c for c in canvases if c.index == index), None)
-            last = max(c.index for c in canvases)
+            last = document.last_index
             if canvas is None and index <= last:
                 self.problems.append(
                     Problem(
@@ -279,7 +279,8 @@ class _Resolver:
                     Problem(
                         region.location,
                         f"'{alias}' has no canvas with id {reference.canvas}",
-                        "use the canvas's 1-based number or its exact id",
+                        "use the canvas's 1-based number or its exact id;"
+                        " `storiiies inspect` lists them",
                     )
                 )
                 return None

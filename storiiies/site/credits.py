@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from storiiies.iiif.descriptive import ATTRIBUTION_LABEL, CREDIT_LABEL
 from storiiies.iiif.language import pick
-from storiiies.iiif.model import LanguageMap
+from storiiies.iiif.model import LanguageMap, SourceDocument
 from storiiies.model import Story
 from storiiies.resolve.rights import is_restrictive, rights_name
 from storiiies.resolve.virtual import credited_sources
@@ -50,6 +50,11 @@ _GENERATED_LABELS = {
 }
 
 
+def source_link(document: SourceDocument) -> str | None:
+    """Where a reader sees a source at its holder: its homepage, else the manifest itself."""
+    return document.homepage or (document.id if document.id.startswith("http") else None)
+
+
 def credits(story: Story) -> list[Credit]:
     result = []
     for alias, document in story.sources.items():
@@ -61,7 +66,7 @@ def credits(story: Story) -> list[Credit]:
                 alias=alias,
                 label=pick(document.label, story.lang) or alias,
                 kind=document.kind,
-                link=document.homepage or (document.id if document.id.startswith("http") else None),
+                link=source_link(document),
                 providers=tuple(pick(agent.label, story.lang) for agent in document.providers),
                 statement_label=pick(statement.label, story.lang) if statement else "",
                 statement_key=_GENERATED_LABELS.get(_label_key(statement.label))

@@ -16,7 +16,14 @@ from storiiies import __version__
 from storiiies.iiif.language import pick
 from storiiies.model import OutputFile, Story, View
 from storiiies.site.assemble import Site
-from storiiies.site.credits import CREDITS_PAGE, CREDITS_TEXT, credits, credits_text, site_credits
+from storiiies.site.credits import (
+    CREDITS_PAGE,
+    CREDITS_TEXT,
+    credits,
+    credits_text,
+    site_credits,
+    source_link,
+)
 from storiiies.site.image_urls import (
     SOCIAL_WIDTH,
     TEXT_WIDTH,
@@ -96,6 +103,11 @@ def story_data(story: Story, site: Site, original: Story | None = None) -> dict[
             "height": canvas.height,
             "label": pick(canvas.label, story.lang),
             "images": images,
+            # Named in the panel if the image cannot be loaded in the reader's browser.
+            "credit": {
+                "label": pick(document.label, story.lang) or view.alias,
+                "link": source_link(document),
+            },
             **canvas_media_data(canvas),
         }
     steps = [

@@ -55,6 +55,22 @@ AUTONYMS = {
 Strings = dict[str, Any]
 
 
+#: Languages written right to left (BCP 47 primary subtags), and scripts that make any
+#: language so (`az-Arab`, `ku-Arab`); a page in one of them gets `dir="rtl"`.
+RTL_LANGUAGES = frozenset(
+    ["ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "nqo", "ps", "sd", "syr", "ug", "ur", "yi"]
+)
+RTL_SCRIPTS = frozenset(["adlm", "arab", "hebr", "mand", "nkoo", "rohg", "samr", "syrc", "thaa"])
+
+
+def text_direction(lang: str) -> str:
+    """`rtl` for a language written right to left, else `ltr`."""
+    subtags = lang.lower().replace("_", "-").split("-")
+    if subtags[0] in RTL_LANGUAGES or any(tag in RTL_SCRIPTS for tag in subtags[1:]):
+        return "rtl"
+    return "ltr"
+
+
 def fallback_chain(lang: str) -> list[str]:
     """The languages to try for `lang`, most specific first: `fr-CA` → [fr-ca, fr, en]."""
     parts = lang.strip().lower().replace("_", "-").split("-")

@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 
 from storiiies.errors import BuildFailed, Problem, SourceLocation, shown_path
-from storiiies.site.strings import ThemeStrings
+from storiiies.site.strings import ThemeStrings, text_direction
 
 
 def themes_root() -> Path:
@@ -96,6 +96,8 @@ def make_environment(theme: Theme) -> jinja2.Environment:
     )
     # The renderer hands each page the strings of its own language as `s` (see strings.py).
     env.globals["theme_strings"] = ThemeStrings.read(theme.dirs)
+    # `<html dir="{{ lang|direction }}">`: Arabic, Hebrew, Persian, Urdu … read right to left.
+    env.filters["direction"] = text_direction
     return env
 
 

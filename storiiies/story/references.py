@@ -62,12 +62,18 @@ def split_alias(target: str) -> str:
 def looks_like_reference(target: str, aliases: set[str]) -> bool:
     """Whether a Markdown image/link target is meant as a region reference.
 
-    A target is a reference when it names a declared source, or carries `#xywh=` without being
-    a URL (so a mistyped alias is reported instead of silently becoming a broken image).
+    A target is a reference when it starts with a declared source (then the rest may be a
+    canvas's full id, URL and all), or carries `#xywh=` without being a URL (so a mistyped
+    alias is reported instead of silently becoming a broken image).
     """
-    if "://" in target.split("#", 1)[0] or target.startswith(("mailto:", "/", "#", "./", "../")):
+    if target.startswith(("mailto:", "/", "#", "./", "../")):
         return False
-    return split_alias(target) in aliases or "#xywh=" in target or "#t=" in target
+    # A declared source first: `book/https://…/canvas/p2` names a canvas by its full id.
+    if split_alias(target) in aliases:
+        return True
+    if "://" in target.split("#", 1)[0]:
+        return False
+    return "#xywh=" in target or "#t=" in target
 
 
 def _whole(value: float) -> int:

@@ -11,13 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from storiiies.config import CONFIG_NAME, DEFAULT_BASE_URL
-from storiiies.errors import NotIIIF, SourceError
+from storiiies.errors import SourceError
 from storiiies.iiif.coerce import type_name
 from storiiies.iiif.descriptive import text_map
 from storiiies.iiif.fetch import Fetcher
 from storiiies.iiif.language import pick
 from storiiies.iiif.model import Canvas, ImageResource
-from storiiies.iiif.presentation import collection_members, presentation_version
+from storiiies.iiif.presentation import (
+    collection_members,
+    no_manifests_error,
+    presentation_version,
+)
 from storiiies.iiif.sanitize import to_text
 from storiiies.resolve.rights import rights_name
 from storiiies.resolve.sources import ResolvedSource, SourceKey, resolve_sources, source_key
@@ -72,9 +76,7 @@ def _collection_listing(key: SourceKey, fetcher: Fetcher, lang: str) -> str | No
         return None
     members = collection_members(data)
     if not members:
-        raise NotIIIF(
-            "this IIIF Collection lists no manifests directly", "inspect one of its sub-collections"
-        )
+        raise no_manifests_error(data)
     version = presentation_version(data) or 3
     lines = [
         f"Collection (IIIF Presentation {version}): {pick(text_map(data.get('label')), lang) or '(no label)'}",

@@ -74,14 +74,19 @@
     return tour.go(number, { history: false });
   }
 
-  // Open a content state: the step that shows exactly its regions, else an in-step link that
-  // does, else the first step on its canvas with the view fitted to the region.
+  // Open a content state: the step that shows exactly its regions (the one the address's
+  // `#step-N` names first, as a share link's does: two steps may show the same region), else
+  // an in-step link that does, else the first step on its canvas with the view fitted there.
   function open(state) {
     var wanted = places(state).map(function (place) {
       return { key: keyOf(place.canvas), region: place.region };
     }).filter(function (place) { return place.key; });
     if (!wanted.length) return Promise.resolve(false);
     var steps = tour.story.steps;
+    var named = /^#step-(\d+)$/.exec(location.hash);
+    if (named && steps[Number(named[1])] && matches(steps[Number(named[1])].views, wanted)) {
+      return show(Number(named[1])).then(function () { return true; });
+    }
     for (var n = 0; n < steps.length; n++) {
       if (matches(steps[n].views, wanted)) return show(n).then(function () { return true; });
     }

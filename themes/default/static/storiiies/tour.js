@@ -18,6 +18,7 @@
   var strings = JSON.parse(document.getElementById("st-strings").textContent);
   var root = document.documentElement;
   root.classList.add("st-js");
+  var rtl = getComputedStyle(root).direction === "rtl";
 
   var motionQuery = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : null;
   var reduceMotion = !!(motionQuery && motionQuery.matches);
@@ -89,7 +90,7 @@
     });
     // The canvas takes keyboard focus: arrow keys pan it, + and − zoom (see keydown below).
     viewer.canvas.setAttribute("role", "application");
-    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false, readerZoomed: false, pending: 0 };
+    var panel = { viewer: viewer, element: element, canvasKey: null, region: null, opened: null, userDriving: false, readerZoomed: false, pending: 0, failure: null };
     // Only the reader's own pans and zooms are mirrored, never the fly-to of a step.
     ["canvas-drag", "canvas-scroll", "canvas-pinch", "canvas-double-click"].forEach(function (name) {
       viewer.addHandler(name, function () { panel.userDriving = true; });
@@ -133,16 +134,55 @@
     motionQuery.addEventListener("change", function (event) { setMotion(event.matches); });
   }
 
+  // What fails is said in the panel, in words, with the image's credit and a link to where
+  // the reader can still see it: a dark empty panel would read as "nothing here".
+  function showFailure(panel, canvas, reason) {
+    panel.element.setAttribute("data-error", reason || "image failed to load");
+    if (panel.failure) return;
+    var credit = canvas.credit || {};
+    var box = document.createElement("div");
+    box.className = "st-viewer-error";
+    box.setAttribute("role", "alert");
+    var text = document.createElement("p");
+    text.textContent = fill(strings.imageFailed, { credit: credit.label || canvas.alias });
+    box.appendChild(text);
+    if (credit.link) {
+      var link = document.createElement("a");
+      link.href = credit.link;
+      link.textContent = strings.imageFailedLink;
+      var line = document.createElement("p");
+      line.appendChild(link);
+      box.appendChild(line);
+    }
+    panel.element.appendChild(box);
+    panel.failure = box;
+  }
+
+  function clearFailure(panel) {
+    panel.element.removeAttribute("data-error");
+    if (panel.failure) panel.element.removeChild(panel.failure);
+    panel.failure = null;
+  }
+
   function openCanvas(panel, key) {
     if (panel.canvasKey === key && panel.opened) return panel.opened;
     var canvas = story.canvases[key];
     panel.canvasKey = key;
     panel.viewer.world.removeAll();
-    panel.opened = Promise.all(canvas.images.map(tileSourceFor)).then(function (sources) {
+    clearFailure(panel);
+    panel.opened = Promise.all(canvas.images.map(function (image) {
+      // A local info.json that cannot be read fails this image only, like a remote one.
+      return tileSourceFor(image).catch(function (error) { return { failed: String(error) }; });
+    })).then(function (sources) {
       return Promise.all(sources.map(function (tileSource, i) {
         var image = canvas.images[i];
         var place = image.place;
         return new Promise(function (resolve) {
+          if (tileSource && tileSource.failed) {
+            showFailure(panel, canvas, tileSource.failed);
+            resolve();
+            return;
+          }
           var options = {
             tileSource: tileSource,
             x: place[0] / canvas.width,
@@ -150,7 +190,7 @@
             width: place[2] / canvas.width,
             success: resolve,
             error: function (event) {
-              panel.element.setAttribute("data-error", event.message || "image failed to load");
+              if (panel.canvasKey === key) showFailure(panel, canvas, event.message);
               resolve();
             }
           };
@@ -416,8 +456,9 @@
     var panel = inViewer && panels.filter(function (p) { return p.element === inViewer; })[0];
     var handled = true;
     switch (event.key) {
-      case "ArrowRight": if (panel) panBy(panel, 0.1, 0); else go(current + 1); break;
-      case "ArrowLeft": if (panel) panBy(panel, -0.1, 0); else go(current - 1); break;
+      // Right to left, the next step lies to the left, where the Next button is.
+      case "ArrowRight": if (panel) panBy(panel, 0.1, 0); else go(current + (rtl ? -1 : 1)); break;
+      case "ArrowLeft": if (panel) panBy(panel, -0.1, 0); else go(current + (rtl ? 1 : -1)); break;
       case "ArrowDown": if (panel) panBy(panel, 0, 0.1); else document.querySelector(".st-steps").scrollBy(0, 48); break;
       case "ArrowUp": if (panel) panBy(panel, 0, -0.1); else document.querySelector(".st-steps").scrollBy(0, -48); break;
       case "PageDown": go(current + 1); break;
