@@ -39,6 +39,9 @@ class BundleSettings(BaseModel):
     screens: tuple[tuple[int, int], ...] = ((3840, 2160),)
     zip: bool = False  # also write OUTPUT_DIR.zip
     per_host: int = Field(default=4, ge=1, le=16)  # parallel downloads from one institution
+    # The largest remote image without an image service the bundle downloads, in MB (2**20
+    # bytes): a server that declares or sends more is refused. Tiles have a fixed 32 MB.
+    max_image_mb: int = Field(default=256, ge=1, le=16384)
 
     @field_validator("screens")
     @classmethod

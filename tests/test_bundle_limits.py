@@ -3,9 +3,15 @@ bounded, and each refusal is one line at the story's source."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
 
 from storiiies.bundle import bundle_site
 from storiiies.errors import BuildFailed
@@ -66,3 +72,110 @@ def test_an_info_json_declaring_one_pixel_tiles_is_refused(make_project, serve_d
         "pixels a side — check the address; a bundle cannot copy this image: leave this story "
         "out of the bundle"
     ]
+
+
+JPEG_START = b"\xff\xd8\xff\xe0"
+MB = 2**20
+
+
+class Hostile:
+    """An institution whose tiles declare 3 GB and whose plain image never ends."""
+
+    def __init__(self) -> None:
+        self.sent = 0  # body bytes the streaming answers produced
+        self.requests = 0
+        self.app = Starlette(
+            routes=[
+                Route("/huge/info.json", self.info),
+                Route("/manifest.json", self.manifest),
+                Route("/plain.jpg", self.plain),
+                Route("/huge/{tile:path}", self.tile),
+            ]
+        )
+        self.url = ""
+
+    async def info(self, request: Request) -> Response:
+        return JSONResponse(_info(self.url, 2000, 1500))
+
+    async def manifest(self, request: Request) -> Response:
+        canvas = f"{self.url}/canvas/1"
+        body = {
+            "id": f"{self.url}/plain.jpg",
+            "type": "Image",
+            "format": "image/jpeg",
+            "width": 2000,
+            "height": 1500,
+        }
+        annotation: dict[str, object] = {"id": f"{canvas}/a", "type": "Annotation"}
+        annotation.update({"motivation": "painting", "target": canvas, "body": body})
+        page = {"id": f"{canvas}/p", "type": "AnnotationPage", "items": [annotation]}
+        return JSONResponse(
+            {
+                "@context": "http://iiif.io/api/presentation/3/context.json",
+                "id": f"{self.url}/manifest.json",
+                "type": "Manifest",
+                "label": {"en": ["Hostile"]},
+                "items": [
+                    {"id": canvas, "type": "Canvas", "width": 2000, "height": 1500, "items": [page]}
+                ],
+            }
+        )
+
+    async def endless(self, limit: int) -> AsyncIterator[bytes]:
+        chunk = JPEG_START + bytes(MB - len(JPEG_START))
+        while self.sent < limit:
+            self.sent += len(chunk)
+            yield chunk
+            await asyncio.sleep(0)
+
+    async def tile(self, request: Request) -> Response:
+        self.requests += 1
+        # 3 GB declared, 4 bytes sent: only the header can stop a client in time.
+        return Response(JPEG_START, headers={"Content-Length": str(3 * 10**9)})
+
+    async def plain(self, request: Request) -> Response:
+        self.requests += 1
+        # No length at all, and more than any limit: only counting while reading stops it.
+        return StreamingResponse(self.endless(64 * MB), media_type="image/jpeg")
+
+
+@pytest.fixture
+def hostile(serve_app) -> Hostile:  # type: ignore[no-untyped-def]
+    server = Hostile()
+    server.url = serve_app(server.app).url
+    return server
+
+
+def test_a_tile_declaring_3_gb_is_refused_from_its_header(hostile, make_project):
+    project = make_project({"stories/a.md": _story(f"{hostile.url}/huge/info.json")}, config=CONFIG)
+    with pytest.raises(BuildFailed) as failure:
+        bundle_site(project)
+    errors = [p for p in failure.value.problems if p.is_error]
+    assert len(errors) == hostile.requests  # one line per tile, each asked for once
+    print(f"bundle limits: {len(errors)} tiles declaring 3 GB, {hostile.requests} requests")
+    first = errors[0]
+    assert str(first.location) == "bundle"
+    assert first.message.endswith(
+        ": it declares 3,000,000,000 bytes, more than the 32 MB a bundle fetches for one tile"
+    )
+    assert first.hint == (
+        "the server does not send tiles at this address: check it, or leave this story out of "
+        "the bundle"
+    )
+    assert not list((project / ".storiiies-cache" / "mirror").rglob("*.part"))
+
+
+def test_a_plain_image_streamed_without_end_is_cut_off_at_the_limit(hostile, make_project):
+    config = CONFIG + "  max_image_mb: 4\n"
+    story = _story(f"{hostile.url}/manifest.json", alias="photo").replace("(photo#", "(photo/1#")
+    project = make_project({"stories/a.md": story}, config=config)
+    with pytest.raises(BuildFailed) as failure:
+        bundle_site(project)
+    assert [str(p) for p in failure.value.problems if p.is_error] == [
+        f"stories/a.md:4:3: error: source 'photo': cannot fetch {hostile.url}/plain.jpg: it sent "
+        "more than the 4 MB a bundle fetches for one image — check the address; if the image "
+        "really is this large, raise bundle.max_image_mb in storiiies.yml"
+    ]
+    assert hostile.requests == 1  # a file over the limit is not asked for again
+    assert hostile.sent < 16 * MB  # the server stopped soon after the client did
+    print(f"bundle limits: an endless plain image cut off; {hostile.sent / MB:g} MB produced")

@@ -3,7 +3,9 @@ resumable, so a second run fetches only what the first did not finish.
 
 A file is written to `NAME.part` and renamed into place only once complete, so a file that
 exists is a whole file; an interrupted run leaves only `.part` files, which the next run
-starts again. Each URL that cannot be fetched gets one line saying why.
+starts again. Each URL that cannot be fetched gets one line saying why. No file is larger than
+the policy's `max_bytes`: a server that declares more is refused from its headers, one that
+sends more without saying so is cut off at the limit (bytes are counted after decompression).
 """
 
 from __future__ import annotations
@@ -48,6 +50,18 @@ class DownloadPolicy:
     backoff: float = 0.5  # first wait before a retry; doubles each time
     max_retry_after: float = 30.0
     timeout: float = 30.0
+    max_bytes: int = 32 * 2**20  # one file, as the 32 MB of IIIF JSON; plain images ask more
+    kind: str = "tile"  # what one file is, for messages
+
+
+@dataclass(frozen=True)
+class FailedDownload:
+    url: str
+    reason: str
+    too_large: bool = False  # over the policy's max_bytes: trying again will not help
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,7 @@ class DownloadReport:
     fetched: int
     present: int  # already there from an earlier run
     fetched_bytes: int
-    errors: tuple[str, ...]  # one "URL: why" line per failed file
+    errors: tuple[FailedDownload, ...]  # one per failed file, by URL
 
 
 Progress = Callable[[int, int, int], None]  # files done, files in all, bytes fetched
@@ -76,12 +90,12 @@ def download_all(
             pending.setdefault(urlsplit(item.url).netloc.lower(), []).append(item)
     total = present + sum(len(items) for items in pending.values())
     state = {"done": present, "bytes": 0, "fetched": 0}
-    errors: list[str] = []
+    errors: list[FailedDownload] = []
     lock = threading.Lock()
     if progress is not None:
         progress(present, total, 0)
 
-    def finish(size: int | None, error: str | None) -> None:
+    def finish(size: int | None, error: FailedDownload | None) -> None:
         with lock:
             state["done"] += 1
             if error is not None:
@@ -117,27 +131,30 @@ def download_all(
             finally:
                 for pool in pools:
                     pool.shutdown(wait=True, cancel_futures=True)
-    return DownloadReport(state["fetched"], present, state["bytes"], tuple(sorted(errors)))
+    errors.sort(key=lambda error: error.url)
+    return DownloadReport(state["fetched"], present, state["bytes"], tuple(errors))
 
 
 def _fetch_one(
     client: httpx.Client,
     item: Download,
     policy: DownloadPolicy,
-    finish: Callable[[int | None, str | None], None],
+    finish: Callable[[int | None, FailedDownload | None], None],
 ) -> None:
     try:
         size = _fetch_with_retries(client, item, policy)
     except _Failed as failure:
-        finish(None, f"{item.url}: {failure}")
+        finish(None, FailedDownload(item.url, str(failure), failure.too_large))
     except OSError as exc:
-        finish(None, f"{item.url}: cannot save it ({exc.strerror or exc})")
+        finish(None, FailedDownload(item.url, f"cannot save it ({exc.strerror or exc})"))
     else:
         finish(size, None)
 
 
 class _Failed(Exception):
-    pass
+    def __init__(self, reason: str, too_large: bool = False) -> None:
+        super().__init__(reason)
+        self.too_large = too_large
 
 
 def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPolicy) -> int:
@@ -154,7 +171,7 @@ def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPo
                         continue
                 if response.status_code >= 400:
                     raise _Failed(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
-                return _save(response, item.target)
+                return _save(response, item.target, policy)
         except httpx.TimeoutException:
             if last:
                 raise _Failed(f"timed out ({policy.retries + 1} tries)") from None
@@ -167,7 +184,11 @@ def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPo
     raise _Failed("gave up")  # every branch above returns, raises or retries
 
 
-def _save(response: httpx.Response, target: Path) -> int:
+def _save(response: httpx.Response, target: Path, policy: DownloadPolicy) -> int:
+    declared = response.headers.get("Content-Length", "")
+    limit = f"the {policy.max_bytes / 2**20:g} MB a bundle fetches for one {policy.kind}"
+    if declared.isascii() and declared.isdecimal() and int(declared) > policy.max_bytes:
+        raise _Failed(f"it declares {int(declared):,} bytes, more than {limit}", too_large=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     size = 0
@@ -177,9 +198,10 @@ def _save(response: httpx.Response, target: Path) -> int:
                 if size == 0 and not chunk.startswith(_IMAGE_MAGIC):
                     kind = response.headers.get("Content-Type", "unknown type")
                     raise _Failed(f"the answer is not an image ({kind})")
-                handle.write(chunk)
                 size += len(chunk)
-        declared = response.headers.get("Content-Length", "")
+                if size > policy.max_bytes:
+                    raise _Failed(f"it sent more than {limit}", too_large=True)
+                handle.write(chunk)
         if (
             declared.isascii()
             and declared.isdecimal()

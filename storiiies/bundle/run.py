@@ -15,7 +15,7 @@ from typing import Any
 
 from storiiies.build import load_site, write_built_site
 from storiiies.bundle import checksums
-from storiiies.bundle.download import Download, DownloadPolicy, download_all
+from storiiies.bundle.download import Download, DownloadPolicy, FailedDownload, download_all
 from storiiies.bundle.localize import localize_site
 from storiiies.bundle.mirror import Mirror, RemoteImage, read_mirrors, remote_images, tree_path
 from storiiies.bundle.plan import MirrorPlan, full_mirror_count, mirror_plan, overview_levels
@@ -28,6 +28,14 @@ from storiiies.rights import is_restrictive, rights_name
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 _RETRY_HINT = "run `storiiies bundle` again later: it fetches only what is still missing"
+_TILE_TOO_LARGE_HINT = (
+    "the server does not send tiles at this address: check it, or leave this story out of the "
+    "bundle"
+)
+_IMAGE_TOO_LARGE_HINT = (
+    "check the address; if the image really is this large, raise bundle.max_image_mb in "
+    "storiiies.yml"
+)
 
 
 @dataclass(frozen=True)
@@ -144,12 +152,18 @@ def _fetch_plain_images(
     }
     problems = []
     if not offline:
+        policy = DownloadPolicy(max_bytes=config.settings.bundle.max_image_mb * 2**20, kind="image")
         result = download_all(
-            [Download(str(wanted[key].image.url), target) for key, target in targets.items()]
+            [Download(str(wanted[key].image.url), target) for key, target in targets.items()],
+            policy,
         )
+        by_url = {str(remote.image.url): remote for remote in wanted.values()}
         problems = [
-            Problem(SourceLocation("bundle"), f"cannot fetch {line}", _RETRY_HINT)
-            for line in result.errors
+            by_url[error.url].problem(
+                f"cannot fetch {error}",
+                _IMAGE_TOO_LARGE_HINT if error.too_large else _RETRY_HINT,
+            )
+            for error in result.errors
         ]
     images: dict[str, LocalImage] = {}
     for key, target in targets.items():
@@ -229,13 +243,13 @@ def _fetch(
 
     result = download_all(downloads, DownloadPolicy(per_host=per_host), report)
     if result.errors:
-        raise BuildFailed(
-            [
-                Problem(SourceLocation("bundle"), f"cannot fetch {line}", _RETRY_HINT)
-                for line in result.errors
-            ]
-        )
+        raise BuildFailed([_tile_problem(error) for error in result.errors])
     return result.fetched
+
+
+def _tile_problem(error: FailedDownload) -> Problem:
+    hint = _TILE_TOO_LARGE_HINT if error.too_large else _RETRY_HINT
+    return Problem(SourceLocation("bundle"), f"cannot fetch {error}", hint)
 
 
 def _cut_images(
