@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from storiiies.bundle import bundle_site
 from storiiies.errors import BuildFailed
+from tests.helpers import bomb_jpeg
 
 CONFIG = "title: Hostile\nbundle:\n  screens: [[1280, 800]]\n"
 
@@ -84,6 +85,7 @@ class Hostile:
     def __init__(self) -> None:
         self.sent = 0  # body bytes the streaming answers produced
         self.requests = 0
+        self.bomb: bytes | None = None  # what tiles and the plain image are instead, if set
         self.app = Starlette(
             routes=[
                 Route("/huge/info.json", self.info),
@@ -130,11 +132,15 @@ class Hostile:
 
     async def tile(self, request: Request) -> Response:
         self.requests += 1
+        if self.bomb is not None:
+            return Response(self.bomb, media_type="image/jpeg")
         # 3 GB declared, 4 bytes sent: only the header can stop a client in time.
         return Response(JPEG_START, headers={"Content-Length": str(3 * 10**9)})
 
     async def plain(self, request: Request) -> Response:
         self.requests += 1
+        if self.bomb is not None:
+            return Response(self.bomb, media_type="image/jpeg")
         # No length at all, and more than any limit: only counting while reading stops it.
         return StreamingResponse(self.endless(64 * MB), media_type="image/jpeg")
 
@@ -179,3 +185,35 @@ def test_a_plain_image_streamed_without_end_is_cut_off_at_the_limit(hostile, mak
     assert hostile.requests == 1  # a file over the limit is not asked for again
     assert hostile.sent < 16 * MB  # the server stopped soon after the client did
     print(f"bundle limits: an endless plain image cut off; {hostile.sent / MB:g} MB produced")
+
+
+def test_a_remote_plain_image_declaring_65000_pixels_a_side_is_refused_before_decoding(
+    hostile, make_project
+):
+    hostile.bomb = bomb_jpeg()
+    story = _story(f"{hostile.url}/manifest.json", alias="photo").replace("(photo#", "(photo/1#")
+    project = make_project({"stories/a.md": story}, config=CONFIG)
+    with pytest.raises(BuildFailed) as failure:
+        bundle_site(project)
+    assert [str(p) for p in failure.value.problems if p.is_error] == [
+        f"stories/a.md:4:3: error: source 'photo': {hostile.url}/plain.jpg says it is "
+        "65,000×65,000 pixels (4,225 megapixels), more than the 1,000 that "
+        "max_image_megapixels allows — a small or damaged file can claim any size; if the "
+        "image really is this large, raise max_image_megapixels in storiiies.yml"
+    ]
+
+
+def test_a_tile_declaring_65000_pixels_a_side_is_refused_before_decoding(hostile, make_project):
+    hostile.bomb = bomb_jpeg()
+    project = make_project({"stories/a.md": _story(f"{hostile.url}/huge/info.json")}, config=CONFIG)
+    with pytest.raises(BuildFailed) as failure:
+        bundle_site(project)
+    # One line for the image, at its first tile (the smallest level, which the viewer would
+    # have decoded as it is), however many of its tiles are bombs.
+    assert [str(p) for p in failure.value.problems if p.is_error] == [
+        f"stories/a.md:4:3: error: source 'huge': cannot mirror {hostile.url}/huge/info.json: "
+        "its tile full/4,3/0/default.jpg says it is 65,000×65,000 pixels, where the image "
+        "service's grid has 4×3 — the server does not send tiles at this address: check it, "
+        "or leave this story out of the bundle"
+    ]
+    assert not (project / "_bundle").exists()

@@ -10,8 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+import pyvips
 
 from storiiies.build import load_site, write_built_site
 from storiiies.bundle import checksums
@@ -19,10 +22,11 @@ from storiiies.bundle.download import Download, DownloadPolicy, FailedDownload, 
 from storiiies.bundle.localize import localize_site
 from storiiies.bundle.mirror import Mirror, RemoteImage, read_mirrors, remote_images, tree_path
 from storiiies.bundle.plan import MirrorPlan, full_mirror_count, mirror_plan, overview_levels
-from storiiies.bundle.stitch import cut_crop, write_level_image
+from storiiies.bundle.stitch import cut_crop, open_tile, write_level_image
 from storiiies.config import SiteConfig, load_config
-from storiiies.errors import BuildFailed, Problem, SourceLocation
+from storiiies.errors import BuildFailed, ImageError, Problem, SourceLocation
 from storiiies.iiif.fetch import Fetcher
+from storiiies.iiif.imageread import image_error
 from storiiies.model import LocalImage, OutputFile
 from storiiies.rights import is_restrictive, rights_name
 
@@ -95,7 +99,12 @@ def bundle_site(
         for level, x, y in sorted(plan.tiles[key])
     ]
     fetched = _fetch(downloads, found, settings.per_host, offline, progress)
-    extra = _cut_images(mirrors, trees, plan, crops, config)
+    tile_problems = _check_tiles(mirrors, trees, plan)
+    if tile_problems:
+        raise BuildFailed([*problems, *tile_problems])
+    extra, cut_problems = _cut_images(mirrors, trees, plan, crops, config)
+    if cut_problems:
+        raise BuildFailed([*problems, *cut_problems])
     report = write_built_site(bundled, [*problems, *warnings], output=out_dir, extra_files=extra)
     files = checksums.write_checksums(out_dir)
     zip_path = None
@@ -142,7 +151,6 @@ def _fetch_plain_images(
     found: Mapping[str, RemoteImage], config: SiteConfig, offline: bool
 ) -> tuple[dict[str, LocalImage], list[Problem]]:
     """Remote images without a service, downloaded whole and tiled like local files."""
-    from storiiies.errors import ImageError
     from storiiies.iiif import tiles
 
     wanted = {key: remote for key, remote in found.items() if remote.image.service is None}
@@ -177,15 +185,13 @@ def _fetch_plain_images(
                 )
             continue
         try:
-            width, height = tiles.read_image_size(target)
-        except ImageError as error:
-            problems.append(
-                Problem(
-                    SourceLocation(wanted[key].story),
-                    f"{wanted[key].image.url}: {error.message}",
-                    error.hint,
-                )
+            width, height = tiles.read_image_size(
+                target,
+                label=str(wanted[key].image.url),
+                max_megapixels=config.settings.max_image_megapixels,
             )
+        except ImageError as error:
+            problems.append(wanted[key].problem(error.message, error.hint))
             continue
         images[key] = LocalImage(target, key, 0, width, height)
     return images, problems
@@ -247,6 +253,22 @@ def _fetch(
     return result.fetched
 
 
+def _check_tiles(
+    mirrors: Mapping[str, Mirror], trees: Mapping[str, Path], plan: MirrorPlan
+) -> list[Problem]:
+    """Every tile's header against its grid, before the bundle or a browser decodes it: one
+    problem per image, for its first tile that is not what the grid says."""
+    problems = []
+    for key, mirror in mirrors.items():
+        for level, x, y in sorted(plan.tiles[key]):
+            try:
+                open_tile(mirror.local, trees[key], level, x, y)
+            except ImageError as error:
+                problems.append(_mirror_problem(mirror, error))
+                break
+    return problems
+
+
 def _tile_problem(error: FailedDownload) -> Problem:
     hint = _TILE_TOO_LARGE_HINT if error.too_large else _RETRY_HINT
     return Problem(SourceLocation("bundle"), f"cannot fetch {error}", hint)
@@ -258,11 +280,25 @@ def _cut_images(
     plan: MirrorPlan,
     crops,
     config: SiteConfig,
-) -> list[OutputFile]:  # type: ignore[no-untyped-def]
+) -> tuple[list[OutputFile], list[Problem]]:  # type: ignore[no-untyped-def]
+    """The overview sizes and crops, cut from the fetched tiles; a mirror whose tiles are not
+    what its grid says gives one problem at its source's line."""
+    broken: dict[str, Problem] = {}
+
+    def cut(key: str, make: Callable[[], object]) -> None:
+        if key in broken:
+            return
+        try:
+            make()
+        except ImageError as error:
+            broken[key] = _mirror_problem(mirrors[key], error)
+        except pyvips.Error as error:
+            broken[key] = _mirror_problem(mirrors[key], image_error("its tiles", error))
+
     for key, mirror in mirrors.items():
         if mirror.local.legacy is None:
             for level in overview_levels(mirror.local):
-                write_level_image(mirror.local, trees[key], level)
+                cut(key, partial(write_level_image, mirror.local, trees[key], level))
     files = []
     for _, width, name, size in crops:
         source = plan.crops.get((name, width))
@@ -270,11 +306,16 @@ def _cut_images(
             continue
         cached = config.cache_dir / "mirror" / name
         if not cached.is_file():
-            cut_crop(
-                mirrors[source.key].local, trees[source.key], source.level, source.box, size, cached
-            )
+            grid, tree = mirrors[source.key].local, trees[source.key]
+            cut(source.key, partial(cut_crop, grid, tree, source.level, source.box, size, cached))
         files.append(OutputFile(name, source=cached))
-    return files
+    return files, list(broken.values())
+
+
+def _mirror_problem(mirror: Mirror, error: ImageError) -> Problem:
+    service = mirror.image.image.service
+    address = service.info_url if service is not None else mirror.image.address
+    return mirror.image.problem(f"cannot mirror {address}: {error.message}", error.hint)
 
 
 def _sizes(
