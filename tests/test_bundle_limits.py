@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 import pytest
+from click.testing import CliRunner
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from storiiies.bundle import bundle_site
+from storiiies.bundle.download import Download, DownloadPolicy, download_all
+from storiiies.cli import main
 from storiiies.errors import BuildFailed
+from tests.conftest import LiveServer
 from tests.helpers import bomb_jpeg
 
 CONFIG = "title: Hostile\nbundle:\n  screens: [[1280, 800]]\n"
@@ -217,3 +222,38 @@ def test_a_tile_declaring_65000_pixels_a_side_is_refused_before_decoding(hostile
         "or leave this story out of the bundle"
     ]
     assert not (project / "_bundle").exists()
+
+
+def test_a_tile_server_dripping_a_byte_at_a_time_is_stopped_at_the_deadline(tmp_path):
+    async def drip(request: Request) -> Response:
+        async def body() -> AsyncIterator[bytes]:
+            yield JPEG_START
+            for _ in range(600):  # one byte every 0.5 s: each read is well inside its timeout
+                await asyncio.sleep(0.5)
+                yield b"\0"
+
+        return StreamingResponse(body(), media_type="image/jpeg")
+
+    server = LiveServer(Starlette(routes=[Route("/{tile:path}", drip)])).start()
+    try:
+        started = time.monotonic()
+        result = download_all(
+            [Download(f"{server.url}/t{n}.jpg", tmp_path / f"t{n}.jpg") for n in range(3)],
+            DownloadPolicy(deadline=2.0),
+        )
+        seconds = time.monotonic() - started
+    finally:
+        server.stop()
+    assert [str(error) for error in result.errors] == [
+        f"{server.url}/t{n}.jpg: did not answer completely within 2 s" for n in range(3)
+    ]
+    assert seconds < 6  # the three in parallel, each within its 2 s
+    assert not list(tmp_path.iterdir())  # no .part file left behind
+    print(f"bundle limits: 3 dripping tiles stopped at a 2 s deadline in {seconds:.1f} s")
+
+
+def test_bundle_says_what_it_fetches_when_its_output_is_a_log(hostile, make_project):
+    project = make_project({"stories/a.md": _story(f"{hostile.url}/huge/info.json")}, config=CONFIG)
+    result = CliRunner().invoke(main, ["bundle", str(project)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Fetching 71 tiles (at most 60 s each)…\n")

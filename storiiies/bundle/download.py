@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from storiiies import __version__
+from storiiies.iiif.deadline import deadline, deadline_transport
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 USER_AGENT = f"storiiies/{__version__} (offline bundle; +https://github.com/storiiies/storiiies)"
@@ -49,7 +50,10 @@ class DownloadPolicy:
     retries: int = 3
     backoff: float = 0.5  # first wait before a retry; doubles each time
     max_retry_after: float = 30.0
-    timeout: float = 30.0
+    timeout: float = 20.0  # the longest silence between two reads, as the IIIF JSON fetcher
+    # Everything for one file, retries and waits included, as the IIIF JSON fetcher: a server
+    # that drips a byte just inside the read timeout is stopped here (iiif/deadline.py).
+    deadline: float = 60.0
     max_bytes: int = 32 * 2**20  # one file, as the 32 MB of IIIF JSON; plain images ask more
     kind: str = "tile"  # what one file is, for messages
 
@@ -113,7 +117,7 @@ def download_all(
         )
         with httpx.Client(
             timeout=httpx.Timeout(policy.timeout, connect=10.0),
-            limits=limits,
+            transport=deadline_transport(limits),
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT, "Accept": "image/jpeg, image/*;q=0.9"},
             trust_env=False,
@@ -158,8 +162,16 @@ class _Failed(Exception):
 
 
 def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPolicy) -> int:
+    with deadline(policy.deadline) as end:
+        return _attempts(client, item, policy, end)
+
+
+def _attempts(client: httpx.Client, item: Download, policy: DownloadPolicy, end: float) -> int:
+    def pause(seconds: float) -> None:
+        time.sleep(max(0.0, min(seconds, end - time.monotonic())))
+
     for attempt in range(policy.retries + 1):
-        last = attempt == policy.retries
+        last = attempt == policy.retries or time.monotonic() >= end
         try:
             with client.stream("GET", item.url) as response:
                 if response.status_code in RETRY_STATUSES and not last:
@@ -167,12 +179,14 @@ def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPo
                         response.headers.get("Retry-After"), policy.backoff * 2**attempt
                     )
                     if wait <= policy.max_retry_after:
-                        time.sleep(wait)
+                        pause(wait)
                         continue
                 if response.status_code >= 400:
                     raise _Failed(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
                 return _save(response, item.target, policy)
         except httpx.TimeoutException:
+            if time.monotonic() >= end:
+                raise _Failed(f"did not answer completely within {policy.deadline:g} s") from None
             if last:
                 raise _Failed(f"timed out ({policy.retries + 1} tries)") from None
         except httpx.TransportError as exc:
@@ -180,7 +194,7 @@ def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPo
                 raise _Failed(f"network error: {exc or type(exc).__name__}") from None
         except httpx.HTTPError as exc:  # too many redirects, a broken encoding: not worth a retry
             raise _Failed(str(exc) or type(exc).__name__) from None
-        time.sleep(policy.backoff * 2**attempt)
+        pause(policy.backoff * 2**attempt)
     raise _Failed("gave up")  # every branch above returns, raises or retries
 
 

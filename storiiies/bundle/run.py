@@ -30,7 +30,7 @@ from storiiies.iiif.imageread import image_error
 from storiiies.model import LocalImage, OutputFile
 from storiiies.rights import is_restrictive, rights_name
 
-Progress = Callable[[str, int, int], None]  # (what, done, total)
+Progress = Callable[[str, int, int], None]  # (what: "images" or "tiles", done, total)
 _RETRY_HINT = "run `storiiies bundle` again later: it fetches only what is still missing"
 _TILE_TOO_LARGE_HINT = (
     "the server does not send tiles at this address: check it, or leave this story out of the "
@@ -78,7 +78,7 @@ def bundle_site(
     warnings = _rights_warnings(found)
     with Fetcher(config.cache_dir, offline=offline) as fetcher:
         mirrors, mirror_problems = read_mirrors(found, fetcher, site.base_url)
-    plain, plain_problems = _fetch_plain_images(found, config, offline)
+    plain, plain_problems = _fetch_plain_images(found, config, offline, progress)
     if mirror_problems or plain_problems:
         raise BuildFailed([*problems, *mirror_problems, *plain_problems])
     trees = {key: tree_path(config.cache_dir, key) for key in mirrors}
@@ -148,7 +148,10 @@ def _rights_warnings(found: Mapping[str, RemoteImage]) -> list[Problem]:
 
 
 def _fetch_plain_images(
-    found: Mapping[str, RemoteImage], config: SiteConfig, offline: bool
+    found: Mapping[str, RemoteImage],
+    config: SiteConfig,
+    offline: bool,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, LocalImage], list[Problem]]:
     """Remote images without a service, downloaded whole and tiled like local files."""
     from storiiies.iiif import tiles
@@ -159,11 +162,17 @@ def _fetch_plain_images(
         for key, r in wanted.items()
     }
     problems = []
-    if not offline:
+    if not offline and targets:
+
+        def report(done: int, total: int, _: int) -> None:
+            if progress is not None:
+                progress("images", done, total)
+
         policy = DownloadPolicy(max_bytes=config.settings.bundle.max_image_mb * 2**20, kind="image")
         result = download_all(
             [Download(str(wanted[key].image.url), target) for key, target in targets.items()],
             policy,
+            report,
         )
         by_url = {str(remote.image.url): remote for remote in wanted.values()}
         problems = [
@@ -245,7 +254,7 @@ def _fetch(
 
     def report(done: int, total: int, _: int) -> None:
         if progress is not None:
-            progress("fetching", done, total)
+            progress("tiles", done, total)
 
     result = download_all(downloads, DownloadPolicy(per_host=per_host), report)
     if result.errors:
