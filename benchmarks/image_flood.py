@@ -22,7 +22,7 @@ import pyvips
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storiiies.imageserver import image_api_app  # noqa: E402
+from storiiies.images.server import image_api_app  # noqa: E402
 from tests.conftest import LiveServer  # noqa: E402
 
 

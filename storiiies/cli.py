@@ -85,7 +85,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
     import pyvips
 
-    from storiiies.iiif.imageread import libvips_version, readable_formats
+    from storiiies.images.decode import libvips_version, readable_formats
 
     click.echo(f"storiiies {__version__}")
     click.echo(f"libvips {libvips_version()} (pyvips {pyvips.__version__})")
@@ -186,7 +186,7 @@ def check(project: Path, offline: bool) -> None:
 def serve(project: Path, offline: bool, host: str, port: int) -> None:
     """Preview PROJECT at http://127.0.0.1:8000/, rebuilding and reloading the open pages
     whenever a story, image, storiiies.yml or theme file is saved."""
-    from storiiies.serve import run_server
+    from storiiies.serve.run import run_server
 
     sys.exit(run_server(project, host=host, port=port, offline=offline))
 
@@ -195,7 +195,7 @@ def serve(project: Path, offline: bool, host: str, port: int) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def new(directory: Path) -> None:
     """Start a new project in DIRECTORY with a sample story."""
-    from storiiies.scaffold import create_project
+    from storiiies.tools.scaffold import create_project
 
     try:
         created = create_project(directory)
@@ -222,7 +222,7 @@ def inspect(
     from rich.markup import escape
 
     from storiiies.errors import SourceError
-    from storiiies.inspect import inspect_source
+    from storiiies.tools.inspect_source import inspect_source
 
     try:
         click.echo(
@@ -253,7 +253,7 @@ def import_(manifest: str, output: Path | None, lang: str | None, offline: bool)
     from rich.markup import escape
 
     from storiiies.errors import SourceError
-    from storiiies.importer import import_story
+    from storiiies.tools.importer import import_story
 
     try:
         text = import_story(manifest, lang=lang, offline=offline)

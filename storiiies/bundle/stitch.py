@@ -16,7 +16,7 @@ import pyvips
 
 from storiiies.bundle.grid import Grid
 from storiiies.errors import ImageError
-from storiiies.iiif.imageread import image_error
+from storiiies.images.decode import image_error
 
 JPEG_OPTIONS = {"Q": 85, "strip": True}
 
