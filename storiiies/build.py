@@ -98,7 +98,11 @@ def load_site(
         resolved = cache.sources(
             (key for keys in keys_by_story for key in keys.values()),
             lambda keys: resolve_sources(
-                keys, fetcher, root=config.root, base_url=config.settings.base_url
+                keys,
+                fetcher,
+                root=config.root,
+                base_url=config.settings.base_url,
+                max_megapixels=config.settings.max_image_megapixels,
             ),
         )
     finally:

@@ -10,24 +10,36 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pyvips
+
 from storiiies.build import load_site, write_built_site
 from storiiies.bundle import checksums
-from storiiies.bundle.download import Download, DownloadPolicy, download_all
+from storiiies.bundle.download import Download, DownloadPolicy, FailedDownload, download_all
 from storiiies.bundle.localize import localize_site
 from storiiies.bundle.mirror import Mirror, RemoteImage, read_mirrors, remote_images, tree_path
 from storiiies.bundle.plan import MirrorPlan, full_mirror_count, mirror_plan, overview_levels
-from storiiies.bundle.stitch import cut_crop, write_level_image
+from storiiies.bundle.stitch import cut_crop, open_tile, write_level_image
 from storiiies.config import SiteConfig, load_config
-from storiiies.errors import BuildFailed, Problem, SourceLocation
+from storiiies.errors import BuildFailed, ImageError, Problem, SourceLocation
 from storiiies.iiif.fetch import Fetcher
+from storiiies.images.decode import image_error
 from storiiies.model import LocalImage, OutputFile
 from storiiies.resolve.rights import is_restrictive, rights_name
 
-Progress = Callable[[str, int, int], None]  # (what, done, total)
+Progress = Callable[[str, int, int], None]  # (what: "images" or "tiles", done, total)
 _RETRY_HINT = "run `storiiies bundle` again later: it fetches only what is still missing"
+_TILE_TOO_LARGE_HINT = (
+    "the server does not send tiles at this address: check it, or leave this story out of the "
+    "bundle"
+)
+_IMAGE_TOO_LARGE_HINT = (
+    "check the address; if the image really is this large, raise bundle.max_image_mb in "
+    "storiiies.yml"
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ def bundle_site(
     warnings = _rights_warnings(found)
     with Fetcher(config.cache_dir, offline=offline) as fetcher:
         mirrors, mirror_problems = read_mirrors(found, fetcher, site.base_url)
-    plain, plain_problems = _fetch_plain_images(found, config, offline)
+    plain, plain_problems = _fetch_plain_images(found, config, offline, progress)
     if mirror_problems or plain_problems:
         raise BuildFailed([*problems, *mirror_problems, *plain_problems])
     trees = {key: tree_path(config.cache_dir, key) for key in mirrors}
@@ -87,7 +99,12 @@ def bundle_site(
         for level, x, y in sorted(plan.tiles[key])
     ]
     fetched = _fetch(downloads, found, settings.per_host, offline, progress)
-    extra = _cut_images(mirrors, trees, plan, crops, config)
+    tile_problems = _check_tiles(mirrors, trees, plan)
+    if tile_problems:
+        raise BuildFailed([*problems, *tile_problems])
+    extra, cut_problems = _cut_images(mirrors, trees, plan, crops, config)
+    if cut_problems:
+        raise BuildFailed([*problems, *cut_problems])
     report = write_built_site(bundled, [*problems, *warnings], output=out_dir, extra_files=extra)
     files = checksums.write_checksums(out_dir)
     zip_path = None
@@ -131,10 +148,12 @@ def _rights_warnings(found: Mapping[str, RemoteImage]) -> list[Problem]:
 
 
 def _fetch_plain_images(
-    found: Mapping[str, RemoteImage], config: SiteConfig, offline: bool
+    found: Mapping[str, RemoteImage],
+    config: SiteConfig,
+    offline: bool,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, LocalImage], list[Problem]]:
     """Remote images without a service, downloaded whole and tiled like local files."""
-    from storiiies.errors import ImageError
     from storiiies.images import tiles
 
     wanted = {key: remote for key, remote in found.items() if remote.image.service is None}
@@ -143,13 +162,25 @@ def _fetch_plain_images(
         for key, r in wanted.items()
     }
     problems = []
-    if not offline:
+    if not offline and targets:
+
+        def report(done: int, total: int, _: int) -> None:
+            if progress is not None:
+                progress("images", done, total)
+
+        policy = DownloadPolicy(max_bytes=config.settings.bundle.max_image_mb * 2**20, kind="image")
         result = download_all(
-            [Download(str(wanted[key].image.url), target) for key, target in targets.items()]
+            [Download(str(wanted[key].image.url), target) for key, target in targets.items()],
+            policy,
+            report,
         )
+        by_url = {str(remote.image.url): remote for remote in wanted.values()}
         problems = [
-            Problem(SourceLocation("bundle"), f"cannot fetch {line}", _RETRY_HINT)
-            for line in result.errors
+            by_url[error.url].problem(
+                f"cannot fetch {error}",
+                _IMAGE_TOO_LARGE_HINT if error.too_large else _RETRY_HINT,
+            )
+            for error in result.errors
         ]
     images: dict[str, LocalImage] = {}
     for key, target in targets.items():
@@ -163,15 +194,13 @@ def _fetch_plain_images(
                 )
             continue
         try:
-            width, height = tiles.read_image_size(target)
-        except ImageError as error:
-            problems.append(
-                Problem(
-                    SourceLocation(wanted[key].story),
-                    f"{wanted[key].image.url}: {error.message}",
-                    error.hint,
-                )
+            width, height = tiles.read_image_size(
+                target,
+                label=str(wanted[key].image.url),
+                max_megapixels=config.settings.max_image_megapixels,
             )
+        except ImageError as error:
+            problems.append(wanted[key].problem(error.message, error.hint))
             continue
         images[key] = LocalImage(target, key, 0, width, height)
     return images, problems
@@ -225,17 +254,33 @@ def _fetch(
 
     def report(done: int, total: int, _: int) -> None:
         if progress is not None:
-            progress("fetching", done, total)
+            progress("tiles", done, total)
 
     result = download_all(downloads, DownloadPolicy(per_host=per_host), report)
     if result.errors:
-        raise BuildFailed(
-            [
-                Problem(SourceLocation("bundle"), f"cannot fetch {line}", _RETRY_HINT)
-                for line in result.errors
-            ]
-        )
+        raise BuildFailed([_tile_problem(error) for error in result.errors])
     return result.fetched
+
+
+def _check_tiles(
+    mirrors: Mapping[str, Mirror], trees: Mapping[str, Path], plan: MirrorPlan
+) -> list[Problem]:
+    """Every tile's header against its grid, before the bundle or a browser decodes it: one
+    problem per image, for its first tile that is not what the grid says."""
+    problems = []
+    for key, mirror in mirrors.items():
+        for level, x, y in sorted(plan.tiles[key]):
+            try:
+                open_tile(mirror.local, trees[key], level, x, y)
+            except ImageError as error:
+                problems.append(_mirror_problem(mirror, error))
+                break
+    return problems
+
+
+def _tile_problem(error: FailedDownload) -> Problem:
+    hint = _TILE_TOO_LARGE_HINT if error.too_large else _RETRY_HINT
+    return Problem(SourceLocation("bundle"), f"cannot fetch {error}", hint)
 
 
 def _cut_images(
@@ -244,11 +289,25 @@ def _cut_images(
     plan: MirrorPlan,
     crops,
     config: SiteConfig,
-) -> list[OutputFile]:  # type: ignore[no-untyped-def]
+) -> tuple[list[OutputFile], list[Problem]]:  # type: ignore[no-untyped-def]
+    """The overview sizes and crops, cut from the fetched tiles; a mirror whose tiles are not
+    what its grid says gives one problem at its source's line."""
+    broken: dict[str, Problem] = {}
+
+    def cut(key: str, make: Callable[[], object]) -> None:
+        if key in broken:
+            return
+        try:
+            make()
+        except ImageError as error:
+            broken[key] = _mirror_problem(mirrors[key], error)
+        except pyvips.Error as error:
+            broken[key] = _mirror_problem(mirrors[key], image_error("its tiles", error))
+
     for key, mirror in mirrors.items():
         if mirror.local.legacy is None:
             for level in overview_levels(mirror.local):
-                write_level_image(mirror.local, trees[key], level)
+                cut(key, partial(write_level_image, mirror.local, trees[key], level))
     files = []
     for _, width, name, size in crops:
         source = plan.crops.get((name, width))
@@ -256,11 +315,16 @@ def _cut_images(
             continue
         cached = config.cache_dir / "mirror" / name
         if not cached.is_file():
-            cut_crop(
-                mirrors[source.key].local, trees[source.key], source.level, source.box, size, cached
-            )
+            grid, tree = mirrors[source.key].local, trees[source.key]
+            cut(source.key, partial(cut_crop, grid, tree, source.level, source.box, size, cached))
         files.append(OutputFile(name, source=cached))
-    return files
+    return files, list(broken.values())
+
+
+def _mirror_problem(mirror: Mirror, error: ImageError) -> Problem:
+    service = mirror.image.image.service
+    address = service.info_url if service is not None else mirror.image.address
+    return mirror.image.problem(f"cannot mirror {address}: {error.message}", error.hint)
 
 
 def _sizes(
