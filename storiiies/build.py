@@ -137,7 +137,11 @@ def resolve_stories(
         resolved = cache.sources(
             (key for keys in keys_by_story for key in keys.values()),
             lambda keys: resolve_sources(
-                keys, using, root=config.root, base_url=config.settings.base_url
+                keys,
+                using,
+                root=config.root,
+                base_url=config.settings.base_url,
+                max_megapixels=config.settings.max_image_megapixels,
             ),
         )
     stories: list[Story] = []

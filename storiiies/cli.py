@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,7 @@ def build(project: Path, offline: bool, quiet: bool) -> None:
         bar.start()
 
         def progress(what: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, description=what, completed=done, total=total)
 
     previous = _previous_output(project, None, bundle=False)
     try:
@@ -290,7 +291,8 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
     from storiiies.errors import BuildFailed
 
     console = make_console()
-    progress = None
+    progress = _fetch_lines(console)  # a line when fetching starts and every 10 s
+    bar = None
     if sys.stderr.isatty():
         from rich.progress import (
             BarColumn,
@@ -301,7 +303,7 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
         )
 
         bar = Progress(
-            TextColumn("Fetching tiles"),
+            TextColumn("Fetching {task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
@@ -320,13 +322,13 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
             project, output=output, make_zip=make_zip, offline=offline, progress=progress
         )
     except BuildFailed as failure:
-        if progress is not None:
+        if bar is not None:
             bar.stop()
         print_problems(failure.problems)
         kept = "The previous bundle was left as it was." if previous else "Nothing was written."
         console.print(f"[red]Bundle failed[/]: {count_problems(failure.problems)}. {kept}")
         sys.exit(1)
-    if progress is not None:
+    if bar is not None:
         bar.stop()
     print_problems(report.warnings)
     saved = 1 - report.tiles / report.full_tiles if report.full_tiles else 0.0
@@ -338,6 +340,26 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
         f"{saved:.0%} fewer. {report.files} files listed in SHA256SUMS."
         + (f" Zip: {report.zip}" if report.zip else "")
     )
+
+
+def _fetch_lines(console: Any, every: float = 10.0) -> Callable[[str, int, int], None]:
+    """Progress for a log or a pipe: one line as each kind of fetching starts, then one at
+    most every `every` seconds while it goes on, so a slow server is never silent."""
+    import time
+
+    printed: dict[str, float] = {}
+
+    def progress(what: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if what not in printed:
+            console.print(f"Fetching {total} {what} (at most 60 s each)…")
+        elif done < total and now - printed[what] >= every:
+            console.print(f"… {done} of {total} {what} fetched")
+        else:
+            return
+        printed[what] = now
+
+    return progress
 
 
 @main.command()

@@ -13,6 +13,9 @@ from storiiies.yaml_lines import PositionedYaml, YamlSyntaxError, load_yaml, val
 CONFIG_NAME = "storiiies.yml"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
 CACHE_NAME = ".storiiies-cache"
+#: The largest image a build decodes unless `max_image_megapixels` says otherwise. A JPEG of a
+#: few hundred bytes can declare 65,000 × 65,000 pixels: decoding it took 95 s and 4.4 GB.
+DEFAULT_MAX_MEGAPIXELS = 1_000
 
 
 class KioskSettings(BaseModel):
@@ -39,6 +42,9 @@ class BundleSettings(BaseModel):
     screens: tuple[tuple[int, int], ...] = ((3840, 2160),)
     zip: bool = False  # also write OUTPUT_DIR.zip
     per_host: int = Field(default=4, ge=1, le=16)  # parallel downloads from one institution
+    # The largest remote image without an image service the bundle downloads, in MB (2**20
+    # bytes): a server that declares or sends more is refused. Tiles have a fixed 32 MB.
+    max_image_mb: int = Field(default=256, ge=1, le=16384)
 
     @field_validator("screens")
     @classmethod
@@ -70,6 +76,9 @@ class SiteSettings(BaseModel):
     output_dir: str = "_site"
     stories_dir: str = "stories"
     theme_dir: str | None = None
+    # The largest image storiiies decodes, in megapixels; checked against the file's header
+    # before decoding, so a few-hundred-byte file declaring 65,000 × 65,000 is stopped.
+    max_image_megapixels: int = Field(default=DEFAULT_MAX_MEGAPIXELS, ge=1, le=10_000)
     kiosk: KioskSettings = KioskSettings()
     bundle: BundleSettings = BundleSettings()
 

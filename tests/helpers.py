@@ -88,3 +88,11 @@ def scan_info(name: str) -> dict[str, Any]:
         "height": 15000,
         "tiles": [{"width": 256, "scaleFactors": [1, 2, 4, 8, 16, 32, 64, 128]}],
     }
+
+
+def bomb_jpeg(width: int = 65_000, height: int = 65_000) -> bytes:
+    """A JPEG of a few hundred bytes whose header declares width × height pixels (a
+    decompression bomb: a decoder that trusts the header allocates and fills all of them)."""
+    small = bytes(pyvips.Image.black(16, 16).cast("uchar").jpegsave_buffer(Q=10, strip=True))
+    at = small.index(b"\xff\xc0")  # baseline start of frame: length, precision, height, width
+    return small[: at + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + small[at + 9 :]

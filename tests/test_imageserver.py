@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -15,6 +19,8 @@ from starlette.routing import Mount
 
 from storiiies.images.server import image_api_app
 from tests.conftest import LiveServer
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +183,110 @@ def test_an_edited_image_is_seen_at_once(tmp_path, serve_app):
 
     assert httpx.get(f"{server.url}/draft/info.json").json()["width"] == 500
     assert picture(httpx.get(f"{server.url}/draft/full/max/0/default.jpg")).size == (500, 200)
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: Playwright's sync API, used by browser tests in the
+    same session, keeps an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory):
+    """4,200 × 4,200: more than the default maxArea (4,096²), so its limits are announced."""
+    path = tmp_path_factory.mktemp("large") / "large.jpg"
+    noise = pyvips.Image.gaussnoise(4200, 4200, mean=128, sigma=40).cast("uchar")
+    noise.bandjoin([noise, noise]).copy(interpretation="srgb").jpegsave(str(path))  # slow to cut
+    return path
+
+
+def test_max_area_holds_after_rotation(photo, serve_app):
+    server = serve_app(image_api_app({"photo": photo}, max_area=60_000))
+
+    turned = picture(httpx.get(f"{server.url}/photo/full/max/45/default.png"))
+    too_big = httpx.get(f"{server.url}/photo/full/300,200/45/default.png")
+
+    assert turned.width * turned.height <= 60_000
+    assert too_big.status_code == 400
+    assert too_big.text == (
+        "size '300,200' rotated by 45 gives 354×354 pixels, larger than this server returns\n"
+    )
+
+
+def test_a_request_no_format_can_hold_is_a_400_with_the_reason(large, serve_app):
+    server = serve_app(image_api_app({"large": large}))
+
+    response = httpx.get(f"{server.url}/large/0,0,1,5000/^max/0/default.jpg", timeout=60)
+
+    assert response.status_code == 400
+    assert response.text == (
+        "the answer would be 63×265,451 pixels; a JPEG image holds at most 65,535 pixels a side\n"
+    )
+
+
+def test_upscaling_a_small_image_is_bounded_too(photo, client):
+    response = client.get("/photo/full/^100000,100000/0/default.jpg")
+
+    assert response.status_code == 400
+    assert response.text.endswith("larger than this server returns\n")
+
+
+def test_pixel_work_is_bounded_and_info_json_does_not_wait_behind_it(large, serve_app):
+    server = serve_app(image_api_app({"large": large}, workers=1, queue=2))
+
+    async def flood() -> tuple[list[httpx.Response], float]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+            heavy = [client.get(f"/large/full/^{3000 + n},/{n + 1}/default.png") for n in range(12)]
+            tasks = [asyncio.ensure_future(request) for request in heavy]
+            await asyncio.sleep(0.3)  # the heavy requests are in: one cut, two waiting
+            started = time.monotonic()
+            info = await client.get("/large/info.json")
+            waited = time.monotonic() - started
+            assert info.status_code == 200
+            return list(await asyncio.gather(*tasks)), waited
+
+    answers, waited = _run(flood())
+    statuses = sorted(response.status_code for response in answers)
+    busy = [response for response in answers if response.status_code == 503]
+    assert set(statuses) == {200, 503}
+    assert statuses.count(200) >= 3  # one at work and two in the queue are answered
+    assert busy[0].text == "busy: 2 images are waiting to be cut\n"
+    assert busy[0].headers["retry-after"] == "1"
+    assert waited < 2.0
+    print(
+        f"image server: 12 heavy requests, {statuses.count(200)} cut, {len(busy)} told 503; "
+        f"info.json answered in {waited:.2f} s meanwhile"
+    )
+
+
+def test_a_request_whose_client_left_before_its_turn_is_not_cut(large, serve_app):
+    server = serve_app(image_api_app({"large": large}, workers=1, queue=8))
+    heavy = "/large/full/{}0,/0/default.png"  # 4,000 pixels wide and a little less, as PNG
+
+    async def run() -> tuple[float, float, int]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+            started = time.monotonic()
+            await client.get(heavy.format(400))
+            alone = time.monotonic() - started  # one heavy answer with nothing else to do
+            first = asyncio.ensure_future(client.get(heavy.format(399)))
+            await asyncio.sleep(0.05)
+            async with httpx.AsyncClient(base_url=server.url, timeout=0.2) as impatient:
+                # these wait behind `first`, then leave
+                leaving = [impatient.get(heavy.format(390 + n)) for n in range(2, 8)]
+                left = await asyncio.gather(*leaving, return_exceptions=True)
+            gave_up = sum(isinstance(answer, httpx.TimeoutException) for answer in left)
+            await first
+            started = time.monotonic()
+            last = await client.get(heavy.format(398))
+            assert last.status_code == 200
+            return alone, time.monotonic() - started, gave_up
+
+    alone, last, gave_up = _run(run())
+    assert gave_up == 6, (alone, gave_up)
+    # Had the six been cut after they left, the last request would wait behind six more.
+    assert last < 3 * alone
+    print(
+        f"image server: 6 clients left while queued; the next answer took {last:.2f} s "
+        f"(one alone: {alone:.2f} s)"
+    )

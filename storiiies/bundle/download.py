@@ -3,7 +3,9 @@ resumable, so a second run fetches only what the first did not finish.
 
 A file is written to `NAME.part` and renamed into place only once complete, so a file that
 exists is a whole file; an interrupted run leaves only `.part` files, which the next run
-starts again. Each URL that cannot be fetched gets one line saying why.
+starts again. Each URL that cannot be fetched gets one line saying why. No file is larger than
+the policy's `max_bytes`: a server that declares more is refused from its headers, one that
+sends more without saying so is cut off at the limit (bytes are counted after decompression).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import httpx
 
 from storiiies import __version__
 from storiiies.atomic import replacing
+from storiiies.iiif.deadline import deadline, deadline_transport
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 USER_AGENT = f"storiiies/{__version__} (offline bundle; +https://github.com/storiiies/storiiies)"
@@ -47,7 +50,22 @@ class DownloadPolicy:
     retries: int = 3
     backoff: float = 0.5  # first wait before a retry; doubles each time
     max_retry_after: float = 30.0
-    timeout: float = 30.0
+    timeout: float = 20.0  # the longest silence between two reads, as the IIIF JSON fetcher
+    # Everything for one file, retries and waits included, as the IIIF JSON fetcher: a server
+    # that drips a byte just inside the read timeout is stopped here (iiif/deadline.py).
+    deadline: float = 60.0
+    max_bytes: int = 32 * 2**20  # one file, as the 32 MB of IIIF JSON; plain images ask more
+    kind: str = "tile"  # what one file is, for messages
+
+
+@dataclass(frozen=True)
+class FailedDownload:
+    url: str
+    reason: str
+    too_large: bool = False  # over the policy's max_bytes: trying again will not help
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -55,7 +73,7 @@ class DownloadReport:
     fetched: int
     present: int  # already there from an earlier run
     fetched_bytes: int
-    errors: tuple[str, ...]  # one "URL: why" line per failed file
+    errors: tuple[FailedDownload, ...]  # one per failed file, by URL
 
 
 Progress = Callable[[int, int, int], None]  # files done, files in all, bytes fetched
@@ -76,12 +94,12 @@ def download_all(
             pending.setdefault(urlsplit(item.url).netloc.lower(), []).append(item)
     total = present + sum(len(items) for items in pending.values())
     state = {"done": present, "bytes": 0, "fetched": 0}
-    errors: list[str] = []
+    errors: list[FailedDownload] = []
     lock = threading.Lock()
     if progress is not None:
         progress(present, total, 0)
 
-    def finish(size: int | None, error: str | None) -> None:
+    def finish(size: int | None, error: FailedDownload | None) -> None:
         with lock:
             state["done"] += 1
             if error is not None:
@@ -99,7 +117,7 @@ def download_all(
         )
         with httpx.Client(
             timeout=httpx.Timeout(policy.timeout, connect=10.0),
-            limits=limits,
+            transport=deadline_transport(limits),
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT, "Accept": "image/jpeg, image/*;q=0.9"},
             trust_env=False,
@@ -117,32 +135,43 @@ def download_all(
             finally:
                 for pool in pools:
                     pool.shutdown(wait=True, cancel_futures=True)
-    return DownloadReport(state["fetched"], present, state["bytes"], tuple(sorted(errors)))
+    errors.sort(key=lambda error: error.url)
+    return DownloadReport(state["fetched"], present, state["bytes"], tuple(errors))
 
 
 def _fetch_one(
     client: httpx.Client,
     item: Download,
     policy: DownloadPolicy,
-    finish: Callable[[int | None, str | None], None],
+    finish: Callable[[int | None, FailedDownload | None], None],
 ) -> None:
     try:
         size = _fetch_with_retries(client, item, policy)
     except _Failed as failure:
-        finish(None, f"{item.url}: {failure}")
+        finish(None, FailedDownload(item.url, str(failure), failure.too_large))
     except OSError as exc:
-        finish(None, f"{item.url}: cannot save it ({exc.strerror or exc})")
+        finish(None, FailedDownload(item.url, f"cannot save it ({exc.strerror or exc})"))
     else:
         finish(size, None)
 
 
 class _Failed(Exception):
-    pass
+    def __init__(self, reason: str, too_large: bool = False) -> None:
+        super().__init__(reason)
+        self.too_large = too_large
 
 
 def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPolicy) -> int:
+    with deadline(policy.deadline) as end:
+        return _attempts(client, item, policy, end)
+
+
+def _attempts(client: httpx.Client, item: Download, policy: DownloadPolicy, end: float) -> int:
+    def pause(seconds: float) -> None:
+        time.sleep(max(0.0, min(seconds, end - time.monotonic())))
+
     for attempt in range(policy.retries + 1):
-        last = attempt == policy.retries
+        last = attempt == policy.retries or time.monotonic() >= end
         try:
             with client.stream("GET", item.url) as response:
                 if response.status_code in RETRY_STATUSES and not last:
@@ -150,12 +179,14 @@ def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPo
                         response.headers.get("Retry-After"), policy.backoff * 2**attempt
                     )
                     if wait <= policy.max_retry_after:
-                        time.sleep(wait)
+                        pause(wait)
                         continue
                 if response.status_code >= 400:
                     raise _Failed(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
-                return _save(response, item.target)
+                return _save(response, item.target, policy)
         except httpx.TimeoutException:
+            if time.monotonic() >= end:
+                raise _Failed(f"did not answer completely within {policy.deadline:g} s") from None
             if last:
                 raise _Failed(f"timed out ({policy.retries + 1} tries)") from None
         except httpx.TransportError as exc:
@@ -163,11 +194,15 @@ def _fetch_with_retries(client: httpx.Client, item: Download, policy: DownloadPo
                 raise _Failed(f"network error: {exc or type(exc).__name__}") from None
         except httpx.HTTPError as exc:  # too many redirects, a broken encoding: not worth a retry
             raise _Failed(str(exc) or type(exc).__name__) from None
-        time.sleep(policy.backoff * 2**attempt)
+        pause(policy.backoff * 2**attempt)
     raise _Failed("gave up")  # every branch above returns, raises or retries
 
 
-def _save(response: httpx.Response, target: Path) -> int:
+def _save(response: httpx.Response, target: Path, policy: DownloadPolicy) -> int:
+    declared = response.headers.get("Content-Length", "")
+    limit = f"the {policy.max_bytes / 2**20:g} MB a bundle fetches for one {policy.kind}"
+    if declared.isascii() and declared.isdecimal() and int(declared) > policy.max_bytes:
+        raise _Failed(f"it declares {int(declared):,} bytes, more than {limit}", too_large=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     size = 0
     with replacing(target) as part:
@@ -176,9 +211,10 @@ def _save(response: httpx.Response, target: Path) -> int:
                 if size == 0 and not chunk.startswith(_IMAGE_MAGIC):
                     kind = response.headers.get("Content-Type", "unknown type")
                     raise _Failed(f"the answer is not an image ({kind})")
-                handle.write(chunk)
                 size += len(chunk)
-        declared = response.headers.get("Content-Length", "")
+                if size > policy.max_bytes:
+                    raise _Failed(f"it sent more than {limit}", too_large=True)
+                handle.write(chunk)
         if (
             declared.isascii()
             and declared.isdecimal()

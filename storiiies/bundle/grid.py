@@ -27,8 +27,24 @@ _LEVEL0_PROFILES = {
 }
 
 
+#: The largest image a bundle copies: the same bound as the local images storiiies tiles. A
+#: plan is a bitmap per level, so what it allocates follows from these and the tile sizes.
+MAX_SIDE = 200_000
+MAX_PIXELS = 10_000_000_000
+#: Tile sides a bundle accepts: every service we know uses 256 to 1024; 1-pixel tiles would
+#: make a plan of billions of files.
+MIN_TILE, MAX_TILE = 32, 8192
+_TOO_LARGE_HINT = (
+    "check the address; a bundle cannot copy this image: leave this story out of the bundle"
+)
+
+
 class UnusableService(ValueError):
     """An info.json OpenSeadragon cannot build a pyramid from (so neither can a bundle)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -174,6 +190,12 @@ def read_grid(info: Mapping[str, Any]) -> Grid:
         or height < 1
     ):
         raise UnusableService("the info.json has no id, width or height")
+    if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
+        raise UnusableService(
+            f"the info.json declares {width:,}×{height:,} pixels, more than a bundle copies "
+            f"({MAX_SIDE:,} pixels a side, {MAX_PIXELS // 1_000_000_000} gigapixels)",
+            _TOO_LARGE_HINT,
+        )
     profile = info.get("profile")
     first = profile[0] if isinstance(profile, list) and profile else profile
     level0 = first in _LEVEL0_PROFILES
@@ -192,6 +214,8 @@ def read_grid(info: Mapping[str, Any]) -> Grid:
         tile = (tiles[0]["width"], tiles[0].get("height") or tiles[0]["width"])
         for entry in tiles:
             for factor in entry.get("scaleFactors") or []:
+                if not isinstance(factor, int) or factor <= 0:
+                    continue
                 factors.append(factor)
                 tile_by_factor[factor] = (entry["width"], entry.get("height") or entry["width"])
     elif not level0 or _sizes_by_request(info, version):
@@ -213,6 +237,8 @@ def read_grid(info: Mapping[str, Any]) -> Grid:
         )
     else:
         raise UnusableService("the level-0 info.json offers neither tiles nor sizes")
+    if tiles:
+        _check_tiles([tile, *tile_by_factor.values()], factors)
     # Without scale factors OpenSeadragon calls Math.log(x, 2): the natural logarithm. So do we.
     max_level = round(math.log2(max(factors))) if factors else round(math.log(max(width, height)))
     return Grid(
@@ -227,6 +253,24 @@ def read_grid(info: Mapping[str, Any]) -> Grid:
         level_sizes=_level_sizes(sizes, width, height, max_level, factors),
         advertised=frozenset(factors) if factors else None,
     )
+
+
+def _check_tiles(sizes: list[Size], factors: list[int]) -> None:
+    for width, height in sizes:
+        if not (isinstance(height, int) and min(width, height) >= MIN_TILE) or (
+            max(width, height) > MAX_TILE
+        ):
+            raise UnusableService(
+                f"the info.json declares tiles of {width}×{height} pixels; a bundle copies tiles "
+                f"of {MIN_TILE} to {MAX_TILE:,} pixels a side",
+                _TOO_LARGE_HINT,
+            )
+    if any(factor > MAX_SIDE for factor in factors):
+        raise UnusableService(
+            f"the info.json declares a scale factor of {max(factors):,}, more than a bundle "
+            f"copies ({MAX_SIDE:,})",
+            _TOO_LARGE_HINT,
+        )
 
 
 def _version(info: Mapping[str, Any]) -> int:

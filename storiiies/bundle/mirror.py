@@ -22,6 +22,7 @@ from storiiies.iiif.model import ImageResource, SourceDocument
 from storiiies.iiif.presentation_json import export_rights, is_http
 from storiiies.resolve.virtual import image_address
 from storiiies.site.assemble import Site
+from storiiies.story.parse import parse_story
 
 IMAGE_CONTEXT = "http://iiif.io/api/image/3/context.json"
 
@@ -34,6 +35,17 @@ class RemoteImage:
     image: ImageResource
     sources: tuple[SourceDocument, ...]
     story: str  # the story file that first shows it, for messages
+    alias: str = ""  # the name it has under that story's `sources:`
+    where: SourceLocation | None = None  # the line of that `sources:` entry
+
+    @property
+    def location(self) -> SourceLocation:
+        return self.where or SourceLocation(self.story)
+
+    def problem(self, message: str, hint: str | None = None) -> Problem:
+        """A problem with this image, at the line of the source that shows it."""
+        prefix = f"source '{self.alias}': " if self.alias else ""
+        return Problem(self.location, prefix + message, hint)
 
     @property
     def address(self) -> str:
@@ -60,6 +72,7 @@ def remote_images(site: Site) -> dict[str, RemoteImage]:
     """Every image of a remote source that a tour page shows, once, by key."""
     found: dict[str, RemoteImage] = {}
     for story in site.story_versions:  # translations may declare remote sources of their own
+        locations: Mapping[tuple[str | int, ...], SourceLocation] | None = None
         views = [story.cover] + [v for step in story.steps for v in (*step.views, *step.links)]
         for view in views:
             source = story.sources[view.alias]
@@ -77,7 +90,12 @@ def remote_images(site: Site) -> dict[str, RemoteImage]:
                 key = mirror_key(address)
                 known = found.get(key)
                 if known is None:
-                    found[key] = RemoteImage(key, image, (owner,), story.source.name)
+                    if locations is None:  # the story is parsed again only for its line numbers
+                        locations = parse_story(story.source).meta_locations
+                    where = locations.get(("sources", view.alias))
+                    found[key] = RemoteImage(
+                        key, image, (owner,), story.source.name, view.alias, where
+                    )
                 elif all(s.id != owner.id for s in known.sources):
                     found[key] = replace(known, sources=(*known.sources, owner))
     return found
@@ -112,16 +130,12 @@ def read_mirrors(
             grid = read_grid(info)
         except SourceError as error:
             problems.append(
-                Problem(
-                    SourceLocation(remote.story),
-                    f"cannot mirror {service.info_url}: {error.message}",
-                    error.hint,
-                )
+                remote.problem(f"cannot mirror {service.info_url}: {error.message}", error.hint)
             )
             continue
         except UnusableService as error:
             problems.append(
-                Problem(SourceLocation(remote.story), f"cannot mirror {service.info_url}: {error}")
+                remote.problem(f"cannot mirror {service.info_url}: {error}", error.hint)
             )
             continue
         local = local_info(grid, remote, f"{base_url}images/{key}")

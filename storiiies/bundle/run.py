@@ -17,26 +17,38 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+
+import pyvips
 
 from storiiies.build import load_site, write_built_site
 from storiiies.bundle import checksums
-from storiiies.bundle.download import Download, DownloadPolicy, download_all
+from storiiies.bundle.download import Download, DownloadPolicy, FailedDownload, download_all
 from storiiies.bundle.localize import localize_site
 from storiiies.bundle.mirror import Mirror, RemoteImage, read_mirrors, remote_images, tree_path
 from storiiies.bundle.plan import MirrorPlan, full_mirror_count, mirror_plan, overview_levels
-from storiiies.bundle.stitch import cut_crop, write_level_image
+from storiiies.bundle.stitch import cut_crop, open_tile, write_level_image
 from storiiies.config import SiteConfig, load_config
 from storiiies.errors import BuildFailed, ImageError, Problem, SourceLocation
 from storiiies.iiif.fetch import Fetcher
 from storiiies.images import tiles
+from storiiies.images.decode import image_error
 from storiiies.model import LocalImage, OutputFile, Story, View
 from storiiies.resolve.rights import is_restrictive, rights_name
 from storiiies.site.crops import wanted_crops
 from storiiies.site.image_urls import crop_name, crop_size, primary_image
 
-Progress = Callable[[str, int, int], None]  # (what, done, total)
+Progress = Callable[[str, int, int], None]  # (what: "images" or "tiles", done, total)
 _RETRY_HINT = "run `storiiies bundle` again later: it fetches only what is still missing"
+_TILE_TOO_LARGE_HINT = (
+    "the server does not send tiles at this address: check it, or leave this story out of the "
+    "bundle"
+)
+_IMAGE_TOO_LARGE_HINT = (
+    "check the address; if the image really is this large, raise bundle.max_image_mb in "
+    "storiiies.yml"
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +87,7 @@ def bundle_site(
     warnings = _rights_warnings(found)
     with Fetcher(config.cache_dir, offline=offline) as fetcher:
         mirrors, mirror_problems = read_mirrors(found, fetcher, site.base_url)
-    plain, plain_problems = _fetch_plain_images(found, config, offline)
+    plain, plain_problems = _fetch_plain_images(found, config, offline, progress)
     if mirror_problems or plain_problems:
         raise BuildFailed([*problems, *mirror_problems, *plain_problems])
     trees = {key: tree_path(config.cache_dir, key) for key in mirrors}
@@ -97,7 +109,12 @@ def bundle_site(
         for level, x, y in sorted(plan.tiles[key])
     ]
     fetched = _fetch(downloads, found, settings.per_host, offline, progress)
-    extra, overviews = _cut_images(mirrors, trees, plan, crops, config)
+    tile_problems = _check_tiles(mirrors, trees, plan)
+    if tile_problems:
+        raise BuildFailed([*problems, *tile_problems])
+    extra, overviews, cut_problems = _cut_images(mirrors, trees, plan, crops, config)
+    if cut_problems:
+        raise BuildFailed([*problems, *cut_problems])
     _gather_planned(mirrors, trees, plan, overviews, shipped)
     report = write_built_site(bundled, [*problems, *warnings], output=out_dir, extra_files=extra)
     files = checksums.write_checksums(out_dir)
@@ -142,7 +159,10 @@ def _rights_warnings(found: Mapping[str, RemoteImage]) -> list[Problem]:
 
 
 def _fetch_plain_images(
-    found: Mapping[str, RemoteImage], config: SiteConfig, offline: bool
+    found: Mapping[str, RemoteImage],
+    config: SiteConfig,
+    offline: bool,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, LocalImage], list[Problem]]:
     """Remote images without a service, downloaded whole and tiled like local files."""
     wanted = {key: remote for key, remote in found.items() if remote.image.service is None}
@@ -151,13 +171,25 @@ def _fetch_plain_images(
         for key, r in wanted.items()
     }
     problems = []
-    if not offline:
+    if not offline and targets:
+
+        def report(done: int, total: int, _: int) -> None:
+            if progress is not None:
+                progress("images", done, total)
+
+        policy = DownloadPolicy(max_bytes=config.settings.bundle.max_image_mb * 2**20, kind="image")
         result = download_all(
-            [Download(str(wanted[key].image.url), target) for key, target in targets.items()]
+            [Download(str(wanted[key].image.url), target) for key, target in targets.items()],
+            policy,
+            report,
         )
+        by_url = {str(remote.image.url): remote for remote in wanted.values()}
         problems = [
-            Problem(SourceLocation("bundle"), f"cannot fetch {line}", _RETRY_HINT)
-            for line in result.errors
+            by_url[error.url].problem(
+                f"cannot fetch {error}",
+                _IMAGE_TOO_LARGE_HINT if error.too_large else _RETRY_HINT,
+            )
+            for error in result.errors
         ]
     images: dict[str, LocalImage] = {}
     for key, target in targets.items():
@@ -171,15 +203,13 @@ def _fetch_plain_images(
                 )
             continue
         try:
-            width, height = tiles.read_image_size(target)
-        except ImageError as error:
-            problems.append(
-                Problem(
-                    SourceLocation(wanted[key].story),
-                    f"{wanted[key].image.url}: {error.message}",
-                    error.hint,
-                )
+            width, height = tiles.read_image_size(
+                target,
+                label=str(wanted[key].image.url),
+                max_megapixels=config.settings.max_image_megapixels,
             )
+        except ImageError as error:
+            problems.append(wanted[key].problem(error.message, error.hint))
             continue
         images[key] = LocalImage(target, key, 0, width, height)
     return images, problems
@@ -232,17 +262,33 @@ def _fetch(
 
     def report(done: int, total: int, _: int) -> None:
         if progress is not None:
-            progress("fetching", done, total)
+            progress("tiles", done, total)
 
     result = download_all(downloads, DownloadPolicy(per_host=per_host), report)
     if result.errors:
-        raise BuildFailed(
-            [
-                Problem(SourceLocation("bundle"), f"cannot fetch {line}", _RETRY_HINT)
-                for line in result.errors
-            ]
-        )
+        raise BuildFailed([_tile_problem(error) for error in result.errors])
     return result.fetched
+
+
+def _check_tiles(
+    mirrors: Mapping[str, Mirror], trees: Mapping[str, Path], plan: MirrorPlan
+) -> list[Problem]:
+    """Every tile's header against its grid, before the bundle or a browser decodes it: one
+    problem per image, for its first tile that is not what the grid says."""
+    problems = []
+    for key, mirror in mirrors.items():
+        for level, x, y in sorted(plan.tiles[key]):
+            try:
+                open_tile(mirror.local, trees[key], level, x, y)
+            except ImageError as error:
+                problems.append(_mirror_problem(mirror, error))
+                break
+    return problems
+
+
+def _tile_problem(error: FailedDownload) -> Problem:
+    hint = _TILE_TOO_LARGE_HINT if error.too_large else _RETRY_HINT
+    return Problem(SourceLocation("bundle"), f"cannot fetch {error}", hint)
 
 
 def _cut_images(
@@ -251,15 +297,31 @@ def _cut_images(
     plan: MirrorPlan,
     crops: Sequence[MirroredCrop],
     config: SiteConfig,
-) -> tuple[list[OutputFile], dict[str, list[str]]]:
-    """The crops as site files, and each mirror's whole-image overviews (paths in its tree)."""
+) -> tuple[list[OutputFile], dict[str, list[str]], list[Problem]]:
+    """The crops as site files, each mirror's whole-image overviews (paths in its tree), cut
+    from the fetched tiles; a mirror whose tiles are not what its grid says gives one problem
+    at its source's line."""
+    broken: dict[str, Problem] = {}
     overviews: dict[str, list[str]] = {}
+
+    def cut(key: str, make: Callable[[], object]) -> object:
+        if key in broken:
+            return None
+        try:
+            return make()
+        except ImageError as error:
+            broken[key] = _mirror_problem(mirrors[key], error)
+        except pyvips.Error as error:
+            broken[key] = _mirror_problem(mirrors[key], image_error("its tiles", error))
+        return None
+
     for key, mirror in mirrors.items():
         if mirror.local.legacy is None:
-            overviews[key] = [
-                write_level_image(mirror.local, trees[key], level)
+            written = [
+                cut(key, partial(write_level_image, mirror.local, trees[key], level))
                 for level in overview_levels(mirror.local)
             ]
+            overviews[key] = [str(path) for path in written if path is not None]
     files = []
     for _, width, name, size in crops:
         source = plan.crops.get((name, width))
@@ -267,11 +329,10 @@ def _cut_images(
             continue
         cached = config.cache_dir / "mirror" / name
         if not cached.is_file():
-            cut_crop(
-                mirrors[source.key].local, trees[source.key], source.level, source.box, size, cached
-            )
+            grid, tree = mirrors[source.key].local, trees[source.key]
+            cut(source.key, partial(cut_crop, grid, tree, source.level, source.box, size, cached))
         files.append(OutputFile(name, source=cached))
-    return files, overviews
+    return files, overviews, list(broken.values())
 
 
 def _gather_planned(
@@ -297,6 +358,12 @@ def _gather_planned(
                 os.link(source, target)
             except OSError:
                 shutil.copyfile(source, target)
+
+
+def _mirror_problem(mirror: Mirror, error: ImageError) -> Problem:
+    service = mirror.image.image.service
+    address = service.info_url if service is not None else mirror.image.address
+    return mirror.image.problem(f"cannot mirror {address}: {error.message}", error.hint)
 
 
 def _sizes(

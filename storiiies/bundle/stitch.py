@@ -1,6 +1,10 @@
 """Whole images cut from mirrored tiles: the `full/w,h` overview sizes a level-0 info.json
 lists, and the crops the index and the text version show. No request leaves the machine:
-every pixel comes from tiles already in the mirror."""
+every pixel comes from tiles already in the mirror.
+
+A tile is a stranger's file: its header is checked against the size the grid gives it before
+any pixel is decoded (a JPEG of a few hundred bytes can declare 65,000 × 65,000 pixels), and
+one libvips cannot decode is an ImageError, never a raw pyvips.Error."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import pyvips
 
 from storiiies.atomic import replacing
 from storiiies.bundle.grid import Grid
+from storiiies.errors import ImageError
+from storiiies.images.decode import image_error
 
 JPEG_OPTIONS = {"Q": 85, "strip": True}
 
@@ -30,8 +36,8 @@ def region_at_level(
     mosaic = None
     for row in range(y0, y1 + 1):
         for column in range(x0, x1 + 1):
-            tile = _load(
-                tree / grid.tile_path(level, column, row), grid.tile_pixels(level, column, row)
+            tile = _displayable(
+                open_tile(grid, tree, level, column, row), grid.tile_pixels(level, column, row)
             )
             if mosaic is None:
                 width = sum(grid.tile_pixels(level, c, y0)[0] for c in range(x0, x1 + 1))
@@ -50,8 +56,27 @@ def region_at_level(
     return mosaic.crop(left, top, max(1, right - left), max(1, bottom - top))
 
 
-def _load(path: Path, size: tuple[int, int]) -> pyvips.Image:
-    image = pyvips.Image.new_from_file(str(path))
+def open_tile(grid: Grid, tree: Path, level: int, x: int, y: int) -> pyvips.Image:
+    """A fetched tile's header (pixels are decoded only when asked for), checked against the
+    size the grid gives it. Raises ImageError."""
+    tile_path = grid.tile_path(level, x, y)
+    size = grid.tile_pixels(level, x, y)
+    try:
+        image = pyvips.Image.new_from_file(str(tree / tile_path), fail_on="truncated")
+    except pyvips.Error as error:
+        raise image_error(f"its tile {tile_path}", error) from None
+    # Servers round differently by a pixel; anything larger is not the tile the grid asked for.
+    if image.width > 2 * size[0] + 2 or image.height > 2 * size[1] + 2:
+        raise ImageError(
+            f"its tile {tile_path} says it is {image.width:,}×{image.height:,} pixels, where the "
+            f"image service's grid has {size[0]}×{size[1]}",
+            "the server does not send tiles at this address: check it, or leave this story out "
+            "of the bundle",
+        )
+    return image
+
+
+def _displayable(image: pyvips.Image, size: tuple[int, int]) -> pyvips.Image:
     if image.hasalpha():
         image = image.flatten(background=[255] * (image.bands - 1))
     if image.bands != 3 or image.interpretation != "srgb":

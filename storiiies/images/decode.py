@@ -20,6 +20,10 @@ from storiiies.images import jpeg2000
 MIN_SIDE = 2
 MAX_SIDE = 200_000
 MAX_PIXELS = 10_000_000_000
+BOMB_HINT = (
+    "a small or damaged file can claim any size; if the image really is this large, raise "
+    "max_image_megapixels in storiiies.yml"
+)
 
 #: The libvips loaders storiiies accepts. libvips also reads FITS, Matlab, CSV, raw PPM and more,
 #: none of which an author means as a picture (and some of which libvips itself calls untrusted).
@@ -41,13 +45,33 @@ def open_header(source: Path, page: int = 0, *, label: str | None = None) -> pyv
     return _load(source, page, label or source.name)
 
 
-def read_image_size(source: Path, page: int = 0, *, label: str | None = None) -> tuple[int, int]:
-    """Width and height as the image is shown (EXIF orientation applied), from the header only."""
+def read_image_size(
+    source: Path,
+    page: int = 0,
+    *,
+    label: str | None = None,
+    max_megapixels: int | None = None,
+) -> tuple[int, int]:
+    """Width and height as the image is shown (EXIF orientation applied), from the header only.
+    With `max_megapixels`, a larger image is an ImageError (see `check_limit`)."""
     shown = label or source.name
     image = _load(source, page, shown)
     size = oriented_size(image)
     check_size(shown, *size)
+    if max_megapixels is not None:
+        check_limit(shown, *size, max_megapixels)
     return size
+
+
+def check_limit(shown: str, width: int, height: int, max_megapixels: int) -> None:
+    """Refuse an image the author has not allowed for: larger than `max_megapixels`."""
+    if width * height > max_megapixels * 1_000_000:
+        raise ImageError(
+            f"{shown} says it is {width:,}×{height:,} pixels "
+            f"({width * height / 1_000_000:,.0f} megapixels), more than the "
+            f"{max_megapixels:,} that max_image_megapixels allows",
+            BOMB_HINT,
+        )
 
 
 def page_count(source: Path, *, label: str | None = None) -> int:
@@ -221,7 +245,9 @@ def _load_jpeg2000(source: Path, page: int, shown: str) -> pyvips.Image:
 
 def readable_formats() -> list[str]:
     """The picture formats this installation reads, for `storiiies --version` and bug reports."""
-    formats = [name for loader, name in LOADERS.items() if pyvips.type_find("VipsOperation", loader)]
+    formats = [
+        name for loader, name in LOADERS.items() if pyvips.type_find("VipsOperation", loader)
+    ]
     if not jpeg2000.libvips_reads_jpeg2000():
         formats.append(f"JPEG 2000 (through Pillow {jpeg2000.pillow_version()})")
     return formats

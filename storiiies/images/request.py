@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 QUALITIES = ("default", "color", "gray", "bitonal")
 FORMATS = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+#: The widest or highest image each format can hold (libjpeg's and libwebp's own limits).
+FORMAT_MAX_SIDE = {"jpg": 65_535, "png": 2**31 - 1, "webp": 16_383}
+FORMAT_NAMES = {"jpg": "JPEG", "png": "PNG", "webp": "WebP"}
 
 _INT = r"\d+"
 _NUMBER = r"\d+(?:\.\d+)?"
@@ -80,8 +83,13 @@ def plan_request(
     width: int,
     height: int,
     limits: Limits | None = None,
+    *,
+    max_pixels: int | None = None,
 ) -> Plan:
-    """Check every parameter against an image of width × height; raise BadRequest if one fails."""
+    """Check every parameter against an image of width × height; raise BadRequest if one fails.
+
+    The limits hold for the image returned, after rotation: a rotated `max` is made smaller to
+    fit them. `max_pixels` bounds every answer, announced or not (upscaling included)."""
     limits = limits or Limits()
     quality, dot, image_format = quality_format.rpartition(".")
     if not dot or quality not in QUALITIES:
@@ -91,7 +99,36 @@ def plan_request(
     mirror, degrees = parse_rotation(rotation)
     x, y, w, h = parse_region(region, width, height)
     out_width, out_height = parse_size(size, w, h, limits)
+    shown = rotated_size(out_width, out_height, degrees)
+    if size.lstrip("^") == "max" and not limits.allows(*shown):
+        fitted = limits.fit(*shown)
+        scale = min(fitted[0] / shown[0], fitted[1] / shown[1])
+        out_width = max(1, math.floor(out_width * scale))
+        out_height = max(1, math.floor(out_height * scale))
+        shown = rotated_size(out_width, out_height, degrees)
+    if not limits.allows(*shown) or (max_pixels and shown[0] * shown[1] > max_pixels):
+        raise BadRequest(
+            f"size {size!r} rotated by {rotation} gives {shown[0]:,}×{shown[1]:,} pixels, "
+            "larger than this server returns"
+        )
+    if max(shown) > FORMAT_MAX_SIDE[image_format]:
+        raise BadRequest(
+            f"the answer would be {shown[0]:,}×{shown[1]:,} pixels; a {FORMAT_NAMES[image_format]} "
+            f"image holds at most {FORMAT_MAX_SIDE[image_format]:,} pixels a side"
+        )
     return Plan(x, y, w, h, out_width, out_height, mirror, degrees, quality, image_format)
+
+
+def rotated_size(width: int, height: int, degrees: float) -> tuple[int, int]:
+    """The size of the image returned after rotating width × height: libvips' `rotate` gives
+    the bounding box of the turned rectangle."""
+    if degrees in (0.0, 180.0):
+        return width, height
+    if degrees in (90.0, 270.0):
+        return height, width
+    turn = math.radians(degrees)
+    cos, sin = abs(math.cos(turn)), abs(math.sin(turn))
+    return math.ceil(width * cos + height * sin), math.ceil(width * sin + height * cos)
 
 
 def parse_region(text: str, width: int, height: int) -> tuple[int, int, int, int]:

@@ -6,6 +6,11 @@ answers `/venice/info.json` and `/venice/{region}/{size}/{rotation}/{quality}.{f
 request.py for the syntax), `/venice` with a redirect to its info.json, 400 for a
 malformed request and 404 for an unknown image, all with `Access-Control-Allow-Origin: *`.
 Pixels come from pyvips in a worker thread, never on the event loop.
+
+Pixel work is bounded, whatever a page asks for: at most `workers` images are cut at once
+(their own threads, so static files and info.json never wait behind them), at most `queue`
+more wait for a turn (beyond that, 503 with Retry-After), a waiting request whose client has
+gone is dropped, and no answer is larger than `max_area` pixels, after rotation too.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
+import anyio
+import anyio.to_thread
 import pyvips
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -33,6 +41,11 @@ CONTEXT = "http://iiif.io/api/image/3/context.json"
 JSON_LD = f'application/ld+json;profile="{CONTEXT}"'
 #: No response is larger than this many pixels; bigger images announce it as maxArea.
 MAX_AREA = 4096 * 4096
+#: Images cut at once, and requests that may wait for a turn: a page shows a few dozen tiles.
+WORKERS = 2
+QUEUE = 64
+RETRY = {"Retry-After": "1"}
+T = TypeVar("T")
 TILE_SIZE = 512
 CORS = {"Access-Control-Allow-Origin": "*"}
 
@@ -44,10 +57,13 @@ def image_api_app(
     *,
     base_url_of: Callable[[Request], str] | None = None,
     max_area: int = MAX_AREA,
+    workers: int = WORKERS,
+    queue: int = QUEUE,
 ) -> Starlette:
     """An ASGI app serving `images` by identifier. `base_url_of(request)` gives the URL the
     service is reached at (for info.json `id`); by default, the request's own base URL."""
     renderer = _Renderer(images, max_area)
+    turns = _Turns(workers, queue)
 
     async def answer(request: Request) -> Response:
         parts = request.path_params["path"].split("/")
@@ -76,7 +92,14 @@ def image_api_app(
                 return JSONResponse(info, media_type=media_type, headers=CORS)
             if not request_parts:
                 return RedirectResponse(image_id + "/info.json", status_code=303, headers=CORS)
-            body, media_type = await run_in_threadpool(renderer.render, identifier, *request_parts)
+            # A bad request is answered at once, without waiting for a turn.
+            await run_in_threadpool(renderer.plan, identifier, *request_parts)
+            answer = await turns.run(request, renderer.render, identifier, *request_parts)
+            if answer is None:
+                return _error(503, f"busy: {queue} images are waiting to be cut", RETRY)
+            body, media_type = answer
+        except _ClientGone:
+            return Response(status_code=499)  # nobody reads it: the work was not done
         except BadRequest as problem:
             return _error(400, str(problem))
         except ImageError as problem:
@@ -86,8 +109,56 @@ def image_api_app(
     return Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "HEAD"])])
 
 
-def _error(status: int, message: str) -> Response:
-    return PlainTextResponse(message + "\n", status_code=status, headers=CORS)
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    return PlainTextResponse(
+        message + "\n", status_code=status, headers={**CORS, **(headers or {})}
+    )
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class _Turns:
+    """At most `workers` calls at once, in threads of their own (not the pool that static files
+    and info.json use); at most `queue` requests waiting for a turn."""
+
+    def __init__(self, workers: int, queue: int) -> None:
+        self.turns = anyio.CapacityLimiter(workers)
+        self.threads = anyio.CapacityLimiter(workers)
+        self.queue = queue
+        self.waiting = 0
+
+    async def run(self, request: Request, work: Callable[..., T], *args: Any) -> T | None:
+        """`work(*args)` in a worker thread once a turn is free; None if too many wait.
+        Raises _ClientGone if the client leaves before its turn comes."""
+        if self.turns.available_tokens == 0 and self.waiting >= self.queue:
+            return None
+        self.waiting += 1
+        acquired = False
+        try:
+            with anyio.CancelScope() as waiting:
+                async with anyio.create_task_group() as group:
+                    group.start_soon(_cancel_when_gone, request, waiting)
+                    await self.turns.acquire()
+                    acquired = True
+                    self.waiting -= 1  # at once: a request at work is not waiting
+                    group.cancel_scope.cancel()  # the watcher's job is done
+        finally:
+            if not acquired:
+                self.waiting -= 1
+        if not acquired:
+            raise _ClientGone
+        try:
+            return await anyio.to_thread.run_sync(partial(work, *args), limiter=self.threads)
+        finally:
+            self.turns.release()
+
+
+async def _cancel_when_gone(request: Request, scope: anyio.CancelScope) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    scope.cancel()
 
 
 class _Renderer:
@@ -146,11 +217,18 @@ class _Renderer:
         info["extraFeatures"] = ["mirroring", "rotationArbitrary", "sizeUpscaling"]
         return info
 
+    def plan(self, identifier: str, region: str, size: str, rotation: str, last: str) -> Plan:
+        width, height = self.size(identifier)
+        limits = self.limits(identifier)
+        return plan_request(
+            region, size, rotation, last, width, height, limits, max_pixels=self.max_area
+        )
+
     def render(
         self, identifier: str, region: str, size: str, rotation: str, last: str
     ) -> tuple[bytes, str]:
-        width, height = self.size(identifier)
-        plan = plan_request(region, size, rotation, last, width, height, self.limits(identifier))
+        width, _ = self.size(identifier)
+        plan = self.plan(identifier, region, size, rotation, last)
         try:
             return _encode(self.cut(identifier, plan, width), plan), plan.media_type
         except pyvips.Error as error:

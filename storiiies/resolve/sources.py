@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from storiiies.config import DEFAULT_MAX_MEGAPIXELS
 from storiiies.errors import ImageError, NotIIIF, SourceError, shown_path
 from storiiies.iiif.fetch import Fetcher
 from storiiies.iiif.fragments import Region
@@ -97,8 +98,15 @@ def _exists(path: Path) -> bool:
 
 
 def resolve_sources(
-    keys: Iterable[SourceKey], fetcher: Fetcher, *, root: Path, base_url: str
+    keys: Iterable[SourceKey],
+    fetcher: Fetcher,
+    *,
+    root: Path,
+    base_url: str,
+    max_megapixels: int = DEFAULT_MAX_MEGAPIXELS,
 ) -> dict[SourceKey, SourceResult]:
+    """Each key's document or error. A local image larger than `max_megapixels` is an error
+    from its header alone: nothing later decodes it."""
     unique = sorted(
         set(keys), key=lambda k: (k.location, str(k.manifest), str(k.canvas), str(k.region))
     )
@@ -120,7 +128,7 @@ def resolve_sources(
                     (fetcher.stale_reasons[u] for u in asked if u in fetcher.stale_reasons), None
                 )
                 return ResolvedSource(document, {}, region, stale=stale)
-            resolved = _local_source(Path(key.location), root, base_url)
+            resolved = _local_source(Path(key.location), root, base_url, max_megapixels)
             if key.canvas is None:
                 return resolved
             document = only_canvas(resolved.document, key.canvas)
@@ -136,7 +144,7 @@ def resolve_sources(
         return dict(zip(unique, pool.map(resolve, unique), strict=True))
 
 
-def _local_source(path: Path, root: Path, base_url: str) -> ResolvedSource:
+def _local_source(path: Path, root: Path, base_url: str, max_megapixels: int) -> ResolvedSource:
     shown = shown_path(path, root)
     if not _exists(path):
         raise ImageError(
@@ -166,7 +174,7 @@ def _local_source(path: Path, root: Path, base_url: str) -> ResolvedSource:
     canvases = []
     images: dict[int, LocalImage] = {}
     for index, (file, page) in enumerate(pages, start=1):
-        width, height = tiles.read_image_size(file, page)
+        width, height = tiles.read_image_size(file, page, max_megapixels=max_megapixels)
         name = f"{slugify(file.stem)}-{_digest(file)[:12]}" + (f"-p{page + 1}" if page else "")
         service = ImageService(
             id=f"{base_url}images/{name}", version=3, level=0, width=width, height=height
