@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import json
 import mimetypes
 import os
 import time
@@ -36,15 +37,23 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from storiiies.errors import Problem
 from storiiies.imageserver import image_api_app
 from storiiies.livereload import event_stream
+from storiiies.model import Story
 from storiiies.preview import CLIENT_DIR, LocalImages, Preview, Rebuild, Snapshot, render_problem
 from storiiies.render import render_page
-from storiiies.story_edit import EditRefused, insert_after_heading, reference_markdown
+from storiiies.story_edit import (
+    EditRefused,
+    insert_after_heading,
+    reference_markdown,
+    reference_parts,
+)
 from storiiies.watch import DEFAULT_STEP_MS, Watcher
 
 _PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(CLIENT_DIR), autoescape=True)
 _REBUILD_WAIT = 10.0  # a request during a rebuild waits for it, never sees half a site
 _NO_STORE = {"Cache-Control": "no-store"}
 _FILE_FOLDERS = ("images/", "assets/", "crops/")  # never pages: skip rendering for these
+#: A picked region is a few hundred bytes; the longest text alternative fits many times over.
+_INSERT_BODY_LIMIT = 64 * 1024
 
 
 def preview_app(
@@ -117,12 +126,21 @@ def preview_app(
         refusal = _refuse_cross_site(request, host)
         if refusal is not None:
             return JSONResponse({"error": refusal}, status_code=403)
+        body = await _read_body(request, _INSERT_BODY_LIMIT)
+        if body is None:
+            return JSONResponse(
+                {"error": f"the request is larger than {_INSERT_BODY_LIMIT // 1024} KB"},
+                status_code=413,
+            )
         try:
-            body = await request.json()
-            result = await run_in_threadpool(_insert, preview, body)
+            # A picker's body is a flat object; deeper JSON is refused before Python recurses.
+            data = json.loads(body)
+            if not isinstance(data, dict):
+                raise TypeError("not an object")
+            result = await run_in_threadpool(_insert, preview, data)
         except EditRefused as refused:
             return JSONResponse({"error": refused.message}, status_code=409)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
             return JSONResponse(
                 {"error": "expected {story, step, title, ref, region, alt}"}, status_code=400
             )
@@ -242,11 +260,50 @@ def _insert(preview: Preview, body: dict[str, Any]) -> dict[str, Any]:
     region = tuple(int(n) for n in body["region"])
     if len(region) != 4:
         raise ValueError("region")
-    markdown = reference_markdown(str(body.get("alt", "")), str(body["ref"]), region)  # type: ignore[arg-type]
+    ref = str(body["ref"])
+    markdown = reference_markdown(str(body.get("alt", "")), ref, region)  # type: ignore[arg-type]
+    _check_inside_canvas(story, ref, region)  # type: ignore[arg-type]
     inserted = insert_after_heading(
         story.source.path, story.source.text, step.location.line or 0, markdown
     )
     return {"file": story.source.name, "line": inserted.line, "markdown": inserted.markdown}
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None when it is longer than `limit` bytes (by its declared
+    length, or as it arrives)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdecimal() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _check_inside_canvas(story: Story, ref: str, region: tuple[int, int, int, int]) -> None:
+    """Refuse a picked region the build would refuse: so the story still builds after it."""
+    alias, number = reference_parts(ref)
+    document = story.sources.get(alias)
+    if document is None:
+        raise EditRefused(
+            f"'{alias}' is not a source of this story; reload the page and pick again"
+        )
+    canvas = next((c for c in document.canvases if c.index == number), None)
+    if canvas is None:
+        last = max((c.index for c in document.canvases), default=0)
+        raise EditRefused(
+            f"canvas {number} of '{alias}' does not exist (it has {last});"
+            " reload the page and pick again"
+        )
+    x, y, w, h = region
+    if canvas.width and canvas.height and (x + w > canvas.width or y + h > canvas.height):
+        raise EditRefused(
+            f"the region {x},{y},{w},{h} is outside canvas {number} of '{alias}'"
+            f" ({canvas.width}×{canvas.height}); pick it again inside the image"
+        )
 
 
 def _refuse_cross_site(request: Request, host: str) -> str | None:

@@ -443,3 +443,51 @@ def stop(process: subprocess.Popen) -> None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
     process.stderr.close()
+
+
+def test_insert_refuses_a_region_outside_the_canvas_and_a_source_the_story_lacks(server, project):
+    story = project / "stories" / "gradient.md"
+    before = story.read_bytes()
+    outside = insert(server, {**PICK, "region": [700, 500, 300, 200]})
+    assert outside.status_code == 409
+    assert outside.json() == {
+        "error": "the region 700,500,300,200 is outside canvas 1 of 'grad' (800×600);"
+        " pick it again inside the image"
+    }
+    assert insert(server, {**PICK, "ref": "grad/2"}).json() == {
+        "error": "canvas 2 of 'grad' does not exist (it has 1); reload the page and pick again"
+    }
+    assert insert(server, {**PICK, "ref": "other"}).json() == {
+        "error": "'other' is not a source of this story; reload the page and pick again"
+    }
+    assert story.read_bytes() == before
+
+
+def test_insert_answers_a_deeply_nested_or_oversized_body_with_400(server, project):
+    story = project / "stories" / "gradient.md"
+    before = story.read_bytes()
+    headers = {"Origin": server.url, "Content-Type": "application/json"}
+    url = f"{server.url}/_storiiies/insert"
+    nested = httpx.post(url, content=b"[" * 30_000 + b"]" * 30_000, headers=headers)
+    assert nested.status_code == 400
+    assert nested.json() == {"error": "expected {story, step, title, ref, region, alt}"}
+    big = httpx.post(url, content=b'{"alt": "' + b"x" * 2_000_000 + b'"}', headers=headers)
+    assert big.status_code == 413
+    assert big.json() == {"error": "the request is larger than 64 KB"}
+    assert insert(server, [1, 2]).status_code == 400  # type: ignore[arg-type]
+    assert story.read_bytes() == before
+    assert insert(server, PICK).status_code == 200  # and the server still works
+
+
+def test_insert_writes_through_a_symlinked_story(tmp_path, preview_server):
+    project = write_project(tmp_path)
+    link = project / "stories" / "gradient.md"
+    real = tmp_path / "elsewhere" / "gradient.md"
+    real.parent.mkdir()
+    link.rename(real)
+    link.symlink_to(real)
+    server = preview_server(project)
+    assert insert(server, PICK).status_code == 200
+    assert link.is_symlink() and link.resolve() == real
+    assert "![A \\[bright\\] patch](grad#xywh=10,20,300,200)" in real.read_text()
+    assert sorted(p.name for p in real.parent.iterdir()) == ["gradient.md"]
