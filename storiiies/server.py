@@ -7,6 +7,8 @@
     /iiif/3/NAME/...            IIIF Image API 3.0 for each local image (imageserver.py)
     /PATH                       the site: pages rendered per request, other files from the Snapshot
 
+Every request must name the preview in its Host header (a loopback name, or any IP address when
+serving the network), so a rebound DNS name cannot read it; only IIIF resources carry CORS.
 Only files of the site are served. A request path with `.`/`..` segments, backslashes or an
 empty segment is refused before any lookup, and a file is served only if its real path (symlinks
 resolved) lies inside one of the Snapshot's folders, compared as paths, not string prefixes.
@@ -64,7 +66,7 @@ def preview_app(
     step_ms: int = DEFAULT_STEP_MS,
     on_rebuild: Callable[[Rebuild], None] | None = None,
     on_start: Callable[[], None] | None = None,
-) -> Starlette:
+) -> ASGIApp:
     """The preview app. With `watch`, file changes rebuild while the app runs (its lifespan);
     `host` is the address it listens on (story files can be edited only from loopback).
     `on_start` runs once the app is up (the server already handles Ctrl+C by then)."""
@@ -152,7 +154,7 @@ def preview_app(
             return _not_found()
         return await run_in_threadpool(_site_response, preview, await settled(), path)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/_storiiies/events", events),
             Route("/_storiiies/problems.json", problems),
@@ -164,6 +166,55 @@ def preview_app(
         ],
         lifespan=lifespan,
     )
+    return _only_own_host(app, host)
+
+
+_WRONG_HOST = (
+    "This preview answers only requests that name it by its address (such as"
+    " 127.0.0.1 or localhost), not by another host name.\n"
+)
+
+
+def _only_own_host(app: ASGIApp, host: str) -> ASGIApp:
+    """Refuse every request whose Host header is not an address of this preview.
+
+    A website whose DNS name is rebound to 127.0.0.1 makes the browser send its pages' requests
+    here under that name, as if same-origin with the site: the Host header is what gives it away.
+    """
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = dict(scope["headers"])
+            if not own_host(headers.get(b"host", b"").decode("latin-1"), host):
+                response = Response(
+                    _WRONG_HOST, status_code=400, media_type="text/plain", headers=_NO_STORE
+                )
+                await response(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def own_host(header: str, bound: str) -> bool:
+    """Whether a request's Host header names this preview, listening on `bound`: a loopback
+    name or address always; any IP address too when it serves the network (--host); never
+    another name, which is what DNS rebinding sends."""
+    try:
+        name = urlsplit(f"//{header}").hostname
+    except ValueError:
+        return False
+    if not name:
+        return False
+    if is_loopback(name):
+        return True
+    if is_loopback(bound):
+        return False
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _only_safe_paths(app: ASGIApp) -> ASGIApp:
@@ -212,14 +263,16 @@ def _site_response(preview: Preview, snapshot: Snapshot, path: str) -> Response:
             return _error_page(snapshot, page, preview.project, extra=(problem,))
         if rendered is not None and rendered.content is not None:
             return Response(
-                rendered.content, media_type=_media_type(page), headers=_site_headers(False)
+                rendered.content, media_type=_media_type(page), headers=_site_headers(page, False)
             )
     found = _site_file(preview, snapshot, path)
     if isinstance(found, bytes):
-        return Response(found, media_type=_media_type(path), headers=_site_headers(False))
+        return Response(found, media_type=_media_type(path), headers=_site_headers(path, False))
     if found is not None:
         immutable = path.startswith("images/")  # tile folders are named by content
-        return FileResponse(found, media_type=_media_type(path), headers=_site_headers(immutable))
+        return FileResponse(
+            found, media_type=_media_type(path), headers=_site_headers(path, immutable)
+        )
     if (
         snapshot.site is not None
         and snapshot.env is not None
@@ -372,12 +425,23 @@ def _not_found(snapshot: Snapshot | None = None, page: str = "") -> Response:
     return Response(html, status_code=404, media_type="text/html", headers=_NO_STORE)
 
 
-def _site_headers(immutable: bool) -> dict[str, str]:
-    # Manifests and info.json may be opened by other IIIF viewers during a preview.
-    return {
-        "Access-Control-Allow-Origin": "*",
-        "Cache-Control": "public, max-age=3600" if immutable else "no-cache",
-    }
+def _site_headers(path: str, immutable: bool) -> dict[str, str]:
+    headers = {"Cache-Control": "public, max-age=3600" if immutable else "no-cache"}
+    if is_iiif_resource(path):
+        headers["Access-Control-Allow-Origin"] = "*"
+    return headers
+
+
+def is_iiif_resource(path: str) -> bool:
+    """Manifests, the collection, info.json and tiles: what other IIIF viewers open during a
+    preview, so other websites may read them. Pages, search.json and the preview's own files
+    may not: they hold the unpublished stories."""
+    return (
+        path.startswith("images/")
+        or path == "collection.json"
+        or path == "manifest.json"
+        or path.endswith("/manifest.json")
+    )
 
 
 def _media_type(path: str) -> str:

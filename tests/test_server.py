@@ -363,8 +363,10 @@ def test_insert_from_another_site_is_refused(server, project, headers):
 def test_insert_through_a_rebound_dns_name_is_refused(server, project):
     # A page of evil.example whose name now points at 127.0.0.1 is "same origin" with itself.
     name = f"evil.example:{server.port}"
+    before = (project / "stories" / "gradient.md").read_bytes()
     response = insert(server, PICK, Origin=f"http://{name}", Host=name)
-    assert response.status_code == 403
+    assert response.status_code == 400  # refused for its Host before the endpoint is reached
+    assert (project / "stories" / "gradient.md").read_bytes() == before
 
 
 def test_insert_without_origin_header_is_refused(server, project):
@@ -491,3 +493,65 @@ def test_insert_writes_through_a_symlinked_story(tmp_path, preview_server):
     assert link.is_symlink() and link.resolve() == real
     assert "![A \\[bright\\] patch](grad#xywh=10,20,300,200)" in real.read_text()
     assert sorted(p.name for p in real.parent.iterdir()) == ["gradient.md"]
+
+
+# -- what other websites may read ---------------------------------------------------------------
+
+
+def test_only_iiif_resources_may_be_read_by_other_websites(site):
+    name = re.search(r"images/grad-[0-9a-f]+", httpx.get(f"{site.url}/gradient/").text)[0]
+    info = httpx.get(f"{site.url}/{name}/info.json").json()
+    size = f"{info['sizes'][0]['width']},{info['sizes'][0]['height']}"
+    shared = [
+        f"{name}/info.json",
+        f"{name}/full/{size}/0/default.jpg",
+        "gradient/manifest.json",
+        "collection.json",
+        f"iiif/3/{name[7:]}/info.json",
+        f"iiif/3/{name[7:]}/0,0,200,150/max/0/default.jpg",
+    ]
+    private = [
+        "",
+        "gradient/",
+        "gradient/text.html",
+        "search.json",
+        "_storiiies/problems.json",
+        "_storiiies/live.js",
+        "assets/storiiies/tour.js",
+        "not-yet/",
+    ]
+    origin = {"Origin": "http://evil.example"}
+    for path in shared:
+        response = httpx.get(f"{site.url}/{path}", headers=origin)
+        assert response.status_code == 200, path
+        assert response.headers.get("access-control-allow-origin") == "*", path
+    for path in private:
+        response = httpx.get(f"{site.url}/{path}", headers=origin)
+        assert "access-control-allow-origin" not in response.headers, path
+
+
+@pytest.mark.parametrize(
+    "path", ["", "gradient/", "search.json", "_storiiies/problems.json", "gradient/manifest.json",
+             "iiif/3/x/info.json", "_storiiies/events"],
+)  # fmt: skip
+def test_a_request_for_another_host_name_is_refused(site, path):
+    # A page of evil.example whose name now points at 127.0.0.1 (DNS rebinding) reads as itself.
+    response = httpx.get(f"{site.url}/{path}", headers={"Host": f"evil.example:{site.port}"})
+    assert response.status_code == 400
+    assert response.text == (
+        "This preview answers only requests that name it by its address (such as"
+        " 127.0.0.1 or localhost), not by another host name.\n"
+    )
+
+
+def test_the_preview_answers_to_its_loopback_names(site):
+    for host in (f"127.0.0.1:{site.port}", f"localhost:{site.port}", "127.0.0.1", "[::1]:80"):
+        assert httpx.get(f"{site.url}/", headers={"Host": host}).status_code == 200, host
+
+
+def test_serving_to_the_network_answers_addresses_not_names(project, preview_server):
+    server = preview_server(project, host="0.0.0.0")
+    url = f"{server.url}/gradient/"
+    assert httpx.get(url, headers={"Host": f"192.168.1.4:{server.port}"}).status_code == 200
+    assert httpx.get(url, headers={"Host": f"localhost:{server.port}"}).status_code == 200
+    assert httpx.get(url, headers={"Host": f"evil.example:{server.port}"}).status_code == 400
