@@ -29,8 +29,8 @@ import pyvips
 import uvicorn
 
 from storiiies.build import build_site
-from storiiies.preview import Preview
-from storiiies.server import preview_app
+from storiiies.serve.app import preview_app
+from storiiies.serve.state import Preview
 
 IMAGES = 5
 CREDIT = "    rights: http://creativecommons.org/publicdomain/zero/1.0/\n    credit: Generated\n"

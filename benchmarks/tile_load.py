@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from storiiies.build import build_site  # noqa: E402
-from storiiies.preview import Preview  # noqa: E402
-from storiiies.server import preview_app  # noqa: E402
+from storiiies.serve.app import preview_app  # noqa: E402
+from storiiies.serve.state import Preview  # noqa: E402
 from tests import test_load  # noqa: E402
 from tests.conftest import LiveServer, static_app  # noqa: E402
 

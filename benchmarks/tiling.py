@@ -171,7 +171,7 @@ def measure(command: list[str]) -> dict[str, float]:
 def child(source: Path, cache: Path) -> int:
     """Runs in the measured process: one tile_image, then the no-change rebuild."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from storiiies.iiif.tiles import tile_image
+    from storiiies.images.tiles import tile_image
 
     started = time.perf_counter()
     first = tile_image(source, cache)

@@ -20,10 +20,10 @@ from storiiies.errors import BuildFailed, Problem, SourceLocation, has_errors
 from storiiies.iiif.fetch import Fetcher
 from storiiies.incremental import StageCache
 from storiiies.model import LocalImage, OutputFile, Story, StoryDraft
-from storiiies.narration import media_files, read_local_narration
-from storiiies.site import Site, assemble_site
-from storiiies.sources import SourceKey, resolve_sources, source_key
-from storiiies.translations import (
+from storiiies.resolve.sources import SourceKey, resolve_sources, source_key
+from storiiies.site.assemble import Site, assemble_site
+from storiiies.story.narration import media_files, read_local_narration
+from storiiies.story.translations import (
     group_drafts,
     inherited_source_problem,
     parse_drafts,
@@ -31,8 +31,8 @@ from storiiies.translations import (
 )
 
 if TYPE_CHECKING:
-    from storiiies.iiif.tiles import TiledImage
-    from storiiies.themes import Theme
+    from storiiies.images.tiles import TiledImage
+    from storiiies.site.themes import Theme
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -61,7 +61,7 @@ def load_site(
     `cache` keeps parse and resolve results between the rebuilds of `serve`, so an edit redoes
     only what it touches; a plain build starts from an empty one.
     """
-    from storiiies.load import read_stories
+    from storiiies.story.files import read_stories
 
     cache = cache if cache is not None else StageCache()
     story_sources, problems = read_stories(config)
@@ -144,8 +144,8 @@ def check_site(project: Path | str = ".", *, offline: bool = False) -> list[Prob
 
 def theme_problems(config: SiteConfig) -> list[Problem]:
     """An unknown theme, or a template of the project's theme_dir that does not compile."""
-    from storiiies.preview import template_problems
-    from storiiies.themes import make_environment
+    from storiiies.serve.state import template_problems
+    from storiiies.site.themes import make_environment
 
     try:
         theme = site_theme(config)
@@ -182,12 +182,12 @@ def write_built_site(
     """Tile, render and write `site` into `output` (default: its output_dir), atomically.
 
     `extra_files` are written with it (an offline bundle's crops of its mirrored images)."""
-    from storiiies.assets import asset_files
-    from storiiies.crops import local_crops
-    from storiiies.preview import render_problem, template_problems
-    from storiiies.render import render_site
-    from storiiies.themes import make_environment
-    from storiiies.write import write_site
+    from storiiies.serve.state import render_problem, template_problems
+    from storiiies.site.assets import asset_files
+    from storiiies.site.crops import local_crops
+    from storiiies.site.render import render_site
+    from storiiies.site.themes import make_environment
+    from storiiies.site.write import write_site
 
     started = started or time.monotonic()
     config = site.config
@@ -225,7 +225,7 @@ def write_built_site(
 
 def site_theme(config: SiteConfig) -> Theme:
     """The site's theme, with the project's `theme_dir` overrides first. Raises BuildFailed."""
-    from storiiies.themes import load_theme
+    from storiiies.site.themes import load_theme
 
     settings = config.settings
     return load_theme(
@@ -239,7 +239,7 @@ def tile_images(
     images: Sequence[LocalImage], config: SiteConfig, progress: Progress | None = None
 ) -> tuple[dict[str, TiledImage], list[Problem]]:
     """Tile local images (cached by content); returns the tiles by image name, and problems."""
-    from storiiies.iiif import tiles
+    from storiiies.images import tiles
 
     def report(event: tiles.ProgressEvent) -> None:
         if progress is not None:
@@ -261,7 +261,7 @@ def tile_images(
 
 def image_files(site: Site, tiled: Mapping[str, TiledImage]) -> list[OutputFile]:
     """The `images/` part of the site: each local image's tile folder and its info.json."""
-    from storiiies.iiif import tiles
+    from storiiies.images import tiles
 
     files = []
     for image in site.local_images:

@@ -90,7 +90,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
     import pyvips
 
-    from storiiies.iiif.imageread import libvips_version, readable_formats
+    from storiiies.images.decode import libvips_version, readable_formats
 
     click.echo(f"storiiies {__version__}")
     click.echo(f"libvips {libvips_version()} (pyvips {pyvips.__version__})")
@@ -191,7 +191,7 @@ def check(project: Path, offline: bool) -> None:
 def serve(project: Path, offline: bool, host: str, port: int) -> None:
     """Preview PROJECT at http://127.0.0.1:8000/, rebuilding and reloading the open pages
     whenever a story, image, storiiies.yml or theme file is saved."""
-    from storiiies.serve import run_server
+    from storiiies.serve.run import run_server
 
     sys.exit(run_server(project, host=host, port=port, offline=offline))
 
@@ -200,7 +200,7 @@ def serve(project: Path, offline: bool, host: str, port: int) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def new(directory: Path) -> None:
     """Start a new project in DIRECTORY with a sample story."""
-    from storiiies.scaffold import create_project
+    from storiiies.tools.scaffold import create_project
 
     try:
         created = create_project(directory)
@@ -225,7 +225,7 @@ def inspect(
     """Print what SOURCE holds: its canvases with number, label, size and image service,
     and its rights. SOURCE is anything `sources:` accepts (a URL, a content state, a path)."""
     from storiiies.errors import SourceError, printable
-    from storiiies.inspect import inspect_source
+    from storiiies.tools.inspect_source import inspect_source
 
     try:
         text = inspect_source(source, manifest=manifest, canvas=canvas, lang=lang, offline=offline)
@@ -256,7 +256,7 @@ def import_(manifest: str, output: Path | None, lang: str | None, offline: bool)
     """Turn an annotated IIIF manifest (P2 or P3, such as a story's manifest.json) into a
     Markdown story: one step per commenting annotation."""
     from storiiies.errors import SourceError, printable
-    from storiiies.importer import import_story
+    from storiiies.tools.importer import import_story
 
     try:
         text = import_story(manifest, lang=lang, offline=offline)

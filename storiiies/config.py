@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from storiiies.errors import BuildFailed, Problem, SourceLocation
-from storiiies.yamlpos import PositionedYaml, YamlSyntaxError, load_yaml, validate
+from storiiies.yaml_lines import PositionedYaml, YamlSyntaxError, load_yaml, validate
 
 CONFIG_NAME = "storiiies.yml"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"

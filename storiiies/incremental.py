@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storiiies.errors import Problem, SourceError
-from storiiies.markdown import parse_story
 from storiiies.model import Story, StoryDraft, StorySource
-from storiiies.resolve import resolve_story
-from storiiies.sources import SourceKey, SourceResult
-from storiiies.translations import merge_translation
+from storiiies.resolve.sources import SourceKey, SourceResult
+from storiiies.resolve.stories import resolve_story
+from storiiies.story.parse import parse_story
+from storiiies.story.translations import merge_translation
 
 ResolveSources = Callable[[list[SourceKey]], Mapping[SourceKey, SourceResult]]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storiiies.errors import Problem, SourceLocation
-from storiiies.frontmatter import StoryMeta
 from storiiies.iiif.model import Canvas, SourceDocument
-from storiiies.references import Reference
+from storiiies.story.frontmatter import StoryMeta
+from storiiies.story.references import Reference
 
 
 @dataclass(frozen=True)

@@ -234,8 +234,8 @@ def preview_server(serve_app: Callable[[ASGIApp], LiveServer]) -> Iterator[Calla
 
     `preview_server(project)` returns the LiveServer; `.preview` is the Preview behind it and
     `.rebuilds` lists each rebuild the watcher ran. Open event streams end before it stops."""
-    from storiiies.preview import Preview
-    from storiiies.server import preview_app
+    from storiiies.serve.app import preview_app
+    from storiiies.serve.state import Preview
 
     previews = []
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from storiiies.build import build_site, check_site
-from storiiies.references import Reference, ReferenceSyntaxError, TimeRange, parse_reference
+from storiiies.story.references import Reference, ReferenceSyntaxError, TimeRange, parse_reference
 from tests.conftest import EXAMPLES
 from tests.iiif_schema import schema_errors
 from tests.test_narration import page_json, tone
@@ -233,7 +233,7 @@ def test_an_audio_step_seeks_to_its_start_and_pauses_at_its_end(
 
 
 def test_inspect_lists_the_duration_media_and_captions(fixture_server, tmp_path: Path) -> None:
-    from storiiies.inspect import inspect_source
+    from storiiies.tools.inspect_source import inspect_source
 
     text = inspect_source(f"{fixture_server.url}/{FILM}", cwd=tmp_path)
     assert f"480×360, 572.034 s  {FILM_CANVAS}" in text

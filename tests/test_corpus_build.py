@@ -21,7 +21,7 @@ from storiiies.build import load_site, write_built_site
 from storiiies.config import load_config
 from storiiies.errors import FetchError, SourceError
 from storiiies.iiif.fetch import Fetched, Fetcher, FetchPolicy
-from storiiies.sources import ResolvedSource, SourceKey, resolve_sources
+from storiiies.resolve.sources import ResolvedSource, SourceKey, resolve_sources
 from tests.helpers import tree_digest
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from storiiies.config import load_config
 from storiiies.errors import FetchError, NotIIIF, SourceError
 from storiiies.iiif.fetch import Fetcher, FetchPolicy
 from storiiies.iiif.httpcache import CachedResponse
-from storiiies.sources import ResolvedSource, SourceKey, resolve_sources
+from storiiies.resolve.sources import ResolvedSource, SourceKey, resolve_sources
 from tests.conftest import LiveServer
 
 MANIFEST = {

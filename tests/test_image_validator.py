@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from storiiies.iiif.tiles import info_json, publish_tiles, tile_image
-from storiiies.imageserver import image_api_app
+from storiiies.images.server import image_api_app
+from storiiies.images.tiles import info_json, publish_tiles, tile_image
 
 pytestmark = pytest.mark.shared
 

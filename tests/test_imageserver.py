@@ -13,7 +13,7 @@ from PIL import Image
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from storiiies.imageserver import image_api_app
+from storiiies.images.server import image_api_app
 from tests.conftest import LiveServer
 
 

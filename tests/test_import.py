@@ -11,7 +11,7 @@ import pytest
 
 from storiiies.build import build_site, check_site
 from storiiies.errors import NotIIIF
-from storiiies.importer import import_story
+from storiiies.tools.importer import import_story
 from tests.iiif_schema import schema_errors
 
 pytestmark = pytest.mark.shared

@@ -8,7 +8,7 @@ import pytest
 
 from storiiies.errors import FetchError
 from storiiies.iiif.content_state import encode
-from storiiies.inspect import inspect_source
+from storiiies.tools.inspect_source import inspect_source
 from tests.test_cli import storiiies
 
 pytestmark = pytest.mark.shared

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from storiiies.livereload import Broadcaster
+from storiiies.serve.livereload import Broadcaster
 from tests.conftest import EventStream
 from tests.helpers import make_image
 

@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from storiiies.build import build_site
-from storiiies.preview import Preview
-from storiiies.serve import UVICORN_OPTIONS
-from storiiies.server import preview_app
+from storiiies.serve.app import preview_app
+from storiiies.serve.run import UVICORN_OPTIONS
+from storiiies.serve.state import Preview
 from tests.conftest import LiveServer
 from tests.helpers import make_image
 

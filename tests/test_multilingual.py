@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from storiiies.build import build_site, check_site
-from storiiies.importer import import_story
+from storiiies.tools.importer import import_story
 from tests.conftest import EXAMPLES, LiveServer, static_app
 from tests.helpers import tags
 from tests.iiif_schema import schema_errors

@@ -25,9 +25,9 @@ from storiiies.iiif.locate import locate
 from storiiies.iiif.model import SourceDocument
 from storiiies.iiif.presentation import read_source_json
 from storiiies.iiif.sanitize import clean_html, to_text, web_url
-from storiiies.markdown import clean_story_html, parse_story, slugify
 from storiiies.model import StoryDraft, StorySource
-from storiiies.references import Reference, ReferenceSyntaxError, parse_reference
+from storiiies.story.parse import clean_story_html, parse_story, slugify
+from storiiies.story.references import Reference, ReferenceSyntaxError, parse_reference
 from tests.conftest import SHARED
 from tests.helpers import json_paths, mutate
 

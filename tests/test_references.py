@@ -2,7 +2,7 @@
 
 import pytest
 
-from storiiies.references import (
+from storiiies.story.references import (
     Reference,
     ReferenceSyntaxError,
     Region,

@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from storiiies.preview import Preview
-from storiiies.server import contained, is_loopback, preview_app, safe_path
-from storiiies.story_edit import EditRefused, insert_after_heading
+from storiiies.serve.app import contained, is_loopback, preview_app, safe_path
+from storiiies.serve.state import Preview
+from storiiies.serve.story_edit import EditRefused, insert_after_heading
 from tests.conftest import LiveServer, free_port
 from tests.helpers import make_image
 

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from storiiies.markdown import parse_story, slugify
 from storiiies.model import StorySource
-from storiiies.references import Reference, Region
+from storiiies.story.parse import parse_story, slugify
+from storiiies.story.references import Reference, Region
 
 
 def parse(text: str, name: str = "stories/coins.md"):

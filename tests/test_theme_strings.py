@@ -12,8 +12,8 @@ import yaml
 
 from storiiies.build import build_site
 from storiiies.errors import BuildFailed
-from storiiies.strings import ThemeStrings, fallback_chain
-from storiiies.themes import load_theme, themes_root
+from storiiies.site.strings import ThemeStrings, fallback_chain
+from storiiies.site.themes import load_theme, themes_root
 from tests.conftest import EXAMPLES
 
 COINS = (EXAMPLES / "images" / "coins.png").read_bytes()

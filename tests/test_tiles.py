@@ -14,9 +14,9 @@ import pyvips
 from PIL import Image, ImageChops, ImageStat
 
 from storiiies.errors import ImageError
-from storiiies.iiif import jpeg2000, tiles
-from storiiies.iiif.jpegstrip import strip_tiles
-from storiiies.iiif.tiles import (
+from storiiies.images import jpeg2000, tiles
+from storiiies.images.jpegstrip import strip_tiles
+from storiiies.images.tiles import (
     ProgressEvent,
     TileJob,
     info_json,

@@ -21,9 +21,9 @@ from storiiies.bundle.plan import mirror_plan
 from storiiies.config import load_config
 from storiiies.errors import BuildFailed
 from storiiies.iiif.model import Canvas, ImageResource
-from storiiies.iiif.tiles import info_json, tile_image
+from storiiies.images.tiles import info_json, tile_image
 from storiiies.incremental import StageCache
-from storiiies.virtual import Part, compose_canvas
+from storiiies.resolve.virtual import Part, compose_canvas
 from tests.conftest import LiveServer, require_shared, static_app
 from tests.helpers import make_image, scan_info
 from tests.iiif_schema import schema_errors

@@ -345,7 +345,7 @@ def test_every_string_written_into_a_script_element_reads_back_with_json_parse(
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from storiiies.render import _script_json
+    from storiiies.site.render import _script_json
 
     server = serve_dir(tmp_path)
     context = browser.new_context()

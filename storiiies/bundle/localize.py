@@ -16,7 +16,7 @@ from pathlib import Path
 from storiiies.bundle.mirror import Mirror, mirror_key, overview_sizes
 from storiiies.iiif.model import Canvas, ImageResource, ImageService
 from storiiies.model import LocalImage, Story, View
-from storiiies.site import Site
+from storiiies.site.assemble import Site
 
 
 def localize_site(

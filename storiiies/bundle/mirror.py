@@ -19,9 +19,9 @@ from storiiies.bundle.plan import overview_levels, scaled_size
 from storiiies.errors import Problem, SourceError, SourceLocation
 from storiiies.iiif.fetch import Fetcher
 from storiiies.iiif.model import ImageResource, SourceDocument
-from storiiies.iiif.p3json import export_rights, is_http
-from storiiies.site import Site
-from storiiies.virtual import image_address
+from storiiies.iiif.presentation_json import export_rights, is_http
+from storiiies.resolve.virtual import image_address
+from storiiies.site.assemble import Site
 
 IMAGE_CONTEXT = "http://iiif.io/api/image/3/context.json"
 

@@ -24,7 +24,7 @@ from storiiies.config import SiteConfig, load_config
 from storiiies.errors import BuildFailed, Problem, SourceLocation
 from storiiies.iiif.fetch import Fetcher
 from storiiies.model import LocalImage, OutputFile
-from storiiies.rights import is_restrictive, rights_name
+from storiiies.resolve.rights import is_restrictive, rights_name
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 _RETRY_HINT = "run `storiiies bundle` again later: it fetches only what is still missing"
@@ -135,7 +135,7 @@ def _fetch_plain_images(
 ) -> tuple[dict[str, LocalImage], list[Problem]]:
     """Remote images without a service, downloaded whole and tiled like local files."""
     from storiiies.errors import ImageError
-    from storiiies.iiif import tiles
+    from storiiies.images import tiles
 
     wanted = {key: remote for key, remote in found.items() if remote.image.service is None}
     targets = {
@@ -188,9 +188,9 @@ def _suffix(url: str) -> str:
 
 def _mirrored_crops(stories, keys: Mapping[int, str]):  # type: ignore[no-untyped-def]
     """(view, width, file name, size) of each crop the pages link to that shows a mirror."""
-    from storiiies.crops import wanted_crops
-    from storiiies.images import crop_name, primary_image
-    from storiiies.render import crop_size
+    from storiiies.site.crops import wanted_crops
+    from storiiies.site.image_urls import crop_name, primary_image
+    from storiiies.site.render import crop_size
 
     result: dict[str, tuple[Any, int, str, tuple[int, int]]] = {}
     for story in stories:

@@ -1,2 +1,5 @@
-"""Everything that speaks IIIF: fetching, reading Presentation and Image API documents,
-tiling local images, and exporting stories as manifests."""
+"""Reading IIIF: fetching documents (fetch.py, with its cache and deadlines), and reading
+Presentation 2.1/3.0 manifests, collections, canvases, Image API services, content states and
+annotations into the values of model.py.
+
+A library: it knows nothing of stories or sites. Writing stories as IIIF is storiiies.site's."""

@@ -11,10 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .coerce import as_dicts, as_list, as_number, as_str, node_id, positive_int, strings, type_name
-from .descriptive import text_map
-from .model import CaptionTrack, MediaResource
-from .sanitize import web_url
+from storiiies.iiif.coerce import (
+    as_dicts,
+    as_list,
+    as_number,
+    as_str,
+    node_id,
+    positive_int,
+    strings,
+    type_name,
+)
+from storiiies.iiif.descriptive import text_map
+from storiiies.iiif.model import CaptionTrack, MediaResource
+from storiiies.iiif.sanitize import web_url
 
 #: Choices inside Choices … deeper than this are junk.
 MAX_NESTING = 4

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from .av import canvas_duration, caption_tracks
-from .coerce import (
+from storiiies.iiif.av import canvas_duration, caption_tracks
+from storiiies.iiif.coerce import (
     as_dicts,
     as_list,
     as_str,
@@ -22,10 +22,10 @@ from .coerce import (
     type_name,
     xywh,
 )
-from .descriptive import text_map
-from .image import has_legacy_service, service_from_reference
-from .model import Canvas, ImageResource, MediaResource
-from .sanitize import web_url
+from storiiies.iiif.descriptive import text_map
+from storiiies.iiif.image import has_legacy_service, service_from_reference
+from storiiies.iiif.model import Canvas, ImageResource, MediaResource
+from storiiies.iiif.sanitize import web_url
 
 #: Choices inside SpecificResources inside Choices … deeper than this are junk.
 MAX_NESTING = 4

@@ -14,13 +14,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storiiies.errors import SourceError
-
-from .coerce import as_dicts, as_list, as_number, as_str, node_id, strings, type_name, xywh
-from .language import to_language_map
-from .model import LanguageMap
-from .presentation import presentation_version
-from .presentation2 import raw_canvases as p2_canvases
-from .presentation3 import raw_canvases as p3_canvases
+from storiiies.iiif.coerce import (
+    as_dicts,
+    as_list,
+    as_number,
+    as_str,
+    node_id,
+    strings,
+    type_name,
+    xywh,
+)
+from storiiies.iiif.language import to_language_map
+from storiiies.iiif.model import LanguageMap
+from storiiies.iiif.presentation import presentation_version
+from storiiies.iiif.presentation2 import raw_canvases as p2_canvases
+from storiiies.iiif.presentation3 import raw_canvases as p3_canvases
 
 #: Motivations that make an annotation a step of a story.
 STEP_MOTIVATIONS = {"commenting", "describing"}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from .coerce import as_dicts, as_list, as_str, node_id, strings, type_name, xywh
+from storiiies.iiif.coerce import as_dicts, as_list, as_str, node_id, strings, type_name, xywh
 
 #: The characters encodeURIComponent leaves alone beyond letters and digits; Python's `quote`
 #: keeps `_.-~` by default, so these are what it must keep too to match JavaScript byte for byte.

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .coerce import as_dicts, first_id, node_id
-from .language import to_language_map
-from .model import Agent, LabelValue
-from .sanitize import clean_html, to_text, web_url
+from storiiies.iiif.coerce import as_dicts, first_id, node_id
+from storiiies.iiif.language import to_language_map
+from storiiies.iiif.model import Agent, LabelValue
+from storiiies.iiif.sanitize import clean_html, to_text, web_url
 
 ATTRIBUTION_LABEL: dict[str, tuple[str, ...]] = {"en": ("Attribution",)}
 #: The label of an author's `credit:` line. Pages show these two labels in their own language

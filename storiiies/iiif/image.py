@@ -6,10 +6,10 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from ..errors import NotIIIF
-from .coerce import as_dicts, as_str, positive_int, strings, type_name
-from .model import ImageService
-from .sanitize import web_url
+from storiiies.errors import NotIIIF
+from storiiies.iiif.coerce import as_dicts, as_str, positive_int, strings, type_name
+from storiiies.iiif.model import ImageService
+from storiiies.iiif.sanitize import web_url
 
 ImageApiVersion = Literal[1, 2, 3]
 

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
-from storiiies.references import Region
-
-from . import content_state
+from storiiies.iiif import content_state
+from storiiies.story.references import Region
 
 #: `{base}/{region}/{size}/{rotation}/{quality}.{format}` of the Image API (2 and 3).
 _IMAGE_URL = re.compile(

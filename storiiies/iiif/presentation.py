@@ -11,11 +11,11 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from ..errors import NotIIIF
-from . import presentation2, presentation3
-from .canvases import Skips, assemble_canvas
-from .coerce import as_dicts, node_id, strings, type_name
-from .descriptive import (
+from storiiies.errors import NotIIIF
+from storiiies.iiif import presentation2, presentation3
+from storiiies.iiif.canvases import Skips, assemble_canvas
+from storiiies.iiif.coerce import as_dicts, node_id, strings, type_name
+from storiiies.iiif.descriptive import (
     read_homepage,
     read_metadata,
     read_providers,
@@ -24,9 +24,9 @@ from .descriptive import (
     read_summary,
     text_map,
 )
-from .image import image_api_version, read_image_service
-from .language import pick
-from .model import Canvas, ImageResource, SourceDocument
+from storiiies.iiif.image import image_api_version, read_image_service
+from storiiies.iiif.language import pick
+from storiiies.iiif.model import Canvas, ImageResource, SourceDocument
 
 _PRESENTATION_CONTEXT = re.compile(r"iiif\.io/api/presentation/([23])\b")
 #: Types an info.json may declare: none, Image API 2's "iiif:Image", or Image API 3's.

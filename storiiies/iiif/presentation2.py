@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .canvases import Painted, add_image, first_image, is_painting
-from .coerce import as_dicts, as_list
+from storiiies.iiif.canvases import Painted, add_image, first_image, is_painting
+from storiiies.iiif.coerce import as_dicts, as_list
 
 
 def raw_canvases(data: Mapping[str, Any]) -> list[Any]:

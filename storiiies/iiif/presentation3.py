@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import presentation2
-from .av import media_bodies
-from .canvases import Painted, add_image, first_image, is_painting
-from .coerce import as_dicts, as_list
+from storiiies.iiif import presentation2
+from storiiies.iiif.av import media_bodies
+from storiiies.iiif.canvases import Painted, add_image, first_image, is_painting
+from storiiies.iiif.coerce import as_dicts, as_list
 
 
 def raw_canvases(data: Mapping[str, Any]) -> list[Any]:

@@ -12,15 +12,14 @@ from dataclasses import replace
 from typing import Any
 
 from storiiies.errors import FetchError, NotIIIF
-from storiiies.references import Region
-
-from . import content_state
-from .coerce import as_list, node_id, type_name
-from .fetch import Fetcher
-from .locate import looks_like_canvas
-from .model import SourceDocument
-from .p3json import PRESENTATION_CONTEXT
-from .presentation import collection_members, read_source_json
+from storiiies.iiif import content_state
+from storiiies.iiif.coerce import as_list, node_id, type_name
+from storiiies.iiif.fetch import Fetcher
+from storiiies.iiif.locate import looks_like_canvas
+from storiiies.iiif.model import SourceDocument
+from storiiies.iiif.presentation import collection_members, read_source_json
+from storiiies.iiif.presentation_json import PRESENTATION_CONTEXT
+from storiiies.story.references import Region
 
 Box = tuple[float, float, float, float]
 

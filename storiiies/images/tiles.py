@@ -1,0 +1,282 @@
+"""Local images → IIIF Image API 3.0 level-0 tile trees, cached by content.
+
+A tree (see pyramid.py for its layout) lives in the cache under a key: the SHA-256 of the file's
+bytes plus page, tile size, quality and a format version (see cache.py). Moving or renaming
+an image reuses its tiles; changing one pixel cuts it again. info.json is not cached: its `id`
+depends on where the site is published (see `info_json`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import pyvips
+
+from storiiies.errors import ImageError
+from storiiies.images import cache, decode
+from storiiies.images.decode import page_count, read_image_size
+from storiiies.images.folders import IMAGE_SUFFIXES, list_folder_images, natural_sort_key
+from storiiies.images.pyramid import whole_levels, write_pyramid
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "ProgressEvent",
+    "TileJob",
+    "TiledImage",
+    "info_json",
+    "list_folder_images",
+    "natural_sort_key",
+    "page_count",
+    "publish_tiles",
+    "read_image_size",
+    "tile_image",
+    "tile_many",
+]
+
+TILE_SIZE = 256
+JPEG_QUALITY = 85
+CONTEXT = "http://iiif.io/api/image/3/context.json"
+
+
+@dataclass(frozen=True)
+class TileJob:
+    source: Path
+    page: int = 0
+    tile_size: int = TILE_SIZE
+    #: how the file is named in messages; its file name when None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class TiledImage:
+    key: str
+    path: Path
+    width: int
+    height: int
+    tile_size: int
+    scale_factors: tuple[int, ...]
+    #: the whole-image sizes that exist as `full/w,h/0/default.jpg`, smallest first
+    sizes: tuple[tuple[int, int], ...]
+    #: True when the tiles came from the cache without decoding the image
+    cached: bool = False
+
+    @property
+    def max_size(self) -> tuple[int, int]:
+        """The size of `full/max`: the full image, or its largest listed size if that is smaller."""
+        return self.sizes[-1]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """`done` of `total` images are finished; `source` is the image this event is about."""
+
+    done: int
+    total: int
+    source: Path | None = None
+    state: Literal["started", "tiling", "finished", "cached", "failed"] = "finished"
+    #: how much of this image is cut, 0–1
+    fraction: float = 1.0
+    #: how much of the whole batch is finished, 0–1 (images in progress count in part)
+    overall: float = 1.0
+
+
+def tile_image(
+    source: Path,
+    cache_dir: Path,
+    *,
+    page: int = 0,
+    tile_size: int = TILE_SIZE,
+    label: str | None = None,
+    threads: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> TiledImage:
+    """Cut one image (one page of it) into a tile tree under cache_dir, or find it there.
+
+    Raises ImageError for a file that is not a usable image. `threads` encode tiles while the
+    calling thread decodes (default: one per core; 0 does everything in the calling thread).
+    """
+    key, found = find_tiles(source, cache_dir, page=page, tile_size=tile_size, label=label)
+    if found is not None:
+        return found
+    return cut_tiles(
+        source,
+        cache_dir,
+        key,
+        page=page,
+        tile_size=tile_size,
+        label=label,
+        threads=threads,
+        progress=progress,
+    )
+
+
+def find_tiles(
+    source: Path,
+    cache_dir: Path,
+    *,
+    page: int = 0,
+    tile_size: int = TILE_SIZE,
+    label: str | None = None,
+) -> tuple[str, TiledImage | None]:
+    """The image's cache key, and its tiles if they are cached (no pixels are decoded)."""
+    key = cache.memo_key(source, page, tile_size, cache_dir)
+    if key is None:
+        salt = f"|page={page}|tile={tile_size}|q={JPEG_QUALITY}"
+        key = cache.content_key(source, salt, label or source.name)
+        cache.remember(source, page, tile_size, cache_dir, key)
+    return key, _read_done(cache_dir, key)
+
+
+def info_json(tiled: TiledImage, image_id: str) -> dict[str, Any]:
+    """The Image API 3.0 level-0 info.json for a tile tree published at `image_id`."""
+    info: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": image_id.rstrip("/"),
+        "type": "ImageService3",
+        "protocol": "http://iiif.io/api/image",
+        "profile": "level0",
+        "width": tiled.width,
+        "height": tiled.height,
+    }
+    if tiled.max_size != (tiled.width, tiled.height):
+        # `full/max` of a large image is its largest listed size, not the full image.
+        info["maxWidth"], info["maxHeight"] = tiled.max_size
+    info["sizes"] = [{"width": w, "height": h} for w, h in tiled.sizes]
+    info["tiles"] = [
+        {
+            "width": tiled.tile_size,
+            "height": tiled.tile_size,
+            "scaleFactors": list(tiled.scale_factors),
+        }
+    ]
+    return info
+
+
+def publish_tiles(tiled: TiledImage, dest: Path) -> None:
+    """Put the tile tree at `dest`: hard links to the cache, copies across file systems.
+
+    Each region folder is one task for a few threads: creating thousands of folders and links
+    waits on the file system, and 4 threads took 0.6× the time of one in our measurements.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    linking = [True]
+
+    def place(source: str, target: str) -> None:
+        if linking[0]:
+            try:
+                os.link(source, target)
+                return
+            except FileExistsError:
+                os.unlink(target)
+                os.link(source, target)
+                return
+            except OSError:
+                linking[0] = False  # another file system, or no hard links: copy from now on
+        shutil.copyfile(source, target)
+
+    def copy(entry: os.DirEntry[str], target: str) -> None:
+        if not entry.is_dir(follow_symlinks=False):
+            place(entry.path, target)
+            return
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(target)
+        with os.scandir(entry.path) as entries:
+            for inner in entries:
+                copy(inner, os.path.join(target, inner.name))
+
+    with os.scandir(tiled.path) as top, ThreadPoolExecutor(4) as pool:
+        for future in [pool.submit(copy, entry, str(dest / entry.name)) for entry in top]:
+            future.result()
+
+
+def tile_many(
+    jobs: list[TileJob],
+    cache_dir: Path,
+    *,
+    workers: int | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> list[TiledImage | ImageError]:
+    """Tile many images, in parallel processes; a bad image gives its ImageError, not an exception.
+
+    Images whose tiles are cached are answered at once, without decoding or starting workers.
+    """
+    from storiiies.images.pool import run_jobs
+
+    return run_jobs(jobs, cache_dir, workers=workers, progress=progress)
+
+
+def cached_tiles(job: TileJob, cache_dir: Path) -> TiledImage | None:
+    """The job's tiles if the memo says the file is unchanged and they are in the cache."""
+    key = cache.memo_key(job.source, job.page, job.tile_size, cache_dir)
+    return _read_done(cache_dir, key) if key else None
+
+
+def cut_tiles(
+    source: Path,
+    cache_dir: Path,
+    key: str,
+    *,
+    page: int = 0,
+    tile_size: int = TILE_SIZE,
+    label: str | None = None,
+    threads: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> TiledImage:
+    """Decode the image and cut it into cache_dir/<key> (the key from find_tiles)."""
+    shown = label or source.name
+    image = decode.open_for_tiling(source, page, label=shown)
+    staging = cache.staging_folder(cache_dir, key)
+    try:
+        levels = write_pyramid(
+            image,
+            staging / "tiles",
+            tile_size=tile_size,
+            quality=JPEG_QUALITY,
+            threads=_default_threads() if threads is None else threads,
+            progress=progress,
+        )
+        record = {
+            "width": image.width,
+            "height": image.height,
+            "tile_size": tile_size,
+            "scale_factors": [level.scale for level in levels],
+            "sizes": [[level.width, level.height] for level in whole_levels(levels)],
+        }
+        cache.commit(staging, cache_dir, key, record)
+    except pyvips.Error as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise decode.image_error(shown, error) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    cache.remember(source, page, tile_size, cache_dir, key)
+    done = _read_done(cache_dir, key)
+    assert done is not None
+    return replace(done, cached=False)
+
+
+def _read_done(cache_dir: Path, key: str) -> TiledImage | None:
+    record = cache.read_record(cache_dir, key)
+    if record is None:
+        return None
+    return TiledImage(
+        key=key,
+        path=cache_dir / key / "tiles",
+        width=record["width"],
+        height=record["height"],
+        tile_size=record["tile_size"],
+        scale_factors=tuple(record["scale_factors"]),
+        sizes=tuple((w, h) for w, h in record["sizes"]),
+        cached=True,
+    )
+
+
+def _default_threads() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))

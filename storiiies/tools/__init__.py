@@ -1,0 +1,1 @@
+"""Side commands around the pipeline: `import`, `inspect` and `new`."""
