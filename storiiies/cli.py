@@ -28,16 +28,24 @@ def _console():  # type: ignore[no-untyped-def]
 
 
 def print_problems(problems) -> None:  # type: ignore[no-untyped-def]
-    from rich.markup import escape
-
     console = _console()
     for problem in problems:
         # Messages quote the author's text (`![alt](…)`, `[[3840, 2160]]`): square brackets
-        # must reach the terminal as written, not be read as console markup.
+        # must reach the terminal as written, not be read as console markup; and they quote
+        # manifests and servers, whose control characters must not reach it at all.
         style = "red" if problem.is_error else "yellow"
-        where = escape(f"{problem.location}: {problem.severity}:")
-        hint = f" [dim]— {escape(problem.hint)}[/]" if problem.hint else ""
-        console.print(f"[{style}]{where}[/] {escape(problem.message)}{hint}", markup=True)
+        where = _shown(f"{problem.location}: {problem.severity}:")
+        hint = f" [dim]— {_shown(problem.hint)}[/]" if problem.hint else ""
+        console.print(f"[{style}]{where}[/] {_shown(problem.message)}{hint}", markup=True)
+
+
+def _shown(text: str) -> str:
+    """Outside text as console markup: control characters gone, square brackets literal."""
+    from rich.markup import escape
+
+    from storiiies.errors import printable
+
+    return escape(printable(text))
 
 
 class _Commands(click.Group):
@@ -53,13 +61,11 @@ class _Commands(click.Group):
         except Exception as error:
             if os.environ.get("STORIIIES_DEBUG") == "1":
                 raise
-            from rich.markup import escape
-
             report = _crash_report(error)
             _console().print(
-                f"[red]storiiies: internal error[/]: {escape(type(error).__name__)}: "
-                f"{escape(str(error))} [dim]— this is a bug in storiiies, not in your project;"
-                f" please report it with the details saved in {escape(str(report))}[/]"
+                f"[red]storiiies: internal error[/]: {_shown(type(error).__name__)}: "
+                f"{_shown(str(error))} [dim]— this is a bug in storiiies, not in your project;"
+                f" please report it with the details saved in {_shown(str(report))}[/]"
             )
             sys.exit(2)
 
@@ -218,22 +224,22 @@ def inspect(
 ) -> None:
     """Print what SOURCE holds: its canvases with number, label, size and image service,
     and its rights. SOURCE is anything `sources:` accepts (a URL, a content state, a path)."""
-    from rich.markup import escape
-
-    from storiiies.errors import SourceError
+    from storiiies.errors import SourceError, printable
     from storiiies.tools.inspect_source import inspect_source
 
     try:
-        click.echo(
-            inspect_source(source, manifest=manifest, canvas=canvas, lang=lang, offline=offline),
-            nl=False,
-        )
+        text = inspect_source(source, manifest=manifest, canvas=canvas, lang=lang, offline=offline)
     except SourceError as error:
-        _console().print(
-            f"[red]error:[/] {escape(error.message)}"
-            + (f" [dim]— {escape(error.hint)}[/]" if error.hint else "")
-        )
+        _print_error(error)
         sys.exit(1)
+    click.echo(printable(text), nl=False)
+
+
+def _print_error(error) -> None:  # type: ignore[no-untyped-def]
+    _console().print(
+        f"[red]error:[/] {_shown(error.message)}"
+        + (f" [dim]— {_shown(error.hint)}[/]" if error.hint else "")
+    )
 
 
 @main.command(name="import")
@@ -249,21 +255,16 @@ def inspect(
 def import_(manifest: str, output: Path | None, lang: str | None, offline: bool) -> None:
     """Turn an annotated IIIF manifest (P2 or P3, such as a story's manifest.json) into a
     Markdown story: one step per commenting annotation."""
-    from rich.markup import escape
-
-    from storiiies.errors import SourceError
+    from storiiies.errors import SourceError, printable
     from storiiies.tools.importer import import_story
 
     try:
         text = import_story(manifest, lang=lang, offline=offline)
     except SourceError as error:
-        _console().print(
-            f"[red]error:[/] {escape(error.message)}"
-            + (f" [dim]— {escape(error.hint)}[/]" if error.hint else "")
-        )
+        _print_error(error)
         sys.exit(1)
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(printable(text), nl=False)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
@@ -342,14 +343,12 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
 @click.argument("bundle_path", metavar="BUNDLE", type=click.Path(exists=True, path_type=Path))
 def verify(bundle_path: Path) -> None:
     """Check every file of a bundle folder or zip against its SHA256SUMS; exit 1 on any difference."""
-    from rich.markup import escape
-
     from storiiies.bundle import verify as verify_bundle
 
     result = verify_bundle(bundle_path)
     console = _console()
     for line in result.problems:
-        console.print(f"[red]{escape(line)}[/]", markup=True)
+        console.print(f"[red]{_shown(line)}[/]", markup=True)
     if not result.ok:
         console.print(f"[red]{_plural(len(result.problems), 'problem')}[/] in {bundle_path}")
         sys.exit(1)

@@ -347,3 +347,29 @@ def test_the_bundle_works_with_the_institution_offline(browser, remote, tmp_path
         context.close()
         site.stop()
     assert failed == [] and outside == []
+
+
+def test_verify_refuses_paths_that_leave_the_bundle(tmp_path):
+    import hashlib
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside the bundle\n")
+    digest = hashlib.sha256(secret.read_bytes()).hexdigest()
+    out = tmp_path / "bundle"
+    out.mkdir()
+    (out / "index.html").write_text("<p>bundle</p>\n")
+    (out / "link.txt").symlink_to(secret)
+    own = hashlib.sha256(b"<p>bundle</p>\n").hexdigest()
+    outside = ["../secret.txt", str(secret), "a/../../secret.txt", "../missing.txt", "link.txt"]
+    (out / "SHA256SUMS").write_text(
+        f"{own}  index.html\n" + "".join(f"{digest}  {name}\n" for name in outside)
+    )
+    result = verify(out)
+    assert result.problems == (
+        "SHA256SUMS:2: ../secret.txt leaves the bundle; a bundle lists only its own files",
+        f"SHA256SUMS:3: {secret} leaves the bundle; a bundle lists only its own files",
+        "SHA256SUMS:4: a/../../secret.txt leaves the bundle; a bundle lists only its own files",
+        "SHA256SUMS:5: ../missing.txt leaves the bundle; a bundle lists only its own files",
+        "SHA256SUMS:6: link.txt leaves the bundle; a bundle lists only its own files",
+    )
+    assert result.checked == 1
