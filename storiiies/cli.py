@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from storiiies import __version__
-from storiiies.console import count_problems, make_console, plural, print_problems
+from storiiies.console import count_problems, make_console, plural, print_problems, shown
 
 PROJECT = click.argument("project", default=".", type=click.Path(file_okay=False, path_type=Path))
 OFFLINE = click.option(
@@ -36,13 +36,11 @@ class _Commands(click.Group):
         except Exception as error:
             if os.environ.get("STORIIIES_DEBUG") == "1":
                 raise
-            from rich.markup import escape
-
             report = _crash_report(error)
             make_console().print(
-                f"[red]storiiies: internal error[/]: {escape(type(error).__name__)}: "
-                f"{escape(str(error))} [dim]— this is a bug in storiiies, not in your project;"
-                f" please report it with the details saved in {escape(str(report))}[/]"
+                f"[red]storiiies: internal error[/]: {shown(type(error).__name__)}: "
+                f"{shown(str(error))} [dim]— this is a bug in storiiies, not in your project;"
+                f" please report it with the details saved in {shown(str(report))}[/]"
             )
             sys.exit(2)
 
@@ -216,22 +214,22 @@ def inspect(
 ) -> None:
     """Print what SOURCE holds: its canvases with number, label, size and image service,
     and its rights. SOURCE is anything `sources:` accepts (a URL, a content state, a path)."""
-    from rich.markup import escape
-
-    from storiiies.errors import SourceError
+    from storiiies.errors import SourceError, printable
     from storiiies.tools.inspect_source import inspect_source
 
     try:
-        click.echo(
-            inspect_source(source, manifest=manifest, canvas=canvas, lang=lang, offline=offline),
-            nl=False,
-        )
+        text = inspect_source(source, manifest=manifest, canvas=canvas, lang=lang, offline=offline)
     except SourceError as error:
-        make_console().print(
-            f"[red]error:[/] {escape(error.message)}"
-            + (f" [dim]— {escape(error.hint)}[/]" if error.hint else "")
-        )
+        _print_error(error)
         sys.exit(1)
+    click.echo(printable(text), nl=False)
+
+
+def _print_error(error) -> None:  # type: ignore[no-untyped-def]
+    make_console().print(
+        f"[red]error:[/] {shown(error.message)}"
+        + (f" [dim]— {shown(error.hint)}[/]" if error.hint else "")
+    )
 
 
 @main.command(name="import")
@@ -247,24 +245,19 @@ def inspect(
 def import_(manifest: str, output: Path | None, lang: str | None, offline: bool) -> None:
     """Turn an annotated IIIF manifest (P2 or P3, such as a story's manifest.json) into a
     Markdown story: one step per commenting annotation."""
-    from rich.markup import escape
-
-    from storiiies.errors import SourceError
+    from storiiies.errors import SourceError, printable
     from storiiies.tools.importer import import_story_notes
 
     media = output.parent / "audio" if output is not None else None
     try:
         result = import_story_notes(manifest, lang=lang, offline=offline, media_dir=media)
     except SourceError as error:
-        make_console().print(
-            f"[red]error:[/] {escape(error.message)}"
-            + (f" [dim]— {escape(error.hint)}[/]" if error.hint else "")
-        )
+        _print_error(error)
         sys.exit(1)
     for note in result.notes:  # what the story could not keep, also said at its step
-        make_console().print(f"[yellow]warning:[/] {escape(note)}")
+        make_console().print(f"[yellow]warning:[/] {shown(note)}")
     if output is None:
-        click.echo(result.text, nl=False)
+        click.echo(printable(result.text), nl=False)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     from storiiies.atomic import write_atomic  # deferred like every command's imports
@@ -366,14 +359,12 @@ def _fetch_lines(console: Any, every: float = 10.0) -> Callable[[str, int, int],
 @click.argument("bundle_path", metavar="BUNDLE", type=click.Path(exists=True, path_type=Path))
 def verify(bundle_path: Path) -> None:
     """Check every file of a bundle folder or zip against its SHA256SUMS; exit 1 on any difference."""
-    from rich.markup import escape
-
     from storiiies.bundle import verify as verify_bundle
 
     result = verify_bundle(bundle_path)
     console = make_console()
     for line in result.problems:
-        console.print(f"[red]{escape(line)}[/]", markup=True)
+        console.print(f"[red]{shown(line)}[/]", markup=True)
     if not result.ok:
         console.print(f"[red]{plural(len(result.problems), 'problem')}[/] in {bundle_path}")
         sys.exit(1)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from rich.console import Console
 from rich.markup import escape
 
-from storiiies.errors import Problem
+from storiiies.errors import Problem, printable
 
 
 def make_console() -> Console:
@@ -22,11 +22,17 @@ def print_problems(problems: Iterable[Problem], console: Console | None = None) 
     console = console or make_console()
     for problem in problems:
         # Messages quote the author's text (`![alt](…)`, `[[3840, 2160]]`): square brackets
-        # must reach the terminal as written, not be read as console markup.
+        # must reach the terminal as written, not be read as console markup; and they quote
+        # manifests and servers, whose control characters must not reach it at all.
         style = "red" if problem.is_error else "yellow"
-        where = escape(f"{problem.location}: {problem.severity}:")
-        hint = f" [dim]— {escape(problem.hint)}[/]" if problem.hint else ""
-        console.print(f"[{style}]{where}[/] {escape(problem.message)}{hint}", markup=True)
+        where = shown(f"{problem.location}: {problem.severity}:")
+        hint = f" [dim]— {shown(problem.hint)}[/]" if problem.hint else ""
+        console.print(f"[{style}]{where}[/] {shown(problem.message)}{hint}", markup=True)
+
+
+def shown(text: str) -> str:
+    """Outside text as console markup: control characters gone, square brackets literal."""
+    return escape(printable(text))
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

@@ -13,12 +13,24 @@ hint) so the author sees all of them at once. Tracebacks are only for our own bu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+#: C0 controls but tab and newline, DEL, and C1 controls: what a terminal obeys instead of
+#: showing (ESC starts sequences that set the window title, write the clipboard with OSC 52,
+#: clear the screen; CSI U+009B does the same in one character; CR overwrites the line).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` without the control characters a terminal obeys, for printing text that came
+    from outside (manifests, servers, files): newlines and tabs are kept."""
+    return _CONTROL.sub("", text)
 
 
 @dataclass(frozen=True)

@@ -377,3 +377,27 @@ def test_a_smaller_plan_bundled_again_ships_only_its_own_tiles(remote, tmp_path)
     assert len(tiles) <= small.tiles + 12  # the plan's tiles, and a few whole-image overviews
     sums = (again / "_bundle" / "SHA256SUMS").read_text().splitlines()
     assert len([line for line in sums if "/images/" in line or " images/" in line]) == len(shipped)
+def test_verify_refuses_paths_that_leave_the_bundle(tmp_path):
+    import hashlib
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside the bundle\n")
+    digest = hashlib.sha256(secret.read_bytes()).hexdigest()
+    out = tmp_path / "bundle"
+    out.mkdir()
+    (out / "index.html").write_text("<p>bundle</p>\n")
+    (out / "link.txt").symlink_to(secret)
+    own = hashlib.sha256(b"<p>bundle</p>\n").hexdigest()
+    outside = ["../secret.txt", str(secret), "a/../../secret.txt", "../missing.txt", "link.txt"]
+    (out / "SHA256SUMS").write_text(
+        f"{own}  index.html\n" + "".join(f"{digest}  {name}\n" for name in outside)
+    )
+    result = verify(out)
+    assert result.problems == (
+        "SHA256SUMS:2: ../secret.txt leaves the bundle; a bundle lists only its own files",
+        f"SHA256SUMS:3: {secret} leaves the bundle; a bundle lists only its own files",
+        "SHA256SUMS:4: a/../../secret.txt leaves the bundle; a bundle lists only its own files",
+        "SHA256SUMS:5: ../missing.txt leaves the bundle; a bundle lists only its own files",
+        "SHA256SUMS:6: link.txt leaves the bundle; a bundle lists only its own files",
+    )
+    assert result.checked == 1

@@ -66,3 +66,43 @@ def test_an_unreachable_source_is_one_line_with_a_hint(fixture_server, tmp_path)
         f"error: {fixture_server.url}/nothing.json answered HTTP 404 Not Found"
         " — check the URL: the server has no document there"
     )
+
+
+# Set the terminal's title, write its clipboard (OSC 52), clear the screen, move the cursor.
+ESCAPES = "\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[2J\x1b[1;1H\x9b31m\r"
+
+
+def test_terminal_escape_sequences_from_a_remote_document_are_never_printed(
+    serve_dir, tmp_path
+):
+    served = tmp_path / "served"
+    served.mkdir()
+    server = serve_dir(served)
+    (served / "m.json").write_text(json.dumps({
+        "@context": "http://iiif.io/api/presentation/3/context.json",
+        "id": f"{server.url}/m.json",
+        "type": "Manifest",
+        "label": {"en": [f"Evil{ESCAPES} title\n  rights: forged"]},
+        "requiredStatement": {"label": {"en": ["Attribution"]}, "value": {"en": [f"By{ESCAPES}"]}},
+        "items": [{
+            "id": f"{server.url}/c1", "type": "Canvas", "label": {"en": [f"Page{ESCAPES}"]},
+            "width": 100, "height": 100,
+            "items": [{"id": f"{server.url}/p1", "type": "AnnotationPage", "items": [{
+                "id": f"{server.url}/a1", "type": "Annotation", "motivation": "painting",
+                "target": f"{server.url}/c1",
+                "body": {"id": f"{server.url}/i.jpg", "type": "Image", "width": 100, "height": 100},
+            }]}],
+        }],
+    }))  # fmt: skip
+    (served / "odd.json").write_text(json.dumps({"type": f"Odd{ESCAPES}", "id": "x"}))
+    result = storiiies("inspect", f"{server.url}/m.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Manifest (IIIF Presentation 3): Evil]0;pwned]52;c;ZXZpbA==[2J[1;1H31m title rights: forged"
+    assert "  attribution: By]0;pwned]52;c;ZXZpbA==[2J[1;1H31m" in lines
+    assert f"  1  Page]0;pwned]52;c;ZXZpbA==[2J[1;1H31m  100×100  {server.url}/c1" in lines
+    failed = storiiies("inspect", f"{server.url}/odd.json", cwd=tmp_path)
+    assert failed.returncode == 1
+    for output in (result.stdout, result.stderr, failed.stdout, failed.stderr):
+        assert not any(ch in output for ch in "\x1b\x07\x9b\r"), repr(output)
+    assert "Odd]0;pwned]52;c;ZXZpbA==[2J[1;1H31m" in failed.stderr

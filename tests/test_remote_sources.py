@@ -288,3 +288,49 @@ def test_a_collection_without_manifests_gets_one_story_from_check_build_and_insp
         assert f"{caught.value.message} — {caught.value.hint}" == (
             f"this IIIF Collection lists no manifests{hint}"
         )
+def _state_pointing_at(url: str) -> str:
+    return json.dumps({
+        "@context": "http://iiif.io/api/presentation/3/context.json",
+        "type": "Annotation",
+        "motivation": ["contentState"],
+        "target": url,
+    })
+
+
+def test_content_states_that_point_at_each_other_are_one_problem(make_project, serve_dir, tmp_path):
+    folder = tmp_path / "states"
+    folder.mkdir()
+    server = serve_dir(folder)
+    (folder / "a.json").write_text(_state_pointing_at(f"{server.url}/b.json"))
+    (folder / "b.json").write_text(_state_pointing_at(f"{server.url}/a.json"))
+    (folder / "self.json").write_text(_state_pointing_at(f"{server.url}/self.json"))
+    root = make_project({"stories/s.md": story(
+        {"loop": f"{server.url}/a.json", "itself": f"{server.url}/self.json"},
+        "## A\n![x](loop)\n\n## B\n![x](itself)\n",
+    )})
+    problems = [str(p) for p in check_site(root) if p.is_error]
+    assert problems == [
+        f"stories/s.md:4:3: error: source 'loop': the content state at {server.url}/b.json points"
+        f" back at {server.url}/a.json, which leads to it — the references loop; give the"
+        " manifest's URL instead",
+        f"stories/s.md:5:3: error: source 'itself': the content state at {server.url}/self.json"
+        f" points back at {server.url}/self.json, which leads to it — the references loop;"
+        " give the manifest's URL instead",
+    ]
+
+
+def test_a_chain_of_content_states_longer_than_the_limit_is_one_problem(
+    make_project, serve_dir, tmp_path
+):
+    folder = tmp_path / "states"
+    folder.mkdir()
+    server = serve_dir(folder)
+    for n in range(12):
+        (folder / f"{n}.json").write_text(_state_pointing_at(f"{server.url}/{n + 1}.json"))
+    far = story({"far": f"{server.url}/0.json"}, "## A\n![x](far)\n")
+    root = make_project({"stories/s.md": far})
+    problems = [str(p) for p in check_site(root) if p.is_error]
+    assert problems == [
+        f"stories/s.md:4:3: error: source 'far': {server.url}/0.json leads through more than 5"
+        " content states — give the manifest's URL instead",
+    ]

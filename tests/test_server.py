@@ -363,8 +363,10 @@ def test_insert_from_another_site_is_refused(server, project, headers):
 def test_insert_through_a_rebound_dns_name_is_refused(server, project):
     # A page of evil.example whose name now points at 127.0.0.1 is "same origin" with itself.
     name = f"evil.example:{server.port}"
+    before = (project / "stories" / "gradient.md").read_bytes()
     response = insert(server, PICK, Origin=f"http://{name}", Host=name)
-    assert response.status_code == 403
+    assert response.status_code == 400  # refused for its Host before the endpoint is reached
+    assert (project / "stories" / "gradient.md").read_bytes() == before
 
 
 def test_insert_without_origin_header_is_refused(server, project):
@@ -443,3 +445,113 @@ def stop(process: subprocess.Popen) -> None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
     process.stderr.close()
+
+
+def test_insert_refuses_a_region_outside_the_canvas_and_a_source_the_story_lacks(server, project):
+    story = project / "stories" / "gradient.md"
+    before = story.read_bytes()
+    outside = insert(server, {**PICK, "region": [700, 500, 300, 200]})
+    assert outside.status_code == 409
+    assert outside.json() == {
+        "error": "the region 700,500,300,200 is outside canvas 1 of 'grad' (800×600);"
+        " pick it again inside the image"
+    }
+    assert insert(server, {**PICK, "ref": "grad/2"}).json() == {
+        "error": "canvas 2 of 'grad' does not exist (it has 1); reload the page and pick again"
+    }
+    assert insert(server, {**PICK, "ref": "other"}).json() == {
+        "error": "'other' is not a source of this story; reload the page and pick again"
+    }
+    assert story.read_bytes() == before
+
+
+def test_insert_answers_a_deeply_nested_or_oversized_body_with_400(server, project):
+    story = project / "stories" / "gradient.md"
+    before = story.read_bytes()
+    headers = {"Origin": server.url, "Content-Type": "application/json"}
+    url = f"{server.url}/_storiiies/insert"
+    nested = httpx.post(url, content=b"[" * 30_000 + b"]" * 30_000, headers=headers)
+    assert nested.status_code == 400
+    assert nested.json() == {"error": "expected {story, step, title, ref, region, alt}"}
+    big = httpx.post(url, content=b'{"alt": "' + b"x" * 2_000_000 + b'"}', headers=headers)
+    assert big.status_code == 413
+    assert big.json() == {"error": "the request is larger than 64 KB"}
+    assert insert(server, [1, 2]).status_code == 400  # type: ignore[arg-type]
+    assert story.read_bytes() == before
+    assert insert(server, PICK).status_code == 200  # and the server still works
+
+
+def test_insert_writes_through_a_symlinked_story(tmp_path, preview_server):
+    project = write_project(tmp_path)
+    link = project / "stories" / "gradient.md"
+    real = tmp_path / "elsewhere" / "gradient.md"
+    real.parent.mkdir()
+    link.rename(real)
+    link.symlink_to(real)
+    server = preview_server(project)
+    assert insert(server, PICK).status_code == 200
+    assert link.is_symlink() and link.resolve() == real
+    assert "![A \\[bright\\] patch](grad#xywh=10,20,300,200)" in real.read_text()
+    assert sorted(p.name for p in real.parent.iterdir()) == ["gradient.md"]
+
+
+# -- what other websites may read ---------------------------------------------------------------
+
+
+def test_only_iiif_resources_may_be_read_by_other_websites(site):
+    name = re.search(r"images/grad-[0-9a-f]+", httpx.get(f"{site.url}/gradient/").text)[0]
+    info = httpx.get(f"{site.url}/{name}/info.json").json()
+    size = f"{info['sizes'][0]['width']},{info['sizes'][0]['height']}"
+    shared = [
+        f"{name}/info.json",
+        f"{name}/full/{size}/0/default.jpg",
+        "gradient/manifest.json",
+        "collection.json",
+        f"iiif/3/{name[7:]}/info.json",
+        f"iiif/3/{name[7:]}/0,0,200,150/max/0/default.jpg",
+    ]
+    private = [
+        "",
+        "gradient/",
+        "gradient/text.html",
+        "search.json",
+        "_storiiies/problems.json",
+        "_storiiies/live.js",
+        "assets/storiiies/tour.js",
+        "not-yet/",
+    ]
+    origin = {"Origin": "http://evil.example"}
+    for path in shared:
+        response = httpx.get(f"{site.url}/{path}", headers=origin)
+        assert response.status_code == 200, path
+        assert response.headers.get("access-control-allow-origin") == "*", path
+    for path in private:
+        response = httpx.get(f"{site.url}/{path}", headers=origin)
+        assert "access-control-allow-origin" not in response.headers, path
+
+
+@pytest.mark.parametrize(
+    "path", ["", "gradient/", "search.json", "_storiiies/problems.json", "gradient/manifest.json",
+             "iiif/3/x/info.json", "_storiiies/events"],
+)  # fmt: skip
+def test_a_request_for_another_host_name_is_refused(site, path):
+    # A page of evil.example whose name now points at 127.0.0.1 (DNS rebinding) reads as itself.
+    response = httpx.get(f"{site.url}/{path}", headers={"Host": f"evil.example:{site.port}"})
+    assert response.status_code == 400
+    assert response.text == (
+        "This preview answers only requests that name it by its address (such as"
+        " 127.0.0.1 or localhost), not by another host name.\n"
+    )
+
+
+def test_the_preview_answers_to_its_loopback_names(site):
+    for host in (f"127.0.0.1:{site.port}", f"localhost:{site.port}", "127.0.0.1", "[::1]:80"):
+        assert httpx.get(f"{site.url}/", headers={"Host": host}).status_code == 200, host
+
+
+def test_serving_to_the_network_answers_addresses_not_names(project, preview_server):
+    server = preview_server(project, host="0.0.0.0")
+    url = f"{server.url}/gradient/"
+    assert httpx.get(url, headers={"Host": f"192.168.1.4:{server.port}"}).status_code == 200
+    assert httpx.get(url, headers={"Host": f"localhost:{server.port}"}).status_code == 200
+    assert httpx.get(url, headers={"Host": f"evil.example:{server.port}"}).status_code == 400

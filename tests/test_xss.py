@@ -304,3 +304,90 @@ def inline_scripts_of_a_clean_page(context, url: str) -> list[str]:  # type: ign
     )
     page.close()
     return list(scripts)
+
+
+# What the HTML tokenizer reads inside a script element: a comment opener switches it into the
+# "script data escaped" states, and `</script` ends the element early.
+SCRIPT_TEXT_FRAGMENTS = [
+    "<!--", "-->", "<script", "</script", "</SCRIPT >", "<\\", "<!", "&", "\u2028"
+]
+
+
+def test_a_comment_opener_in_titles_headings_and_alt_text_leaves_every_page_working(
+    make_project, browser, serve_dir
+) -> None:
+    from tests.helpers import make_image
+
+    root = make_project(
+        {
+            "stories/s.md": (
+                '---\ntitle: "Coins <!-- one"\nsources:\n  img: images/a.png\n---\nIntro.\n\n'
+                "## A step <!-- with a comment opener\n![<!--<script> alt](img#xywh=0,0,100,100)\n"
+            )
+        },
+        config='title: "Exhibit <!-- two"\nkiosk:\n  enabled: true\n',
+    )
+    make_image(root / "images" / "a.png")
+    build_site(root)
+    server = serve_dir(root / "_site")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        for name in ("s/", "s/embed.html"):
+            page.goto(f"{server.url}/{name}", wait_until="load")
+            page.wait_for_function("() => window.storiiies && window.storiiies.story")
+            assert page.evaluate("() => window.storiiies.story.title") == "Coins <!-- one"
+            assert page.evaluate("() => window.storiiies.story.steps[1].title") == (
+                "A step <!-- with a comment opener"
+            )
+        page.goto(f"{server.url}/", wait_until="load")
+        settings = page.evaluate(
+            "() => JSON.parse(document.getElementById('st-kiosk-settings').textContent)"
+        )
+        assert settings["stories"][0]["title"] == "Coins <!-- one"
+        assert page.title().startswith("Exhibit <!-- two")
+    finally:
+        context.close()
+
+
+def test_every_string_written_into_a_script_element_reads_back_with_json_parse(
+    browser, serve_dir, tmp_path: Path
+) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from storiiies.site.render import _script_json
+
+    server = serve_dir(tmp_path)
+    context = browser.new_context()
+    page = context.new_page()
+    pieces = st.one_of(st.text(), st.sampled_from(SCRIPT_TEXT_FRAGMENTS))
+    strings = st.lists(pieces, max_size=8).map("".join)
+    tried = 0
+
+    @settings(max_examples=60, deadline=None, database=None)
+    @given(st.lists(strings, min_size=1, max_size=30))
+    def round_trips(values: list[str]) -> None:
+        nonlocal tried
+        tried += len(values)
+        scripts = "".join(
+            f'<script type="application/json" class="v">{_script_json({"text": v})}</script>'
+            for v in values
+        )
+        (tmp_path / "page.html").write_text(
+            f'<!doctype html><meta charset="utf-8">{scripts}<p id="end">end</p>', encoding="utf-8"
+        )
+        page.goto(f"{server.url}/page.html", wait_until="load")
+        read = page.evaluate(
+            """() => [...document.querySelectorAll("script.v")].map((s) => {
+                 try { return JSON.parse(s.textContent).text; } catch (e) { return "!" + e.message; }
+               })"""
+        )
+        assert read == values
+        assert page.evaluate("() => document.getElementById('end') !== null")
+
+    try:
+        round_trips()
+    finally:
+        context.close()
+    print(f"\nscript json: {tried} strings read back with JSON.parse in Chromium")

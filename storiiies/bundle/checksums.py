@@ -64,16 +64,35 @@ def write_zip(folder: Path, target: Path) -> Path:
     return target
 
 
-def _parse(text: str) -> tuple[dict[str, str], list[str]]:
-    expected: dict[str, str] = {}
+def _parse(text: str) -> tuple[dict[str, tuple[str, int]], list[str]]:
+    """The listed files (name → digest and line number), and the lines that cannot be used."""
+    expected: dict[str, tuple[str, int]] = {}
     problems = []
     for number, line in enumerate(text.splitlines(), start=1):
         digest, _, name = line.partition("  ")
         if len(digest) != 64 or not name:
             problems.append(f"{CHECKSUMS}:{number}: not a `checksum  path` line")
+        elif not _inside(name):
+            problems.append(_leaves(number, name))
         else:
-            expected[name] = digest.lower()
+            expected[name] = (digest.lower(), number)
     return expected, problems
+
+
+def _inside(name: str) -> bool:
+    """A relative path that stays in the bundle: no `..`, `.` or empty segments, no absolute
+    or drive path, no backslash. A listing that names anything else would have `verify` say
+    whether files outside the bundle exist, and their checksums."""
+    parts = name.split("/")
+    return (
+        "\\" not in name
+        and ":" not in parts[0]
+        and all(part not in ("", ".", "..") for part in parts)
+    )
+
+
+def _leaves(number: int, name: str) -> str:
+    return f"{CHECKSUMS}:{number}: {name} leaves the bundle; a bundle lists only its own files"
 
 
 def verify(path: Path) -> Verification:
@@ -93,8 +112,14 @@ def _verify_folder(folder: Path) -> Verification:
     if not manifest.is_file():
         return Verification(0, (f"{manifest}: missing, so the bundle cannot be checked",))
     expected, problems = _parse(manifest.read_text(encoding="utf-8"))
-    for name, digest in expected.items():
+    root = folder.resolve()
+    refused = set()
+    for name, (digest, number) in expected.items():
         file = folder / name
+        if not file.resolve().is_relative_to(root):  # a symbolic link out of the bundle
+            problems.append(_leaves(number, name))
+            refused.add(name)
+            continue
         if not file.is_file():
             problems.append(f"{name}: missing")
             continue
@@ -104,7 +129,7 @@ def _verify_folder(folder: Path) -> Verification:
     problems.extend(
         f"{name}: not in {CHECKSUMS}" for name in _files(folder) if name not in expected
     )
-    return Verification(len(expected), tuple(problems))
+    return Verification(len(expected) - len(refused), tuple(problems))
 
 
 def _verify_zip(path: Path) -> Verification:
@@ -120,7 +145,7 @@ def _verify_zip(path: Path) -> Verification:
             return Verification(0, (f"{CHECKSUMS}: damaged in the zip ({exc})",))
         expected, problems = _parse(listing)
         present = {n[len(prefix) :] for n in names if n.startswith(prefix)}
-        for name, digest in expected.items():
+        for name, (digest, _) in expected.items():
             if name not in present:
                 problems.append(f"{name}: missing")
                 continue

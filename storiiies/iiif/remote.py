@@ -23,6 +23,11 @@ from storiiies.iiif.presentation_json import PRESENTATION_CONTEXT
 
 Box = tuple[float, float, float, float]
 
+#: How many content states (each a URL to fetch) one source may pass through before it reaches a
+#: manifest, a canvas or an image service. Real ones point straight at their manifest; a longer
+#: chain is a mistake or a trap, and a chain that comes back to itself would never end.
+MAX_HOPS = 5
+
 
 def read_remote(
     url: str,
@@ -31,8 +36,12 @@ def read_remote(
     manifest: int | str | None = None,
     canvas: int | str | None = None,
     region: Region | None = None,
+    _chain: tuple[str, ...] = (),
 ) -> tuple[SourceDocument, Box | None]:
-    """The document at `url`, narrowed to `canvas`, and `region` in that canvas's pixels."""
+    """The document at `url`, narrowed to `canvas`, and `region` in that canvas's pixels.
+
+    `_chain` holds the content states already passed through, to stop loops and long chains.
+    """
     try:
         data = fetcher.get_json(url).data
     except (FetchError, NotIIIF) as error:
@@ -48,6 +57,17 @@ def read_remote(
             raise NotIIIF("the content state points at nothing storiiies can show")
         place = places[0]
         target = place.manifest or place.canvas or url
+        chain = (*_chain, url)
+        if target.split("#", 1)[0] in chain:
+            raise NotIIIF(
+                f"the content state at {url} points back at {target}, which leads to it",
+                "the references loop; give the manifest's URL instead",
+            )
+        if len(chain) > MAX_HOPS:
+            raise NotIIIF(
+                f"{chain[0]} leads through more than {MAX_HOPS} content states",
+                "give the manifest's URL instead",
+            )
         found = Region(*place.region) if place.region else None
         return read_remote(
             target,
@@ -55,6 +75,7 @@ def read_remote(
             manifest=manifest,
             canvas=place.canvas if place.manifest else None,
             region=found or region,
+            _chain=chain,
         )
     if type_name(data) == "Canvas" and isinstance(data, Mapping):
         document, canvas = _canvas_document(data, url, fetcher), node_id(data) or url

@@ -7,6 +7,8 @@
     /iiif/3/NAME/...            IIIF Image API 3.0 for each local image (images/server.py)
     /PATH                       the site: pages rendered per request, other files from the Snapshot
 
+Every request must name the preview in its Host header (a loopback name, or any IP address when
+serving the network), so a rebound DNS name cannot read it; only IIIF resources carry CORS.
 Only files of the site are served. A request path with `.`/`..` segments, backslashes or an
 empty segment is refused before any lookup, and a file is served only if its real path (symlinks
 resolved) lies inside one of the Snapshot's folders, compared as paths, not string prefixes.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import json
 import mimetypes
 import os
 import time
@@ -35,6 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storiiies.errors import Problem
 from storiiies.images.server import image_api_app
+from storiiies.model import Story
 from storiiies.serve.livereload import event_stream
 from storiiies.serve.state import (
     CLIENT_DIR,
@@ -43,7 +47,12 @@ from storiiies.serve.state import (
     Rebuild,
     Snapshot,
 )
-from storiiies.serve.story_edit import EditRefused, insert_after_heading, reference_markdown
+from storiiies.serve.story_edit import (
+    EditRefused,
+    insert_after_heading,
+    reference_markdown,
+    reference_parts,
+)
 from storiiies.serve.watch import DEFAULT_STEP_MS, Watcher
 from storiiies.site.render import render_page
 from storiiies.site.themes import render_problem
@@ -52,6 +61,8 @@ _PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(CLIENT_DIR), autoesca
 _REBUILD_WAIT = 10.0  # a request during a rebuild waits for it, never sees half a site
 _NO_STORE = {"Cache-Control": "no-store"}
 _FILE_FOLDERS = ("images/", "assets/", "crops/")  # never pages: skip rendering for these
+#: A picked region is a few hundred bytes; the longest text alternative fits many times over.
+_INSERT_BODY_LIMIT = 64 * 1024
 
 
 def preview_app(
@@ -62,7 +73,7 @@ def preview_app(
     step_ms: int = DEFAULT_STEP_MS,
     on_rebuild: Callable[[Rebuild], None] | None = None,
     on_start: Callable[[], None] | None = None,
-) -> Starlette:
+) -> ASGIApp:
     """The preview app. With `watch`, file changes rebuild while the app runs (its lifespan);
     `host` is the address it listens on (story files can be edited only from loopback).
     `on_start` runs once the app is up (the server already handles Ctrl+C by then)."""
@@ -124,12 +135,21 @@ def preview_app(
         refusal = _refuse_cross_site(request, host)
         if refusal is not None:
             return JSONResponse({"error": refusal}, status_code=403)
+        body = await _read_body(request, _INSERT_BODY_LIMIT)
+        if body is None:
+            return JSONResponse(
+                {"error": f"the request is larger than {_INSERT_BODY_LIMIT // 1024} KB"},
+                status_code=413,
+            )
         try:
-            body = await request.json()
-            result = await run_in_threadpool(_insert, preview, body)
+            # A picker's body is a flat object; deeper JSON is refused before Python recurses.
+            data = json.loads(body)
+            if not isinstance(data, dict):
+                raise TypeError("not an object")
+            result = await run_in_threadpool(_insert, preview, data)
         except EditRefused as refused:
             return JSONResponse({"error": refused.message}, status_code=409)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
             return JSONResponse(
                 {"error": "expected {story, step, title, ref, region, alt}"}, status_code=400
             )
@@ -141,7 +161,7 @@ def preview_app(
             return _not_found()
         return await run_in_threadpool(_site_response, preview, await settled(), path)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/_storiiies/events", events),
             Route("/_storiiies/problems.json", problems),
@@ -153,6 +173,55 @@ def preview_app(
         ],
         lifespan=lifespan,
     )
+    return _only_own_host(app, host)
+
+
+_WRONG_HOST = (
+    "This preview answers only requests that name it by its address (such as"
+    " 127.0.0.1 or localhost), not by another host name.\n"
+)
+
+
+def _only_own_host(app: ASGIApp, host: str) -> ASGIApp:
+    """Refuse every request whose Host header is not an address of this preview.
+
+    A website whose DNS name is rebound to 127.0.0.1 makes the browser send its pages' requests
+    here under that name, as if same-origin with the site: the Host header is what gives it away.
+    """
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = dict(scope["headers"])
+            if not own_host(headers.get(b"host", b"").decode("latin-1"), host):
+                response = Response(
+                    _WRONG_HOST, status_code=400, media_type="text/plain", headers=_NO_STORE
+                )
+                await response(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def own_host(header: str, bound: str) -> bool:
+    """Whether a request's Host header names this preview, listening on `bound`: a loopback
+    name or address always; any IP address too when it serves the network (--host); never
+    another name, which is what DNS rebinding sends."""
+    try:
+        name = urlsplit(f"//{header}").hostname
+    except ValueError:
+        return False
+    if not name:
+        return False
+    if is_loopback(name):
+        return True
+    if is_loopback(bound):
+        return False
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _only_safe_paths(app: ASGIApp) -> ASGIApp:
@@ -201,14 +270,16 @@ def _site_response(preview: Preview, snapshot: Snapshot, path: str) -> Response:
             return _error_page(snapshot, page, preview.project, extra=(problem,))
         if rendered is not None and rendered.content is not None:
             return Response(
-                rendered.content, media_type=_media_type(page), headers=_site_headers(False)
+                rendered.content, media_type=_media_type(page), headers=_site_headers(page, False)
             )
     found = _site_file(preview, snapshot, path)
     if isinstance(found, bytes):
-        return Response(found, media_type=_media_type(path), headers=_site_headers(False))
+        return Response(found, media_type=_media_type(path), headers=_site_headers(path, False))
     if found is not None:
         immutable = path.startswith("images/")  # tile folders are named by content
-        return FileResponse(found, media_type=_media_type(path), headers=_site_headers(immutable))
+        return FileResponse(
+            found, media_type=_media_type(path), headers=_site_headers(path, immutable)
+        )
     if (
         snapshot.site is not None
         and snapshot.env is not None
@@ -249,11 +320,50 @@ def _insert(preview: Preview, body: dict[str, Any]) -> dict[str, Any]:
     region = tuple(int(n) for n in body["region"])
     if len(region) != 4:
         raise ValueError("region")
-    markdown = reference_markdown(str(body.get("alt", "")), str(body["ref"]), region)
+    ref = str(body["ref"])
+    markdown = reference_markdown(str(body.get("alt", "")), ref, region)
+    _check_inside_canvas(story, ref, region)
     inserted = insert_after_heading(
         story.source.path, story.source.text, step.location.line or 0, markdown
     )
     return {"file": story.source.name, "line": inserted.line, "markdown": inserted.markdown}
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None when it is longer than `limit` bytes (by its declared
+    length, or as it arrives)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdecimal() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _check_inside_canvas(story: Story, ref: str, region: tuple[int, int, int, int]) -> None:
+    """Refuse a picked region the build would refuse: so the story still builds after it."""
+    alias, number = reference_parts(ref)
+    document = story.sources.get(alias)
+    if document is None:
+        raise EditRefused(
+            f"'{alias}' is not a source of this story; reload the page and pick again"
+        )
+    canvas = next((c for c in document.canvases if c.index == number), None)
+    if canvas is None:
+        last = max((c.index for c in document.canvases), default=0)
+        raise EditRefused(
+            f"canvas {number} of '{alias}' does not exist (it has {last});"
+            " reload the page and pick again"
+        )
+    x, y, w, h = region
+    if canvas.width and canvas.height and (x + w > canvas.width or y + h > canvas.height):
+        raise EditRefused(
+            f"the region {x},{y},{w},{h} is outside canvas {number} of '{alias}'"
+            f" ({canvas.width}×{canvas.height}); pick it again inside the image"
+        )
 
 
 def _refuse_cross_site(request: Request, host: str) -> str | None:
@@ -322,12 +432,23 @@ def _not_found(snapshot: Snapshot | None = None, page: str = "") -> Response:
     return Response(html, status_code=404, media_type="text/html", headers=_NO_STORE)
 
 
-def _site_headers(immutable: bool) -> dict[str, str]:
-    # Manifests and info.json may be opened by other IIIF viewers during a preview.
-    return {
-        "Access-Control-Allow-Origin": "*",
-        "Cache-Control": "public, max-age=3600" if immutable else "no-cache",
-    }
+def _site_headers(path: str, immutable: bool) -> dict[str, str]:
+    headers = {"Cache-Control": "public, max-age=3600" if immutable else "no-cache"}
+    if is_iiif_resource(path):
+        headers["Access-Control-Allow-Origin"] = "*"
+    return headers
+
+
+def is_iiif_resource(path: str) -> bool:
+    """Manifests, the collection, info.json and tiles: what other IIIF viewers open during a
+    preview, so other websites may read them. Pages, search.json and the preview's own files
+    may not: they hold the unpublished stories."""
+    return (
+        path.startswith("images/")
+        or path == "collection.json"
+        or path == "manifest.json"
+        or path.endswith("/manifest.json")
+    )
 
 
 def _media_type(path: str) -> str:

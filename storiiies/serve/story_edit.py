@@ -38,11 +38,17 @@ class Inserted:
     markdown: str
 
 
-def reference_markdown(alt: str, ref: str, region: tuple[int, int, int, int]) -> str:
-    """`![alt](ref#xywh=x,y,w,h)` with the text alternative escaped to stay one Markdown image."""
+def reference_parts(ref: str) -> tuple[str, int]:
+    """The source name and the canvas number (1 when not given) of a picked `alias[/N]`."""
     match = _REF.match(ref)
     if match is None or not ALIAS_PATTERN.match(match["alias"]):
         raise EditRefused(f"'{ref}' is not a source name with an optional canvas number")
+    return match["alias"], int(match["canvas"] or 1)
+
+
+def reference_markdown(alt: str, ref: str, region: tuple[int, int, int, int]) -> str:
+    """`![alt](ref#xywh=x,y,w,h)` with the text alternative escaped to stay one Markdown image."""
+    reference_parts(ref)
     x, y, w, h = region
     if min(x, y) < 0 or min(w, h) < 1:
         raise EditRefused("the region must have a positive width and height inside the canvas")
@@ -53,7 +59,9 @@ def reference_markdown(alt: str, ref: str, region: tuple[int, int, int, int]) ->
 
 def insert_after_heading(path: Path, built_text: str, heading_line: int, markdown: str) -> Inserted:
     """Insert `markdown` as its own line right after the step heading at `heading_line` of
-    `built_text` (the file as the shown site read it)."""
+    `built_text` (the file as the shown site read it). A story that is a symbolic link is
+    edited where the link points: the author's link stays a link."""
+    path = path.resolve()
     with _lock:
         for _ in range(_ATTEMPTS):
             raw = path.read_bytes()
