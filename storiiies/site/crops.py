@@ -1,16 +1,22 @@
 """Static JPEG crops of local images (thumbnails, the text version, social previews).
 
 Level-0 services cannot cut regions on request, so local regions are cut once at build time
-and cached by name (names derive from the image's content hash and the region).
+and cached by name (names derive from the image's content hash and the region). They are cut
+from the image's tile tree, or one shared decode of the file (images/regions.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+
+import pyvips
 
 from storiiies.atomic import replacing
 from storiiies.images.decode import open_image
-from storiiies.model import OutputFile, Story, View
+from storiiies.images.regions import cut, cut_from_tiles, region_of, shrink_for
+from storiiies.images.tiles import TiledImage, TileJob, cached_tiles
+from storiiies.model import LocalImage, OutputFile, Story, View
 from storiiies.resolve.virtual import part_view
 from storiiies.site.image_urls import (
     SOCIAL_WIDTH,
@@ -38,8 +44,16 @@ def wanted_crops(story: Story) -> list[tuple[View, int]]:
     return [(view, width) for view, width in parts if is_local(view, story)]
 
 
-def local_crops(stories: tuple[Story, ...], cache_dir: Path) -> list[OutputFile]:
+def local_crops(
+    stories: tuple[Story, ...],
+    cache_dir: Path,
+    tiled: Mapping[str, TiledImage] | None = None,
+) -> list[OutputFile]:
+    """The crops the stories link to, cut where they are not cached yet. `tiled` holds the tile
+    trees of this build by image name: a crop is cut from its image's tiles (or, without them,
+    from one decode of the file shared by its crops), never from a full decode of its own."""
     outputs: dict[str, OutputFile] = {}
+    todo: dict[LocalImage, list[tuple[View, int, Path]]] = {}
     for story in stories:
         files = {image.name: image for image in story.local_images}
         for view, width in wanted_crops(story):
@@ -52,21 +66,37 @@ def local_crops(stories: tuple[Story, ...], cache_dir: Path) -> list[OutputFile]
                 continue  # a bundle's copy of a remote image comes with its crops cut
             cached = cache_dir / name
             if not cached.is_file():
-                _cut(image.path, image.page, view, width, cached)
+                todo.setdefault(image, []).append((view, width, cached))
             outputs[name] = OutputFile(name, source=cached)
+    for image, crops in todo.items():
+        tree = (tiled or {}).get(image.name) or cached_tiles(
+            TileJob(image.path, image.page), cache_dir / "tiles"
+        )
+        if tree is not None:
+            for view, width, target in crops:
+                region = region_of(view.box, width, (tree.width, tree.height))
+                _save(cut_from_tiles(tree, region), target)
+        else:
+            _cut_from_file(image, crops)
     return list(outputs.values())
 
 
-def _cut(path: Path, page: int, view: View, width: int, target: Path) -> None:
-    # open_image reads through a pyvips.Source, so an image edited on disk is never served
-    # from libvips' file cache, and gives upright 8-bit sRGB or grey pixels.
-    source = open_image(path, page)
-    x, y, w, h = (round(n) for n in view.box)
-    x, y = min(max(x, 0), source.width - 1), min(max(y, 0), source.height - 1)
-    w, h = max(1, min(w, source.width - x)), max(1, min(h, source.height - y))
-    region = source.crop(x, y, w, h)
-    if region.width > width:
-        region = region.resize(width / region.width)
+def _cut_from_file(image: LocalImage, crops: list[tuple[View, int, Path]]) -> None:
+    """Cut the crops from the file, decoded once for each shrink-on-load they need."""
+    regions = [
+        (region_of(view.box, width, (image.width, image.height)), t) for view, width, t in crops
+    ]
+    for shrink in sorted({shrink_for(region) for region, _ in regions}):
+        # open_image reads through a pyvips.Source, so an image edited on disk is never served
+        # from libvips' file cache, and gives upright 8-bit sRGB or grey pixels. Its pixels are
+        # decoded once, on the first crop, and shared by the rest.
+        pixels = open_image(image.path, image.page, shrink=shrink)
+        for region, target in regions:
+            if shrink_for(region) == shrink:
+                _save(cut(pixels, region, image.width, image.height), target)
+
+
+def _save(region: pyvips.Image, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with replacing(target) as temporary:
         region.jpegsave(str(temporary), Q=82, strip=True)
