@@ -97,3 +97,22 @@ def test_crops_without_tiles_are_cut_from_the_file_and_show_their_regions(projec
     outputs = local_crops(site.story_versions, config.cache_dir)
     assert len(outputs) == 6 and all(output.source.is_file() for output in outputs)
     check_crops_show_their_regions(site, config.cache_dir, project / "images" / "scan.jpg")
+
+
+def test_crops_cut_by_worker_processes_are_the_same_as_crops_cut_in_turn(make_project):
+    steps = "".join(
+        f"## Step {n}\n![Part {n}](scan#xywh={15 * n},{9 * n},{300 + 7 * n},{200 + 5 * n})\n\n"
+        for n in range(1, 121)
+    )
+    root = make_project({"stories/many.md": STORY.split("## A detail")[0] + steps})
+    make_pattern(root / "images" / "scan.jpg")
+    config = load_config(root)
+    site, _ = load_site(config)
+    assert site is not None
+    tiled, _ = tile_images(site.local_images, config)
+    in_turn = local_crops(site.story_versions, root / "in-turn", tiled, workers=0)
+    shared = local_crops(site.story_versions, root / "shared", tiled, workers=2)
+    assert len(in_turn) == len(shared) == 124
+    for one, other in zip(in_turn, shared, strict=True):
+        assert one.path == other.path
+        assert one.source.read_bytes() == other.source.read_bytes()

@@ -7,14 +7,17 @@ from the image's tile tree, or one shared decode of the file (images/regions.py)
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pyvips
 
 from storiiies.atomic import replacing
 from storiiies.images.decode import open_image
-from storiiies.images.regions import cut, cut_from_tiles, region_of, shrink_for
+from storiiies.images.regions import Region, cut, cut_from_tiles, region_of, shrink_for
 from storiiies.images.tiles import TiledImage, TileJob, cached_tiles
 from storiiies.model import LocalImage, OutputFile, Story, View
 from storiiies.resolve.virtual import part_view
@@ -48,10 +51,15 @@ def local_crops(
     stories: tuple[Story, ...],
     cache_dir: Path,
     tiled: Mapping[str, TiledImage] | None = None,
+    *,
+    workers: int | None = None,
 ) -> list[OutputFile]:
     """The crops the stories link to, cut where they are not cached yet. `tiled` holds the tile
     trees of this build by image name: a crop is cut from its image's tiles (or, without them,
-    from one decode of the file shared by its crops), never from a full decode of its own."""
+    from one decode of the file shared by its crops), never from a full decode of its own.
+
+    Crops cut from tiles are shared among `workers` processes (default: one per core) when
+    there are enough of them to pay for starting the processes; 0 cuts them all here."""
     outputs: dict[str, OutputFile] = {}
     todo: dict[LocalImage, list[tuple[View, int, Path]]] = {}
     for story in stories:
@@ -68,17 +76,48 @@ def local_crops(
             if not cached.is_file():
                 todo.setdefault(image, []).append((view, width, cached))
             outputs[name] = OutputFile(name, source=cached)
+    batches: list[tuple[TiledImage, list[tuple[Region, Path]]]] = []
     for image, crops in todo.items():
         tree = (tiled or {}).get(image.name) or cached_tiles(
             TileJob(image.path, image.page), cache_dir / "tiles"
         )
-        if tree is not None:
-            for view, width, target in crops:
-                region = region_of(view.box, width, (tree.width, tree.height))
-                _save(cut_from_tiles(tree, region), target)
-        else:
+        if tree is None:
             _cut_from_file(image, crops)
+            continue
+        regions = [
+            (region_of(view.box, width, (tree.width, tree.height)), target)
+            for view, width, target in crops
+        ]
+        for start in range(0, len(regions), BATCH):
+            batches.append((tree, regions[start : start + BATCH]))
+    _cut_batches(batches, (os.cpu_count() or 1) if workers is None else workers)
     return list(outputs.values())
+
+
+#: Crops per task handed to a worker process (a crop from tiles takes 5-10 ms).
+BATCH = 25
+
+
+def _cut_batches(batches: list[tuple[TiledImage, list[tuple[Region, Path]]]], workers: int) -> None:
+    """Cut the batches here, or in worker processes when there are two batches for each.
+
+    Processes, not threads: a crop spends much of its time in Python and pyvips' calls, which
+    threads would take turns at. A fresh interpreter (spawn) rather than a fork of this one,
+    which holds libvips' threads. Each task is a handful of regions and the tiles' folder, so
+    memory stays flat however many stories there are."""
+    if workers < 2 or len(batches) < 2 * workers:
+        for batch in batches:
+            _cut_batch(*batch)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for done in [pool.submit(_cut_batch, *batch) for batch in batches]:
+            done.result()
+
+
+def _cut_batch(tree: TiledImage, regions: list[tuple[Region, Path]]) -> None:
+    for region, target in regions:
+        _save(cut_from_tiles(tree, region), target)
 
 
 def _cut_from_file(image: LocalImage, crops: list[tuple[View, int, Path]]) -> None:
