@@ -199,7 +199,7 @@ def write_built_site(
     except jinja2.TemplateError as error:  # e.g. an undefined name in an overriding template
         raise BuildFailed([*problems, render_problem(error, config.root)]) from None
     files.extend(image_files(site, tiled))
-    files.extend(local_crops(site.story_versions, config.cache_dir))
+    files.extend(local_crops(site.story_versions, config.cache_dir, tiled))
     files.extend(media_files(site.story_versions))
     files.extend(extra_files)
     files.extend(asset_files(theme))

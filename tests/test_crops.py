@@ -1,0 +1,118 @@
+"""Crops (thumbnails, the text version, link previews) show their region, cut without a full
+decode of the image for each crop: from the tile tree, or from one decode shared by all."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import pyvips
+
+from storiiies.build import load_site, tile_images
+from storiiies.config import load_config
+from storiiies.images.regions import region_of
+from storiiies.site.crops import local_crops, wanted_crops
+from storiiies.site.image_urls import crop_name, crop_size
+
+STORY = """\
+---
+title: Pattern
+summary: Regions of a patterned image.
+sources:
+  scan: images/scan.jpg
+---
+The whole image.
+
+## A detail, at its own size
+![A detail](scan#xywh=1700,900,300,200)
+
+## A wide region, made smaller
+![A wide region](scan#xywh=200,300,2600,1400)
+"""
+
+
+def make_pattern(path, width=3000, height=2000):
+    """Gradients under a fine pattern: a crop of the wrong place, or a blurred one, shows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    xy = pyvips.Image.xyz(width, height)
+    x, y = xy[0], xy[1]
+    pattern = (x * 9).sin() * (y * 12).cos() * 50  # periods of 40 and 30 pixels (degrees)
+    image = (x * (200 / width) + pattern).bandjoin([y * (200 / height) + pattern, pattern + 128])
+    image.cast("uchar").copy(interpretation="srgb").jpegsave(str(path), Q=95)
+
+
+@pytest.fixture
+def project(make_project):
+    root = make_project({"stories/pattern.md": STORY})
+    make_pattern(root / "images" / "scan.jpg")
+    return root
+
+
+def source_region(source, view, width):
+    """The region cut straight from the decoded file, as the build once did for each crop."""
+    image = pyvips.Image.new_from_file(str(source))
+    region = region_of(view.box, width, (image.width, image.height))
+    part = image.crop(region.x, region.y, region.width, region.height)
+    return part.resize(region.out_width / region.width, vscale=region.out_height / region.height)
+
+
+def difference(a, b):
+    return (a.cast("float") - b.cast("float")).abs().avg()
+
+
+def check_crops_show_their_regions(site, cache_dir, source):
+    """Every crop has the size its page names and the pixels of its region, not a neighbour's."""
+    story = site.story_versions[0]
+    wanted = wanted_crops(story)
+    assert len(wanted) == 6  # the cover thrice, the link preview, and the two steps
+    for view, width in wanted:
+        crop = pyvips.Image.new_from_file(str(cache_dir / crop_name(view, width)))
+        assert (crop.width, crop.height) == crop_size(view, story, width)
+        expected = source_region(source, view, width)
+        assert difference(crop, expected) < 4, (view.box, width)
+        x, y, w, h = view.box
+        if w < 1000:  # a detail: the same size a little further right is another picture
+            moved = replace(view, region=(x + 20, y, w, h))  # half a period: the opposite
+            shifted = source_region(source, moved, width)
+            assert difference(crop, shifted) > 20
+
+
+def test_crops_of_a_tiled_image_are_cut_from_its_tiles_without_reading_the_file(project):
+    config = load_config(project)
+    site, _ = load_site(config)
+    assert site is not None
+    tiled, tile_problems = tile_images(site.local_images, config)
+    assert tile_problems == []
+    kept = project / "kept.jpg"
+    (project / "images" / "scan.jpg").rename(kept)  # the tiles are all the crops need
+    outputs = local_crops(site.story_versions, config.cache_dir, tiled)
+    assert len(outputs) == 6 and all(output.source.is_file() for output in outputs)
+    check_crops_show_their_regions(site, config.cache_dir, kept)
+
+
+def test_crops_without_tiles_are_cut_from_the_file_and_show_their_regions(project):
+    config = load_config(project)
+    site, _ = load_site(config)
+    assert site is not None
+    outputs = local_crops(site.story_versions, config.cache_dir)
+    assert len(outputs) == 6 and all(output.source.is_file() for output in outputs)
+    check_crops_show_their_regions(site, config.cache_dir, project / "images" / "scan.jpg")
+
+
+def test_crops_cut_by_worker_processes_are_the_same_as_crops_cut_in_turn(make_project):
+    steps = "".join(
+        f"## Step {n}\n![Part {n}](scan#xywh={15 * n},{9 * n},{300 + 7 * n},{200 + 5 * n})\n\n"
+        for n in range(1, 121)
+    )
+    root = make_project({"stories/many.md": STORY.split("## A detail")[0] + steps})
+    make_pattern(root / "images" / "scan.jpg")
+    config = load_config(root)
+    site, _ = load_site(config)
+    assert site is not None
+    tiled, _ = tile_images(site.local_images, config)
+    in_turn = local_crops(site.story_versions, root / "in-turn", tiled, workers=0)
+    shared = local_crops(site.story_versions, root / "shared", tiled, workers=2)
+    assert len(in_turn) == len(shared) == 124
+    for one, other in zip(in_turn, shared, strict=True):
+        assert one.path == other.path
+        assert one.source.read_bytes() == other.source.read_bytes()
