@@ -51,39 +51,33 @@ def rtl_site(make_project, serve_dir):
     return serve_dir(root / "_site")
 
 
-def test_an_arabic_story_is_laid_out_right_to_left(browser, rtl_site):
-    context, page, errors = open_tour(browser, f"{rtl_site.url}/ar/", "desktop")
-    try:
-        wait_settled(page)
-        layout = page.evaluate(LAYOUT)
-        page.screenshot(path="/tmp/rtl-desktop.png")
-        assert layout == {
-            "dir": "rtl", "direction": "rtl", "textRight": layout["textRight"],
-            "panelLeftOfViewer": True, "nextLeftOfPrevious": True, "zoomAtLeft": True,
-            "titleDir": "auto", "nextIconFlipped": True,
-        }
-        assert 0 <= layout["textRight"] < 40  # the title starts at the panel's right edge
-        # The arrow keys keep their meaning for the reader: left goes on, as the Next button does.
-        page.keyboard.press("ArrowLeft")
-        page.wait_for_function("() => window.storiiies.current === 1")
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function("() => window.storiiies.current === 0")
-        assert errors == []
-    finally:
-        context.close()
+def test_an_arabic_story_is_laid_out_right_to_left(new_page, rtl_site):
+    page, errors = open_tour(new_page, f"{rtl_site.url}/ar/", "desktop")
+    wait_settled(page)
+    layout = page.evaluate(LAYOUT)
+    page.screenshot(path="/tmp/rtl-desktop.png")
+    assert layout == {
+        "dir": "rtl", "direction": "rtl", "textRight": layout["textRight"],
+        "panelLeftOfViewer": True, "nextLeftOfPrevious": True, "zoomAtLeft": True,
+        "titleDir": "auto", "nextIconFlipped": True,
+    }
+    assert 0 <= layout["textRight"] < 40  # the title starts at the panel's right edge
+    # The arrow keys keep their meaning for the reader: left goes on, as the Next button does.
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => window.storiiies.current === 1")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.storiiies.current === 0")
+    assert errors == []
 
 
-def test_an_arabic_story_on_a_phone_mirrors_its_step_bar(browser, rtl_site):
-    context, page, errors = open_tour(browser, f"{rtl_site.url}/ar/#step-1", "phone")
-    try:
-        wait_settled(page)
-        layout = page.evaluate(LAYOUT)
-        page.screenshot(path="/tmp/rtl-phone.png")
-        assert (layout["dir"], layout["direction"]) == ("rtl", "rtl")
-        assert layout["nextLeftOfPrevious"] and layout["nextIconFlipped"]
-        heading = page.locator("#step-1-title")
-        assert heading.get_attribute("dir") == "auto"
-        assert page.evaluate("document.documentElement.scrollWidth") <= 320
-        assert errors == []
-    finally:
-        context.close()
+def test_an_arabic_story_on_a_phone_mirrors_its_step_bar(new_page, rtl_site):
+    page, errors = open_tour(new_page, f"{rtl_site.url}/ar/#step-1", "phone")
+    wait_settled(page)
+    layout = page.evaluate(LAYOUT)
+    page.screenshot(path="/tmp/rtl-phone.png")
+    assert (layout["dir"], layout["direction"]) == ("rtl", "rtl")
+    assert layout["nextLeftOfPrevious"] and layout["nextIconFlipped"]
+    heading = page.locator("#step-1-title")
+    assert heading.get_attribute("dir") == "auto"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert errors == []
