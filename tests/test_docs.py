@@ -182,6 +182,7 @@ MESSAGE_CALLS = {
     "ContentStateError": 0,
     "UnusableService": 0,
     "EditRefused": 0,
+    "SaveConflict": 0,
     "_Unreadable": 1,  # yaml_lines.py: printed as `invalid YAML: <reason>`
     "_spec_error": 0,  # frontmatter.py: a PydanticCustomError with a hint
     "PydanticCustomError": 1,

@@ -52,9 +52,13 @@ def reference_markdown(alt: str, ref: str, region: tuple[int, int, int, int]) ->
     x, y, w, h = region
     if min(x, y) < 0 or min(w, h) < 1:
         raise EditRefused("the region must have a positive width and height inside the canvas")
+    return f"![{escape_alt(alt)}]({ref}#xywh={x},{y},{w},{h})"
+
+
+def escape_alt(alt: str) -> str:
+    """A text alternative on one line, escaped to stay inside `![...]`."""
     text = " ".join(alt.split())
-    text = text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-    return f"![{text}]({ref}#xywh={x},{y},{w},{h})"
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
 def insert_after_heading(path: Path, built_text: str, heading_line: int, markdown: str) -> Inserted:
