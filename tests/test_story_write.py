@@ -122,6 +122,13 @@ def test_a_text_edit_keeps_the_comment_and_the_unknown_markup() -> None:
     assert new.decode() == STORY.replace("*helmet*", "*crested helmet*")
 
 
+def test_blank_lines_typed_in_a_text_are_kept_as_typed() -> None:
+    text = "Some text.\n\n\nMore text, after two blank lines."
+    new = edited(STORY.encode(), 3, text=text)
+    assert new.decode() == STORY + "\n" + text + "\n"
+    assert read_story_file(new).steps[2].text == text
+
+
 def test_a_second_region_makes_a_comparison_written_under_the_first() -> None:
     step = read_story_file(STORY.encode()).steps[2]
     second = Region("A seated figure", "coins/1#xywh=188,26,56,52")

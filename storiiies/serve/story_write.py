@@ -334,9 +334,10 @@ def _edited_block(block: _Block, step: Step, newline_tail: str) -> list[str]:
     if step == block.step:
         return list(block.lines)
     lines: list[str | None] = list(block.lines)  # None: removed
-    before: dict[int, list[str]] = {}  # new lines to put before a line
-    after: dict[int, list[str]] = {}  # new lines to put after a line
-    tail: list[str] = []
+    # New lines to put before or after a line of the block, or at its end: (line, is text).
+    before: dict[int, list[tuple[str, bool]]] = {}
+    after: dict[int, list[tuple[str, bool]]] = {}
+    tail: list[tuple[str, bool]] = []
 
     def new(text: str) -> str:
         return text + newline_tail
@@ -360,10 +361,10 @@ def _edited_block(block: _Block, step: Step, newline_tail: str) -> list[str]:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        written = [new(region_markdown(r)) for r in step.regions[j1:j2]]
+        written = [(new(region_markdown(r)), False) for r in step.regions[j1:j2]]
         for k in range(i1, i2):
             index = block.region_lines[k]
-            lines[index] = written.pop(0) if written else None
+            lines[index] = written.pop(0)[0] if written else None
         if not written:
             continue
         if i2 > 0:
@@ -371,7 +372,7 @@ def _edited_block(block: _Block, step: Step, newline_tail: str) -> list[str]:
         elif old_regions:
             before.setdefault(block.region_lines[0], []).extend(written)
         else:  # the step had no region: under its heading, after one blank line
-            after.setdefault(block.heading_lines - 1, []).extend([new(""), *written])
+            after.setdefault(block.heading_lines - 1, []).extend([(new(""), False), *written])
 
     # Text: a line diff, so lines that did not change stay as they were.
     old_text = block.step.text.split("\n") if block.text_lines else []
@@ -380,7 +381,7 @@ def _edited_block(block: _Block, step: Step, newline_tail: str) -> list[str]:
     for tag, i1, i2, j1, j2 in text_matcher.get_opcodes():
         if tag == "equal":
             continue
-        written = [new(line) for line in new_text[j1:j2]]
+        written = [(new(line), True) for line in new_text[j1:j2]]
         for k in range(i1, i2):
             lines[block.text_lines[k]] = None
         if not written:
@@ -390,39 +391,50 @@ def _edited_block(block: _Block, step: Step, newline_tail: str) -> list[str]:
         elif old_text:
             after.setdefault(block.text_lines[-1], []).extend(written)
         else:  # the step had no text: after everything, after one blank line
-            tail.extend([new(""), *written])
+            tail.extend([(new(""), False), *written])
 
-    result: list[tuple[str, int | None]] = []  # (line, its index in the old block or None)
+    text_lines = set(block.text_lines)
+    result: list[_Line] = []
     for index, line in enumerate(lines):
-        result.extend((text, None) for text in before.get(index, ()))
+        result.extend(_Line(text, None, is_text) for text, is_text in before.get(index, ()))
         if line is not None:
-            result.append((line, index if line == block.lines[index] else None))
-        result.extend((text, None) for text in after.get(index, ()))
-    result.extend((text, None) for text in tail)
+            kept = index if line == block.lines[index] else None
+            result.append(_Line(line, kept, index in text_lines))
+        result.extend(_Line(text, None, is_text) for text, is_text in after.get(index, ()))
+    result.extend(_Line(text, None, is_text) for text, is_text in tail)
     return _tidy_blank_lines(result)
 
 
-def _tidy_blank_lines(lines: list[tuple[str, int | None]]) -> list[str]:
-    """Blank lines that an edit brought together become one (a run the author wrote stays), and
-    the block ends on its last non-blank line (the blank lines after it belong to the gap)."""
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    origin: int | None  # its index in the old block, if it is unchanged
+    is_text: bool  # a line of the step's text (not its heading, a region, or a separator)
+
+
+def _tidy_blank_lines(lines: list[_Line]) -> list[str]:
+    """Blank lines that an edit brought together become one (a run the author wrote stays, and
+    so does every line between the first and last line of the text, which is the author's),
+    and the block ends on its last non-blank line (the blank lines after it are the gap)."""
+    text_at = [i for i, line in enumerate(lines) if line.is_text and line.text.strip()]
+    first, last = (text_at[0], text_at[-1]) if text_at else (len(lines), -1)
     tidy: list[str] = []
-    run: list[tuple[str, int | None]] = []
+    run: list[_Line] = []
 
     def flush() -> None:
-        origins = [origin for _, origin in run]
-        numbers = [o for o in origins if o is not None]
-        authored = len(numbers) == len(origins) and numbers == list(
+        numbers = [line.origin for line in run if line.origin is not None]
+        authored = len(numbers) == len(run) and numbers == list(
             range(numbers[0], numbers[0] + len(numbers)) if numbers else []
         )
-        tidy.extend(line for line, _ in (run if authored else run[:1]))
+        tidy.extend(line.text for line in (run if authored else run[:1]))
         run.clear()
 
-    for line, origin in lines:
-        if line.strip():
+    for index, line in enumerate(lines):
+        if first < index < last or line.text.strip():
             flush()
-            tidy.append(line)
+            tidy.append(line.text)
         else:
-            run.append((line, origin))
+            run.append(line)
     run.clear()  # trailing blank lines: dropped
     return tidy
 
