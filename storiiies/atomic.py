@@ -36,6 +36,16 @@ def replacing(target: Path) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
+def write_durably(temporary: Path, content: bytes, *, mode_of: Path) -> None:
+    """Write `content` to `temporary` and flush it to disk, with the permissions of `mode_of`
+    (the file it is about to replace): an author's story keeps its mode through an edit."""
+    with temporary.open("wb") as stream:
+        stream.write(content)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.chmod(temporary, mode_of.stat().st_mode & 0o7777)
+
+
 def write_atomic(target: Path, data: bytes | str) -> None:
     """Write `data` (text as UTF-8) to `target` in one step."""
     with replacing(target) as temporary:

@@ -9,13 +9,12 @@ The file keeps its line endings, byte-order mark and permissions.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from storiiies.atomic import replacing
+from storiiies.atomic import replacing, write_durably
 from storiiies.story.references import ALIAS_PATTERN
 
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -113,15 +112,10 @@ def _heading_index(lines: list[str], built: list[str], index: int) -> int:
 
 
 def _replace_if_unchanged(path: Path, expected: bytes, content: bytes) -> bool:
-    mode = path.stat().st_mode & 0o7777
     try:
         # A hidden temporary name: the watcher ignores it, and the rename is atomic.
         with replacing(path) as temporary:
-            with temporary.open("wb") as stream:
-                stream.write(content)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, mode)
+            write_durably(temporary, content, mode_of=path)
             if path.read_bytes() != expected:
                 raise _ChangedMeanwhile  # saved by the editor: start over from the new content
     except _ChangedMeanwhile:

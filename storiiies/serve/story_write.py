@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 from markdown_it.token import Token
 
-from storiiies.atomic import replacing
+from storiiies.atomic import replacing, write_durably
 from storiiies.serve.story_edit import EditRefused, escape_alt
 from storiiies.story.parse import make_markdown
 from storiiies.story.references import ReferenceSyntaxError, looks_like_reference, parse_reference
@@ -184,13 +184,8 @@ def save_story(path: Path, loaded: bytes, content: bytes) -> None:
                 f"{path.name} changed on disk since the editor opened it; reload it to see"
                 " the new version (your unsaved changes are shown beside it)"
             )
-        mode = path.stat().st_mode & 0o7777
         with replacing(path) as temporary:
-            with temporary.open("wb") as stream:
-                stream.write(content)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, mode)
+            write_durably(temporary, content, mode_of=path)
             if path.read_bytes() != loaded:  # saved by another program while this one wrote
                 raise SaveConflict(
                     f"{path.name} changed on disk while it was being saved; reload it"
