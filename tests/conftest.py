@@ -157,12 +157,16 @@ def browser():
     path = chromium_path()
     if path is None:
         if os.environ.get("STORIIIES_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium is not installed, and STORIIIES_REQUIRE_BROWSER=1 makes it required")
+            pytest.fail(
+                "chromium is not installed, and STORIIIES_REQUIRE_BROWSER=1 makes it required"
+            )
         pytest.skip("needs Debian's chromium (run ./scripts/install-chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        instance = playwright.chromium.launch(
+            executable_path=path, headless=True, args=CHROMIUM_FLAGS
+        )
         yield instance
         instance.close()
 
@@ -225,7 +229,10 @@ class EventStream:
         import httpx
 
         try:
-            with httpx.Client(timeout=httpx.Timeout(30.0)) as client, client.stream("GET", self.url) as response:
+            with (
+                httpx.Client(timeout=httpx.Timeout(30.0)) as client,
+                client.stream("GET", self.url) as response,
+            ):
                 self._response = response
                 self.opened.set()
                 for line in response.iter_lines():
@@ -246,7 +253,9 @@ class EventStream:
 
 
 @pytest.fixture
-def preview_server(serve_app: Callable[[ASGIApp], LiveServer]) -> Iterator[Callable[..., LiveServer]]:
+def preview_server(
+    serve_app: Callable[[ASGIApp], LiveServer],
+) -> Iterator[Callable[..., LiveServer]]:
     """`storiiies serve`'s app for a project, on a free loopback port, watching its files.
 
     `preview_server(project)` returns the LiveServer; `.preview` is the Preview behind it and
@@ -260,7 +269,9 @@ def preview_server(serve_app: Callable[[ASGIApp], LiveServer]) -> Iterator[Calla
         preview = Preview(project, offline=True)
         rebuilds: list = []
         preview.rebuild()
-        server = serve_app(preview_app(preview, host=host, step_ms=step_ms, on_rebuild=rebuilds.append))
+        server = serve_app(
+            preview_app(preview, host=host, step_ms=step_ms, on_rebuild=rebuilds.append)
+        )
         server.preview = preview  # type: ignore[attr-defined]
         server.rebuilds = rebuilds  # type: ignore[attr-defined]
         previews.append(preview)

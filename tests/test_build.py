@@ -42,15 +42,23 @@ def test_local_story_builds_a_complete_site(local_project):
     report = build_site(local_project)
     site = local_project / "_site"
     assert report.output == site
-    assert {"index.html", "collection.json", "gradient/index.html", "gradient/text.html",
-            "gradient/manifest.json", "assets/openseadragon/openseadragon.min.js",
-            "assets/storiiies/tour.js"} <= set(tree_digest(site))
+    assert {
+        "index.html",
+        "collection.json",
+        "gradient/index.html",
+        "gradient/text.html",
+        "gradient/manifest.json",
+        "assets/openseadragon/openseadragon.min.js",
+        "assets/storiiies/tour.js",
+    } <= set(tree_digest(site))
     (image_dir,) = (site / "images").iterdir()
     info = json.loads((image_dir / "info.json").read_text())
     assert info["id"] == f"http://127.0.0.1:8000/images/{image_dir.name}"
     assert (info["width"], info["height"]) == (800, 600)
     page = (site / "gradient" / "index.html").read_text()
-    data = json.loads(page.split('<script type="application/json" id="story-data">')[1].split("</script>")[0])
+    data = json.loads(
+        page.split('<script type="application/json" id="story-data">')[1].split("</script>")[0]
+    )
     assert [s["number"] for s in data["steps"]] == [0, 1, 2]
     assert data["steps"][1]["views"][0]["region"] == [0, 0, 200, 150]
     assert data["steps"][1]["links"][0]["region"] == [400, 0, 200, 150]
@@ -72,7 +80,9 @@ def test_failed_build_leaves_previous_site_untouched(local_project):
     build_site(local_project)
     before = tree_digest(local_project / "_site")
     story = local_project / "stories" / "gradient.md"
-    story.write_text(story.read_text().replace("#xywh=0,0,200,150)\nLook", "#xywh=0,0,9000,150)\nLook"))
+    story.write_text(
+        story.read_text().replace("#xywh=0,0,200,150)\nLook", "#xywh=0,0,9000,150)\nLook")
+    )
     with pytest.raises(BuildFailed) as failure:
         build_site(local_project)
     assert [str(p) for p in failure.value.problems if p.is_error] == [
@@ -113,7 +123,9 @@ def test_rights_warnings_and_author_credits(make_project):
         " or choose another image",
     ]
     story = build_site(root).site.stories[0]
-    assert story.sources["theirs"].required_statement.value == {"none": ("Photo &lt;b&gt;Studio&lt;/b&gt; &amp; Co",)}
+    assert story.sources["theirs"].required_statement.value == {
+        "none": ("Photo &lt;b&gt;Studio&lt;/b&gt; &amp; Co",)
+    }
 
 
 def test_theme_symlinks_out_of_the_theme_are_not_published(local_project, tmp_path):

@@ -377,6 +377,8 @@ def test_a_smaller_plan_bundled_again_ships_only_its_own_tiles(remote, tmp_path)
     assert len(tiles) <= small.tiles + 12  # the plan's tiles, and a few whole-image overviews
     sums = (again / "_bundle" / "SHA256SUMS").read_text().splitlines()
     assert len([line for line in sums if "/images/" in line or " images/" in line]) == len(shipped)
+
+
 def test_verify_refuses_paths_that_leave_the_bundle(tmp_path):
     import hashlib
 

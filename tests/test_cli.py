@@ -86,7 +86,9 @@ def test_check_lists_every_problem_with_file_and_line(make_project):
 
 
 def test_build_failure_keeps_previous_site_and_exits_1(make_project):
-    root = make_project({"stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"})
+    root = make_project(
+        {"stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"}
+    )
     make_image(root / "images" / "pic.jpg", 400, 300)
     assert storiiies("build", str(root)).returncode == 0
     index = (root / "_site" / "index.html").read_bytes()
@@ -105,14 +107,28 @@ def test_build_failure_keeps_previous_site_and_exits_1(make_project):
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ("title: T\nbase_url: example.org\n", "storiiies.yml:2:1: error: 'base_url' in storiiies.yml: must be an absolute http(s) URL"),
+        (
+            "title: T\nbase_url: example.org\n",
+            "storiiies.yml:2:1: error: 'base_url' in storiiies.yml: must be an absolute http(s) URL",
+        ),
         ("titel: T\n", "storiiies.yml:1:1: error: unknown setting 'titel' in storiiies.yml"),
-        ("title: T\noutput_dir: ../elsewhere\n", "storiiies.yml:2:1: error: 'output_dir' in storiiies.yml: must be a folder inside the project"),
-        ("title: T\ntheme: nope\n", "storiiies.yml: error: unknown theme 'nope' — use one of: default"),
+        (
+            "title: T\noutput_dir: ../elsewhere\n",
+            "storiiies.yml:2:1: error: 'output_dir' in storiiies.yml: must be a folder inside the project",
+        ),
+        (
+            "title: T\ntheme: nope\n",
+            "storiiies.yml: error: unknown theme 'nope' — use one of: default",
+        ),
     ],
 )
 def test_settings_errors_name_their_line(make_project, config, message):
-    root = make_project({"stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"}, config=config)
+    root = make_project(
+        {
+            "stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"
+        },
+        config=config,
+    )
     make_image(root / "images" / "pic.jpg", 400, 300)
     result = storiiies("build", str(root))
     assert result.returncode == 1
@@ -129,7 +145,10 @@ def test_no_project_here(tmp_path):
 def test_messages_keep_their_square_brackets(make_project):
     root = make_project({}, config="title: T\nbundle:\n  screens: [[10, 10]]\n")
     result = storiiies("check", str(root))
-    assert "must list [width, height] pairs between 100 and 16384, e.g. [[3840, 2160]]" in result.stderr
+    assert (
+        "must list [width, height] pairs between 100 and 16384, e.g. [[3840, 2160]]"
+        in result.stderr
+    )
 
 
 PIC_STORY = "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"
@@ -147,7 +166,8 @@ def project_with_index_override(make_project, template: str) -> Path:
 
 def test_template_syntax_error_is_a_problem_not_a_traceback(make_project):
     root = project_with_index_override(
-        make_project, '{% extends "!default/index.html" %}\n{% block body %}{% if %}{% endblock %}\n'
+        make_project,
+        '{% extends "!default/index.html" %}\n{% block body %}{% if %}{% endblock %}\n',
     )
     result = storiiies("build", str(root))
     assert result.returncode == 1
@@ -162,7 +182,10 @@ def test_template_that_fails_while_rendering_is_a_problem_at_its_line(make_proje
     )
     result = storiiies("build", str(root))
     assert result.returncode == 1
-    assert "overrides/templates/index.html:3: error: template error: 'no_such' is undefined" in result.stderr
+    assert (
+        "overrides/templates/index.html:3: error: template error: 'no_such' is undefined"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert not (root / "_site").exists()
 
@@ -172,7 +195,9 @@ def test_check_reports_an_unknown_theme_and_a_broken_template(make_project):
     make_image(root / "images" / "pic.jpg", 400, 300)
     result = storiiies("check", str(root))
     assert result.returncode == 1
-    assert "storiiies.yml: error: unknown theme 'nosuch' — use one of: default, kiosk" in result.stderr
+    assert (
+        "storiiies.yml: error: unknown theme 'nosuch' — use one of: default, kiosk" in result.stderr
+    )
     (root / "storiiies.yml").write_text("title: T\ntheme_dir: overrides\n", encoding="utf-8")
     (root / "overrides" / "templates").mkdir(parents=True)
     (root / "overrides" / "templates" / "index.html").write_text("{% if %}\n", encoding="utf-8")
@@ -213,10 +238,16 @@ def test_a_bug_is_one_line_with_a_report_file_not_a_traceback(tmp_path, monkeypa
     monkeypatch.delenv("STORIIIES_DEBUG", raising=False)
     result = CliRunner().invoke(main, ["check", str(tmp_path)])
     assert result.exit_code == 2
-    assert "storiiies: internal error: RuntimeError: something storiiies did not expect" in result.output
+    assert (
+        "storiiies: internal error: RuntimeError: something storiiies did not expect"
+        in result.output
+    )
     assert "Traceback" not in result.output
     (report,) = tmp_path.glob("storiiies-crash-*.txt")
-    assert "Traceback" in report.read_text() and "something storiiies did not expect" in report.read_text()
+    assert (
+        "Traceback" in report.read_text()
+        and "something storiiies did not expect" in report.read_text()
+    )
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,12 @@ def write_project(root: Path) -> Path:
     (root / "storiiies.yml").write_text("title: Discovery\n", encoding="utf-8")
     for name in ("front", "chest", "map"):
         make_image(root / "images" / f"{name}.png", 300, 200)
-    stories = (("west-front", CATHEDRAL), ("crowns", CROWNS), ("crowns.fr", CROWNS_FR), ("maps", MAPS))
+    stories = (
+        ("west-front", CATHEDRAL),
+        ("crowns", CROWNS),
+        ("crowns.fr", CROWNS_FR),
+        ("maps", MAPS),
+    )
     for name, text in stories:
         (root / "stories" / f"{name}.md").write_text(text, encoding="utf-8")
     return root
@@ -180,7 +185,10 @@ def test_the_credits_page_names_licences_and_flags_what_needs_permission(site: P
     html = (site / "credits.html").read_text(encoding="utf-8")
     assert f'<a href="{CC_BY}" rel="license">CC BY 4.0</a>' in html
     chest = html.split("A treasury chest", 1)[1].split("</li>", 1)[0]
-    assert "In Copyright</a> <strong class=\"st-rights-note\">(reuse needs the holder&#39;s permission)" in chest
+    assert (
+        'In Copyright</a> <strong class="st-rights-note">(reuse needs the holder&#39;s permission)'
+        in chest
+    )
     maps = html.split("Old Maps", 1)[0].rsplit("<li", 1)[1]
     assert "Not stated by the source" in maps
     # Every story page leads to it, and so does the home page.
@@ -193,7 +201,8 @@ def test_the_credits_page_names_licences_and_flags_what_needs_permission(site: P
 
 def visible_cards(page) -> list[str]:
     return page.eval_on_selector_all(
-        ".st-story-card:not([hidden]) .st-card-link", "links => links.map(a => a.textContent.trim())"
+        ".st-story-card:not([hidden]) .st-card-link",
+        "links => links.map(a => a.textContent.trim())",
     )
 
 
@@ -206,7 +215,9 @@ def page(new_page, server: LiveServer):
     assert errors == []
 
 
-def test_searching_shows_matching_stories_with_links_to_their_steps(page, server: LiveServer) -> None:
+def test_searching_shows_matching_stories_with_links_to_their_steps(
+    page, server: LiveServer
+) -> None:
     page.goto(server.url + "/")
     assert visible_cards(page) == ["The West Front", "Crowns", "Old Maps"]
     page.fill("#st-search-input", "crown")
@@ -229,7 +240,9 @@ def test_search_ignores_case_and_accents_and_needs_every_word(page, server: Live
     page.wait_for_function("document.querySelector('.st-search-status').textContent !== ''")
     assert visible_cards(page) == ["The West Front"]
     page.fill("#st-search-input", "kings lighthouse")
-    page.wait_for_function("document.querySelector('.st-search-status').textContent === 'No story matches.'")
+    page.wait_for_function(
+        "document.querySelector('.st-search-status').textContent === 'No story matches.'"
+    )
     assert visible_cards(page) == []
     page.fill("#st-search-input", "")
     page.wait_for_function("document.querySelector('.st-search-status').textContent === ''")
@@ -244,7 +257,9 @@ def test_tags_filter_the_stories_and_combine_with_a_search(page, server: LiveSer
     assert visible_cards(page) == ["The West Front", "Crowns"]
     assert page.url.endswith("/?tag=Sculpture")
     page.fill("#st-search-input", "lilies")
-    page.wait_for_function("document.querySelector('.st-search-status').textContent === '1 story matches.'")
+    page.wait_for_function(
+        "document.querySelector('.st-search-status').textContent === '1 story matches.'"
+    )
     assert visible_cards(page) == ["Crowns"]
     # A shared address brings the same selection back; Tab order follows the shown order.
     page.goto(server.url + "/?tag=cartography")
@@ -257,14 +272,18 @@ def test_search_works_with_no_network_beyond_the_site(page, server: LiveServer) 
     page.route("**/*", lambda route: (requests.append(route.request.url), route.continue_()))
     page.goto(server.url + "/")
     page.fill("#st-search-input", "tympanum")
-    page.wait_for_function("document.querySelector('.st-search-status').textContent === '1 story matches.'")
+    page.wait_for_function(
+        "document.querySelector('.st-search-status').textContent === '1 story matches.'"
+    )
     assert requests and all(url.startswith(server.url) for url in requests)
     assert any(url.endswith("/search.json") for url in requests)
 
 
 def test_a_story_is_found_through_its_translation(page, server: LiveServer) -> None:
     page.goto(server.url + "/?q=sacres")
-    page.wait_for_function("document.querySelector('.st-search-status').textContent === '1 story matches.'")
+    page.wait_for_function(
+        "document.querySelector('.st-search-status').textContent === '1 story matches.'"
+    )
     assert visible_cards(page) == ["Crowns"]
     hits = page.locator(".st-story-card", has_text="Crowns").locator(".st-hits")
     assert hits.get_attribute("lang") == "fr"

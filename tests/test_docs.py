@@ -136,7 +136,7 @@ def test_slugs_follow_github() -> None:
         github_slug("CORS errors from an institution's server")
         == "cors-errors-from-an-institutions-server"
     )
-    assert github_slug("Where \"the start\" is") == "where-the-start-is"
+    assert github_slug('Where "the start" is') == "where-the-start-is"
 
 
 def test_docs_index_lists_every_document() -> None:

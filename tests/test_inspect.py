@@ -72,9 +72,7 @@ def test_an_unreachable_source_is_one_line_with_a_hint(fixture_server, tmp_path)
 ESCAPES = "\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[2J\x1b[1;1H\x9b31m\r"
 
 
-def test_terminal_escape_sequences_from_a_remote_document_are_never_printed(
-    serve_dir, tmp_path
-):
+def test_terminal_escape_sequences_from_a_remote_document_are_never_printed(serve_dir, tmp_path):
     served = tmp_path / "served"
     served.mkdir()
     server = serve_dir(served)
@@ -98,7 +96,10 @@ def test_terminal_escape_sequences_from_a_remote_document_are_never_printed(
     result = storiiies("inspect", f"{server.url}/m.json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "Manifest (IIIF Presentation 3): Evil]0;pwned]52;c;ZXZpbA==[2J[1;1H31m title rights: forged"
+    assert (
+        lines[0]
+        == "Manifest (IIIF Presentation 3): Evil]0;pwned]52;c;ZXZpbA==[2J[1;1H31m title rights: forged"
+    )
     assert "  attribution: By]0;pwned]52;c;ZXZpbA==[2J[1;1H31m" in lines
     assert f"  1  Page]0;pwned]52;c;ZXZpbA==[2J[1;1H31m  100×100  {server.url}/c1" in lines
     failed = storiiies("inspect", f"{server.url}/odd.json", cwd=tmp_path)

@@ -17,7 +17,10 @@ from storiiies.story.references import (
         ("coins", Reference("coins")),
         ("coins/2", Reference("coins", "2")),
         ("coins#xywh=120,80,400,400", Reference("coins", None, Region(120, 80, 400, 400))),
-        ("coins/2#xywh=percent:10,10,50,40", Reference("coins", "2", Region(10, 10, 50, 40, "percent"))),
+        (
+            "coins/2#xywh=percent:10,10,50,40",
+            Reference("coins", "2", Region(10, 10, 50, 40, "percent")),
+        ),
         ("coins#xywh=pixel:1,2,3,4", Reference("coins", None, Region(1, 2, 3, 4))),
         (
             "book/https://example.org/iiif/canvas/p2#xywh=0,0,10,10",

@@ -47,14 +47,20 @@ def test_steps_regions_and_links():
     assert draft.meta.tags == ("coins",)
     assert draft.slug == "coins"
     assert "title slide" in draft.intro_html
-    assert [s.title for s in draft.steps] == ["Athena on the obverse", "The second leaf", "Side by side"]
+    assert [s.title for s in draft.steps] == [
+        "Athena on the obverse",
+        "The second leaf",
+        "Side by side",
+    ]
     first = draft.steps[0]
     assert first.regions[0].reference == Reference("coins", None, Region(120, 80, 400, 400))
     assert first.regions[0].alt == "Head of Athena, facing right"
     assert str(first.regions[0].location) == "stories/coins.md:13:33"
     assert first.links[0].reference.region == Region(600, 80, 300, 300)
     assert 'href="#step-1"' in first.body_html and 'data-storiiies-link="0"' in first.body_html
-    assert "coins#xywh" not in first.body_html  # the region image is shown by the viewer, not inline
+    assert (
+        "coins#xywh" not in first.body_html
+    )  # the region image is shown by the viewer, not inline
 
 
 def test_ordinary_images_keep_their_markdown_meaning():
@@ -116,7 +122,9 @@ def test_a_kiosk_duration_for_a_step_the_story_lacks_is_a_warning_at_its_line():
 
 def test_no_front_matter():
     draft = parse("# Just a heading\n\n## Step\n")
-    assert str(draft.problems[0]).startswith("stories/coins.md:1: error: the story has no front matter")
+    assert str(draft.problems[0]).startswith(
+        "stories/coins.md:1: error: the story has no front matter"
+    )
 
 
 def test_title_may_come_from_a_leading_h1_so_stories_read_well_on_github():

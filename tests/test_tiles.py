@@ -326,7 +326,9 @@ def test_every_format_the_docs_promise_is_tiled(tmp_path, suffix):
 
     assert (tiled.width, tiled.height) == (700, 500)
     assert close(colour_at(tiled, "full/max/0/default.jpg", (350, 100)), (200, 30, 40), 16)
-    assert close(colour_at(tiled, "0,256,256,244/256,244/0/default.jpg", (10, 10)), (20, 40, 220), 16)
+    assert close(
+        colour_at(tiled, "0,256,256,244/256,244/0/default.jpg", (10, 10)), (20, 40, 220), 16
+    )
 
 
 def test_a_grey_jpeg_2000_stays_grey(tmp_path):
@@ -354,7 +356,9 @@ def test_a_jpeg_2000_too_large_to_decode_in_memory_says_what_to_do(tmp_path, mon
         "master.jp2 is a JPEG 2000 image of 400×300 pixels; storiiies decodes JPEG 2000 whole "
         "in memory and takes at most 0 megapixels"
     )
-    assert caught.value.hint == "convert it to TIFF first (with `opj_decompress` or an image editor)"
+    assert (
+        caught.value.hint == "convert it to TIFF first (with `opj_decompress` or an image editor)"
+    )
 
 
 def test_an_image_larger_than_pillow_allows(tmp_path):

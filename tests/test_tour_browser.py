@@ -226,9 +226,7 @@ def test_a_readers_zoom_survives_a_resize_until_the_next_step(new_page, examples
 
 
 def test_reduced_motion_moves_at_once(new_page, examples_server):
-    page, _ = open_tour(
-        new_page, f"{examples_server.url}/fields-family/", reduced_motion="reduce"
-    )
+    page, _ = open_tour(new_page, f"{examples_server.url}/fields-family/", reduced_motion="reduce")
     wait_settled(page)
     assert page.evaluate("window.storiiies.reduceMotion") is True
     # The moment the step's move is made, the view is already where it is going: no frame of
@@ -423,7 +421,6 @@ def test_settled_waits_until_a_new_canvas_has_opened(new_page, make_project, ser
     assert errors == []
 
 
-
 def test_an_image_that_fails_to_load_says_so_in_its_panel(
     new_page, make_project, serve_dir, tmp_path
 ):
@@ -436,25 +433,60 @@ def test_an_image_that_fails_to_load_says_so_in_its_panel(
         "id": f"{server.url}/manifest.json",
         "type": "Manifest",
         "label": {"en": ["Lost drawings"]},
-        "homepage": [{"id": "https://museum.example.org/lost", "type": "Text",
-                      "label": {"en": ["Lost drawings"]}, "format": "text/html"}],
-        "items": [{
-            "id": f"{server.url}/canvas/1", "type": "Canvas", "width": 1000, "height": 800,
-            "items": [{"id": f"{server.url}/page/1", "type": "AnnotationPage", "items": [{
-                "id": f"{server.url}/annotation/1", "type": "Annotation",
-                "motivation": "painting", "target": f"{server.url}/canvas/1",
-                "body": {"id": f"{server.url}/iiif/gone/full/max/0/default.jpg", "type": "Image",
-                         "format": "image/jpeg", "width": 1000, "height": 800, "service": [{
-                             "id": f"{server.url}/iiif/gone", "type": "ImageService3",
-                             "profile": "level1"}]},
-            }]}],
-        }],
+        "homepage": [
+            {
+                "id": "https://museum.example.org/lost",
+                "type": "Text",
+                "label": {"en": ["Lost drawings"]},
+                "format": "text/html",
+            }
+        ],
+        "items": [
+            {
+                "id": f"{server.url}/canvas/1",
+                "type": "Canvas",
+                "width": 1000,
+                "height": 800,
+                "items": [
+                    {
+                        "id": f"{server.url}/page/1",
+                        "type": "AnnotationPage",
+                        "items": [
+                            {
+                                "id": f"{server.url}/annotation/1",
+                                "type": "Annotation",
+                                "motivation": "painting",
+                                "target": f"{server.url}/canvas/1",
+                                "body": {
+                                    "id": f"{server.url}/iiif/gone/full/max/0/default.jpg",
+                                    "type": "Image",
+                                    "format": "image/jpeg",
+                                    "width": 1000,
+                                    "height": 800,
+                                    "service": [
+                                        {
+                                            "id": f"{server.url}/iiif/gone",
+                                            "type": "ImageService3",
+                                            "profile": "level1",
+                                        }
+                                    ],
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
     }
     (served / "manifest.json").write_text(json.dumps(manifest))
-    root = make_project({"stories/lost.md": (
-        f"---\ntitle: Lost\nsources:\n  lost: {server.url}/manifest.json\n---\n"
-        "## A detail\n![A detail](lost#xywh=10,10,400,300)\n"
-    )})
+    root = make_project(
+        {
+            "stories/lost.md": (
+                f"---\ntitle: Lost\nsources:\n  lost: {server.url}/manifest.json\n---\n"
+                "## A detail\n![A detail](lost#xywh=10,10,400,300)\n"
+            )
+        }
+    )
     build_site(root)
     site = serve_dir(root / "_site")
     page, errors = open_tour(new_page, f"{site.url}/lost/")

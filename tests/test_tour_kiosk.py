@@ -159,9 +159,7 @@ def test_a_touch_pauses_autoplay_and_idle_returns_to_the_start(new_page, example
 
 
 def test_play_button_resumes_autoplay(new_page, examples_server):
-    page, _ = kiosk_page(
-        new_page, f"{examples_server.url}/coins/?kiosk=1", 0.1, (1280, 800)
-    )
+    page, _ = kiosk_page(new_page, f"{examples_server.url}/coins/?kiosk=1", 0.1, (1280, 800))
     tap(page, ".st-steps")
     page.wait_for_function("() => window.storiiiesKiosk && !window.storiiiesKiosk.playing")
     assert page.get_by_role("button", name="Autoplay").get_attribute("aria-pressed") == "false"

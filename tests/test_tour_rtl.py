@@ -57,9 +57,14 @@ def test_an_arabic_story_is_laid_out_right_to_left(new_page, rtl_site):
     layout = page.evaluate(LAYOUT)
     page.screenshot(path="/tmp/rtl-desktop.png")
     assert layout == {
-        "dir": "rtl", "direction": "rtl", "textRight": layout["textRight"],
-        "panelLeftOfViewer": True, "nextLeftOfPrevious": True, "zoomAtLeft": True,
-        "titleDir": "auto", "nextIconFlipped": True,
+        "dir": "rtl",
+        "direction": "rtl",
+        "textRight": layout["textRight"],
+        "panelLeftOfViewer": True,
+        "nextLeftOfPrevious": True,
+        "zoomAtLeft": True,
+        "titleDir": "auto",
+        "nextIconFlipped": True,
     }
     assert 0 <= layout["textRight"] < 40  # the title starts at the panel's right edge
     # The arrow keys keep their meaning for the reader: left goes on, as the Next button does.

@@ -309,7 +309,15 @@ def inline_scripts_of_a_clean_page(context, url: str) -> list[str]:  # type: ign
 # What the HTML tokenizer reads inside a script element: a comment opener switches it into the
 # "script data escaped" states, and `</script` ends the element early.
 SCRIPT_TEXT_FRAGMENTS = [
-    "<!--", "-->", "<script", "</script", "</SCRIPT >", "<\\", "<!", "&", "\u2028"
+    "<!--",
+    "-->",
+    "<script",
+    "</script",
+    "</SCRIPT >",
+    "<\\",
+    "<!",
+    "&",
+    "\u2028",
 ]
 
 
