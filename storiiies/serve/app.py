@@ -4,7 +4,7 @@
     /_storiiies/problems.json   the problems of the latest rebuild, for the in-page overlay
     /_storiiies/insert          POST, same origin only: add a picked region to a story
     /_storiiies/NAME            the preview's own scripts and styles
-    /iiif/3/NAME/...            IIIF Image API 3.0 for each local image (imageserver.py)
+    /iiif/3/NAME/...            IIIF Image API 3.0 for each local image (images/server.py)
     /PATH                       the site: pages rendered per request, other files from the Snapshot
 
 Only files of the site are served. A request path with `.`/`..` segments, backslashes or an
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import mimetypes
 import os
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import jinja2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -66,105 +68,139 @@ def preview_app(
     """The preview app. With `watch`, file changes rebuild while the app runs (its lifespan);
     `host` is the address it listens on (story files can be edited only from loopback).
     `on_start` runs once the app is up (the server already handles Ctrl+C by then)."""
-
-    def rebuild(changed: set[Path]) -> None:
-        result = preview.rebuild(changed)
-        if on_rebuild is not None:
-            on_rebuild(result)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        preview.broadcaster.attach(asyncio.get_running_loop())
-        watcher = None
-        if watch:
-            watcher = Watcher(
-                preview.watched_folders(),
-                preview.ignored_folders(),
-                rebuild,
-                step_ms=step_ms,
-            ).start()
-        if on_start is not None:
-            on_start()
-        try:
-            yield
-        finally:
-            preview.broadcaster.close()
-            if watcher is not None:
-                watcher.stop()
-
-    async def events(request: Request) -> Response:
-        return event_stream(preview.broadcaster, request)
-
-    async def settled() -> Snapshot:
-        """The Snapshot once no rebuild runs (waiting at most _REBUILD_WAIT seconds)."""
-        deadline = time.monotonic() + _REBUILD_WAIT
-        while preview.busy and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        return preview.snapshot
-
-    async def problems(request: Request) -> Response:
-        snapshot = await settled()
-        return JSONResponse(
-            {
-                "token": snapshot.token,
-                "site": snapshot.site is not None,
-                "problems": [_problem_data(p, preview.project) for p in snapshot.problems],
-            },
-            headers=_NO_STORE,
-        )
-
-    async def client_file(request: Request) -> Response:
-        name = safe_path(request.path_params["name"])
-        found = contained(CLIENT_DIR / name, (CLIENT_DIR,)) if name else None
-        if found is None or found.suffix not in (".js", ".css"):
-            return _not_found()
-        return FileResponse(found, headers={"Cache-Control": "no-cache"})
-
-    async def insert(request: Request) -> Response:
-        refusal = _refuse_cross_site(request, host)
-        if refusal is not None:
-            return JSONResponse({"error": refusal}, status_code=403)
-        try:
-            body = await request.json()
-            result = await run_in_threadpool(_insert, preview, body)
-        except EditRefused as refused:
-            return JSONResponse({"error": refused.message}, status_code=409)
-        except (ValueError, TypeError, KeyError):
-            return JSONResponse(
-                {"error": "expected {story, step, title, ref, region, alt}"}, status_code=400
-            )
-        return JSONResponse(result)
-
-    async def site(request: Request) -> Response:
-        path = safe_path(request.path_params["path"])
-        if path is None:
-            return _not_found()
-        return await run_in_threadpool(_site_response, preview, await settled(), path)
-
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/_storiiies/events", events),
             Route("/_storiiies/problems.json", problems),
             Route("/_storiiies/insert", insert, methods=["POST"]),
             Route("/_storiiies/{name:path}", client_file),
             # Any region and size of a local image, for other IIIF viewers during a preview.
-            Mount("/iiif/3", app=_only_safe_paths(image_api_app(LocalImages(preview)))),
+            Mount(
+                "/iiif/3",
+                app=image_api_app(LocalImages(preview)),
+                middleware=[Middleware(OnlySafePaths)],
+            ),
             Route("/{path:path}", site),
         ],
         lifespan=lifespan,
     )
+    app.state.preview = preview
+    app.state.host = host
+    app.state.watch = watch
+    app.state.step_ms = step_ms
+    app.state.on_rebuild = on_rebuild
+    app.state.on_start = on_start
+    app.state.watcher = None
+    return app
 
 
-def _only_safe_paths(app: ASGIApp) -> ASGIApp:
-    """`app`, behind the same path checks as the site's files."""
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """While the app runs: event streams wake on this loop, and saved files rebuild."""
+    preview: Preview = app.state.preview
+    preview.broadcaster.attach(asyncio.get_running_loop())
+    if app.state.watch:
+        app.state.watcher = Watcher(
+            preview.watched_folders(),
+            preview.ignored_folders(),
+            functools.partial(_rebuild, preview, app.state.on_rebuild),
+            step_ms=app.state.step_ms,
+        ).start()
+    if app.state.on_start is not None:
+        app.state.on_start()
+    try:
+        yield
+    finally:
+        preview.broadcaster.close()
+        if app.state.watcher is not None:
+            app.state.watcher.stop()
+            app.state.watcher = None
 
-    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+
+def _rebuild(
+    preview: Preview, on_rebuild: Callable[[Rebuild], None] | None, changed: set[Path]
+) -> None:
+    """The watcher's callback, in its thread: rebuild, then tell `on_rebuild`."""
+    result = preview.rebuild(changed)
+    if on_rebuild is not None:
+        on_rebuild(result)
+
+
+# -- endpoints ---------------------------------------------------------------------------------
+
+
+async def events(request: Request) -> Response:
+    preview: Preview = request.app.state.preview
+    return event_stream(preview.broadcaster, request)
+
+
+async def problems(request: Request) -> Response:
+    preview: Preview = request.app.state.preview
+    snapshot = await _settled(preview)
+    return JSONResponse(
+        {
+            "token": snapshot.token,
+            "site": snapshot.site is not None,
+            "problems": [_problem_data(p, preview.project) for p in snapshot.problems],
+        },
+        headers=_NO_STORE,
+    )
+
+
+async def client_file(request: Request) -> Response:
+    name = safe_path(request.path_params["name"])
+    found = contained(CLIENT_DIR / name, (CLIENT_DIR,)) if name else None
+    if found is None or found.suffix not in (".js", ".css"):
+        return _not_found()
+    return FileResponse(found, headers={"Cache-Control": "no-cache"})
+
+
+async def insert(request: Request) -> Response:
+    refusal = _refuse_cross_site(request, request.app.state.host)
+    if refusal is not None:
+        return JSONResponse({"error": refusal}, status_code=403)
+    try:
+        body = await request.json()
+        result = await run_in_threadpool(_insert, request.app.state.preview, body)
+    except EditRefused as refused:
+        return JSONResponse({"error": refused.message}, status_code=409)
+    except (ValueError, TypeError, KeyError):
+        return JSONResponse(
+            {"error": "expected {story, step, title, ref, region, alt}"}, status_code=400
+        )
+    return JSONResponse(result)
+
+
+async def site(request: Request) -> Response:
+    preview: Preview = request.app.state.preview
+    path = safe_path(request.path_params["path"])
+    if path is None:
+        return _not_found()
+    return await run_in_threadpool(_site_response, preview, await _settled(preview), path)
+
+
+async def _settled(preview: Preview) -> Snapshot:
+    """The Snapshot once no rebuild runs (waiting at most _REBUILD_WAIT seconds)."""
+    deadline = time.monotonic() + _REBUILD_WAIT
+    while preview.busy and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    return preview.snapshot
+
+
+class OnlySafePaths:
+    """An app behind the same path checks as the site's files."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and safe_path(scope["path"][1:]) is None:
             await _not_found()(scope, receive, send)
         else:
-            await app(scope, receive, send)
+            await self.app(scope, receive, send)
 
-    return guarded
+
+# -- helpers -----------------------------------------------------------------------------------
 
 
 def safe_path(path: str) -> str | None:
