@@ -20,7 +20,6 @@ import functools
 import ipaddress
 import mimetypes
 import os
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ from storiiies.site.render import render_page
 from storiiies.site.themes import render_problem
 
 _PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(CLIENT_DIR), autoescape=True)
-_REBUILD_WAIT = 10.0  # a request during a rebuild waits for it, never sees half a site
+_REBUILD_WAIT = 10.0  # seconds a request waits for a running rebuild (Preview.settled)
 _NO_STORE = {"Cache-Control": "no-store"}
 _FILE_FOLDERS = ("images/", "assets/", "crops/")  # never pages: skip rendering for these
 
@@ -136,7 +135,7 @@ async def events(request: Request) -> Response:
 
 async def problems(request: Request) -> Response:
     preview: Preview = request.app.state.preview
-    snapshot = await _settled(preview)
+    snapshot = await preview.settled(_REBUILD_WAIT)
     return JSONResponse(
         {
             "token": snapshot.token,
@@ -176,15 +175,8 @@ async def site(request: Request) -> Response:
     path = safe_path(request.path_params["path"])
     if path is None:
         return _not_found()
-    return await run_in_threadpool(_site_response, preview, await _settled(preview), path)
-
-
-async def _settled(preview: Preview) -> Snapshot:
-    """The Snapshot once no rebuild runs (waiting at most _REBUILD_WAIT seconds)."""
-    deadline = time.monotonic() + _REBUILD_WAIT
-    while preview.busy and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-    return preview.snapshot
+    snapshot = await preview.settled(_REBUILD_WAIT)
+    return await run_in_threadpool(_site_response, preview, snapshot, path)
 
 
 class OnlySafePaths:
