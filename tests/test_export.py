@@ -99,12 +99,15 @@ def test_remote_sources_keep_their_images_rights_and_credits(
     root = make_project(
         {
             "stories/mixed.md": (
-                "---\ntitle: Mixed <sources> & more\nsummary: A story across five sources.\nlang: es-419\n"
-                f"author: A. Curator\nsources:\n  mdz: {url}/{MDZ}\n  book: {url}/{BOOK}\n  plain: {url}/{PLAIN}\n"
-                f"  notebook: {url}/{NOTEBOOK}\n  jatte: {url}/{JATTE}\n  img: {images.url}/iiif/img1/info.json\n---\n"
+                "---\ntitle: Mixed <sources> & more\nsummary: A story across five sources.\n"
+                "lang: es-419\nauthor: A. Curator\nsources:\n"
+                f"  mdz: {url}/{MDZ}\n  book: {url}/{BOOK}\n  plain: {url}/{PLAIN}\n"
+                f"  notebook: {url}/{NOTEBOOK}\n  jatte: {url}/{JATTE}\n"
+                f"  img: {images.url}/iiif/img1/info.json\n---\n"
                 "Intro.\n\n"
                 "## A newspaper\n![The front page](mdz/2#xywh=percent:0,0,50,30)\n\n"
-                "## Two pages\n![Page 2](book/2#xywh=100,100,1000,800)\n![A notebook page](notebook/3)\n\n"
+                "## Two pages\n![Page 2](book/2#xywh=100,100,1000,800)\n"
+                "![A notebook page](notebook/3)\n\n"
                 "Compare [the corner](book/2#xywh=0,0,300,300).\n\n"
                 "## Still the two pages\nNo new region: the view stays.\n\n"
                 "## A plain image\n![No image service](plain#xywh=0,0,500,500)\n\n"
@@ -204,7 +207,8 @@ def test_odd_canvas_ids_get_ids_the_schema_accepts(make_project, shared, tmp_pat
     root = make_project(
         {
             "stories/odd.md": (
-                "---\ntitle: Odd\nsources:\n  m: local.json\n---\n## One\n![One](m/1#xywh=1,2,3,4)\n\n## Two\n![Two](m/2#xywh=5,6,7,8)\n"
+                "---\ntitle: Odd\nsources:\n  m: local.json\n---\n"
+                "## One\n![One](m/1#xywh=1,2,3,4)\n\n## Two\n![Two](m/2#xywh=5,6,7,8)\n"
             )
         }
     )

@@ -14,7 +14,7 @@ from storiiies.iiif.model import SourceDocument
 from storiiies.iiif.presentation import collection_members, read_presentation, read_source_json
 
 if TYPE_CHECKING:
-    from conftest import LiveServer
+    from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.shared
 

@@ -68,7 +68,7 @@ Une figure debout et une figure assise.
 
 def alternates(path: Path) -> dict[str, str | None]:
     return {
-        a["hreflang"]: a["href"]
+        str(a["hreflang"]): a["href"]
         for name, a in tags(path)
         if name == "link" and a.get("rel") == "alternate" and a.get("hreflang")
     }
@@ -76,7 +76,9 @@ def alternates(path: Path) -> dict[str, str | None]:
 
 def story_data(path: Path) -> dict:
     text = path.read_text(encoding="utf-8")
-    return json.loads(re.search(r'id="story-data">(.*?)</script>', text, re.S).group(1))
+    found = re.search(r'id="story-data">(.*?)</script>', text, re.S)
+    assert found is not None, f"{path} has no story data"
+    return json.loads(found.group(1))
 
 
 def write_project(root: Path, files: dict[str, str | bytes], config: str) -> Path:
