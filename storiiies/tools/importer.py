@@ -4,8 +4,9 @@ Each commenting annotation becomes a step, in the manifest's order (a story mani
 page, else each canvas's pages in canvas order); consecutive annotations with the same text
 become one comparison step. The manifest itself is the story's one source, so every reference
 is `source/N#xywh=…` against its own canvases. A story's exported manifest imports back into
-the story it came from: its step 0 is the title slide, `<h2>` opens each step and the
-annotation label is the region's text alternative.
+the story it came from: its step 0 is the title slide (headed by the story's title), a heading
+(`<h2>`, or a first paragraph in bold) opens each step and the annotation label is the region's
+text alternative.
 
 Manifests made for the Storiiies viewer give regions in the pixels of the image rather than of
 the canvas (the viewer zooms to image pixels), and mark points of interest: regions that
@@ -48,7 +49,9 @@ from storiiies.story.parse import clean_story_html
 from storiiies.tools.html_to_markdown import html_to_markdown
 
 ALIAS = "source"
-_HEADING = re.compile(r"^\s*<(h[12])>(.*?)</\1>", re.DOTALL)
+#: A step's title: `<h2>` (`<h1>` for a title slide), or a first paragraph all in bold, as a
+#: story's manifest writes it (headings are not in the Presentation API's HTML subset).
+_HEADING = re.compile(r"^\s*(?:<(h[12])>(.*?)</\1>|<p><(b|strong)>(.*?)</\3></p>)", re.DOTALL)
 Box = tuple[float, float, float, float]
 #: The side, in image pixels, of the region the Storiiies viewer zooms to around a point.
 POINT_SIDE = 100
@@ -228,6 +231,7 @@ def _steps(
     image_pixels: dict[str, tuple[float, float]],
     base: str,
 ) -> Iterator[ImportedStep]:
+    story_title = (pick(document.label, lang) or "").lstrip("\u2060")  # sanitize.text_only
     groups: list[list[tuple[Comment, str]]] = []
     for comment in comments:
         body = _pick_body(comment, lang)
@@ -242,13 +246,15 @@ def _steps(
     for number, group in enumerate(groups, start=1):
         first, body = group[0]
         heading = _HEADING.match(body)
-        title = (
-            to_text(heading.group(2))
-            if heading
-            else (to_text(first.label or "") or _title_from(body, number))
-        )
+        heading_text = to_text(heading.group(2) or heading.group(4)) if heading else ""
+        title = heading_text or to_text(first.label or "") or _title_from(body, number)
         rest = body[heading.end() :] if heading else body
-        title_slide = number == 1 and heading is not None and heading.group(1) == "h1"
+        # A story's manifest opens with its title slide, headed by the story's title.
+        title_slide = (
+            number == 1
+            and heading is not None
+            and (heading.group(1) == "h1" or heading_text == to_text(story_title))
+        )
         notes: list[str] = []
         views = tuple(
             v
