@@ -46,6 +46,11 @@ def test_parse_reference(target, expected):
         ("talk#t=40,12", "time range '40,12' ends before it starts"),
         ("talk#t=soon", "time range 'soon' is not start,end"),
         ("coins/0", "canvas 0 does not exist"),
+        (
+            "coins#xywh=0,0,1," + "9" * 400,
+            "region '0,0,1," + "9" * 400 + "' has a number too large",
+        ),
+        ("coins#xywh=0,0,1,10000000000.5", "region '0,0,1,10000000000.5' has a number too large"),
         ("-coins", "'-coins' is not a source name"),
     ],
 )

@@ -94,6 +94,11 @@ def parse_region(text: str) -> Region:
         )
     unit, *numbers = match.groups()
     x, y, w, h = (float(n) for n in numbers)
+    if any(n > _LARGEST for n in (x, y, w, h)):  # also 1e400, read as infinity
+        raise ReferenceSyntaxError(
+            f"region '{text}' has a number too large",
+            f"no canvas is wider or taller than {_LARGEST:,.0f} pixels: check the region",
+        )
     if w <= 0 or h <= 0:
         raise ReferenceSyntaxError(
             f"region '{text}' has no area", "width and height must be greater than 0"
@@ -110,6 +115,10 @@ def parse_region(text: str) -> Region:
             f"region '{text}' goes past 100%", "x + w and y + h must stay within 100"
         )
     return Region(x, y, w, h, "percent" if unit == "percent" else "pixel")
+
+
+#: Larger than any canvas: a region beyond it is a typo, and its numbers would overflow.
+_LARGEST = 1e9
 
 
 _TIME = re.compile(rf"^(?:npt:)?{_NUMBER}(?:,{_NUMBER})?$")
