@@ -163,7 +163,9 @@ def _bodies(value: Any, depth: int) -> Iterator[tuple[str, str]]:
         if purpose and not {"commenting", "describing"} & {p.rsplit(":", 1)[-1] for p in purpose}:
             continue  # tags and classifications are not the step's text
         media = (as_str(body.get("format")) or "").lower()
-        if "html" not in media and "<" not in text:
+        # Declared text/plain is text, even with a `<` in it; with no format at all, many
+        # publishers give HTML, recognised by its tags (it is sanitized where it is shown).
+        if media.startswith("text/plain") or ("html" not in media and "<" not in text):
             text = "".join(
                 f"<p>{html.escape(part.strip(), quote=False)}</p>"
                 for part in text.split("\n\n")
