@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from storiiies.errors import Problem
 from storiiies.images.server import image_api_app
 from storiiies.model import Story
+from storiiies.serve.guard import WriteGuard, is_loopback
 from storiiies.serve.livereload import event_stream
 from storiiies.serve.state import (
     CLIENT_DIR,
@@ -82,6 +83,8 @@ def preview_app(
         result = preview.rebuild(changed)
         if on_rebuild is not None:
             on_rebuild(result)
+
+    guard = WriteGuard(host)  # every write: Host, Origin, content type (guard.py)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -132,7 +135,7 @@ def preview_app(
         return FileResponse(found, headers={"Cache-Control": "no-cache"})
 
     async def insert(request: Request) -> Response:
-        refusal = _refuse_cross_site(request, host)
+        refusal = guard.refuse_cross_site(request)
         if refusal is not None:
             return JSONResponse({"error": refusal}, status_code=403)
         body = await _read_body(request, _INSERT_BODY_LIMIT)
@@ -366,22 +369,6 @@ def _check_inside_canvas(story: Story, ref: str, region: tuple[int, int, int, in
         )
 
 
-def _refuse_cross_site(request: Request, host: str) -> str | None:
-    """Why this POST may not edit files, or None. Only a page of this preview, opened on this
-    computer, may: the Origin must be this server (so other sites cannot) and name a loopback
-    address (so a DNS name rebound to 127.0.0.1 cannot either)."""
-    if not is_loopback(host):
-        return "inserting into stories is off while the preview is served to the network (--host)"
-    origin = request.headers.get("origin")
-    if origin is None or origin != f"http://{request.headers.get('host', '')}":
-        return "only the preview's own pages may change story files"
-    if not is_loopback(urlsplit(origin).hostname or ""):
-        return "only the preview's own pages may change story files"
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        return "expected a JSON request"
-    return None
-
-
 def _problem_data(problem: Problem, root: Path) -> dict[str, Any]:
     location = problem.location
     return {
@@ -455,12 +442,3 @@ def _media_type(path: str) -> str:
     if path.endswith(".json"):
         return "application/json"
     return mimetypes.guess_type(path)[0] or "application/octet-stream"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
