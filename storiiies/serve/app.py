@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from storiiies.errors import Problem
 from storiiies.images.server import image_api_app
 from storiiies.model import Story
+from storiiies.serve.editor import EditorState, editor_routes
 from storiiies.serve.guard import WriteGuard, is_loopback
 from storiiies.serve.livereload import event_stream
 from storiiies.serve.state import (
@@ -74,10 +75,12 @@ def preview_app(
     step_ms: int = DEFAULT_STEP_MS,
     on_rebuild: Callable[[Rebuild], None] | None = None,
     on_start: Callable[[], None] | None = None,
+    edit: bool = False,
 ) -> ASGIApp:
     """The preview app. With `watch`, file changes rebuild while the app runs (its lifespan);
     `host` is the address it listens on (story files can be edited only from loopback).
-    `on_start` runs once the app is up (the server already handles Ctrl+C by then)."""
+    `on_start` runs once the app is up (the server already handles Ctrl+C by then).
+    With `edit`, the editor answers under /_storiiies/edit/ (editor.py)."""
 
     def rebuild(changed: set[Path]) -> None:
         result = preview.rebuild(changed)
@@ -166,6 +169,7 @@ def preview_app(
 
     app = Starlette(
         routes=[
+            *editor_routes(),  # not found unless `edit` (editor.py)
             Route("/_storiiies/events", events),
             Route("/_storiiies/problems.json", problems),
             Route("/_storiiies/insert", insert, methods=["POST"]),
@@ -176,6 +180,7 @@ def preview_app(
         ],
         lifespan=lifespan,
     )
+    app.state.editor = EditorState(preview, guard) if edit else None
     return _only_own_host(app, host)
 
 
