@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from storiiies.serve import editor as editor_module
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, free_port
 from tests.helpers import make_image
-from tests.test_server import STORY, write_project
+from tests.test_server import STORY, start_serve, stop, write_project
 
 EDIT = "/_storiiies/edit/"
 
@@ -418,3 +418,28 @@ def test_an_upload_larger_than_the_limit_is_refused(
 def test_the_text_preview_is_cleaned_like_the_tour(editor: LiveServer) -> None:
     response = post(editor, "preview", {"text": "Some *text*.<script>alert(1)</script>"})
     assert response.json()["html"] == "<p>Some <em>text</em>.</p>\n"
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def test_serve_edit_prints_the_editor_address_and_serves_it(project: Path) -> None:
+    port = free_port()
+    process, output = start_serve(project, "--port", str(port), "--edit")
+    try:
+        line = process.stderr.readline()
+        assert line.strip() == f"Editor: http://127.0.0.1:{port}/_storiiies/edit/"
+        page = httpx.get(f"http://127.0.0.1:{port}/_storiiies/edit/")
+        assert page.status_code == 200
+        assert 'name="storiiies-token"' in page.text
+    finally:
+        stop(process)
+
+
+def test_serve_without_edit_has_no_editor(project: Path) -> None:
+    port = free_port()
+    process, _ = start_serve(project, "--port", str(port))
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/_storiiies/edit/").status_code == 404
+    finally:
+        stop(process)
