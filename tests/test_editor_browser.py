@@ -207,3 +207,9 @@ def test_the_story_s_pictures_are_shown_as_thumbnails_to_choose_from(
     page.locator(".ste-canvas").first.click()  # no region chosen: a new step shows it
     page.wait_for_function("() => document.querySelectorAll('.ste-step').length === 5")
     assert page.locator(".ste-target").last.input_value() == "coins/1"
+    # With a region being edited, the picture goes into it, and the focus back to it.
+    page.get_by_label("Text alternative").first.focus()
+    page.locator(".ste-canvas").first.click()
+    page.wait_for_function("() => document.querySelector('.ste-target').value === 'coins/1'")
+    assert page.evaluate("document.activeElement === document.querySelector('.ste-target')")
+    assert page.locator(".ste-step").count() == 5

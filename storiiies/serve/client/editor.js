@@ -25,7 +25,7 @@
   var previewTimers = {};
   var rebuilds = 0; // rebuild messages seen: one that came while a story loaded is not lost
   var dragFrom = null;
-  var lastRegion = null; // {step, region, input}: the region row last focused, for the thumbnails
+  var lastRegion = null; // {step, region}: the region last focused, for the thumbnails
   var canvasList = document.getElementById("ste-canvases");
   var canvasBox = document.getElementById("ste-canvases-box");
 
@@ -308,9 +308,7 @@
       "Required. Say what the region shows for someone who cannot see it, in a short phrase: " +
       "“A helmeted head in profile, facing right”, not “image” or the file name.");
     alt.addEventListener("input", function () { region.alt = alt.value; markDirty(); });
-    row.addEventListener("focusin", function () {
-      lastRegion = { step: step, region: region, input: null, index: index };
-    });
+    row.addEventListener("focusin", function () { lastRegion = { step: step, region: region }; });
     var target = make("input", "ste-target");
     target.value = region.target;
     target.spellcheck = false;
@@ -318,7 +316,6 @@
       "The source and region, such as " + (story.sources[0] || "image") + "#xywh=10,20,300,200: " +
       "drawn on the image, or typed.");
     target.addEventListener("input", function () { region.target = target.value; markDirty(); });
-    row.addEventListener("focusin", function () { lastRegion.input = target; });
     var actions = make("div", "ste-region-actions");
     var draw = button("Draw on the image", "ste-draw", "Draw on the image: region " + (number + 1) + " of step " + (index + 1));
     var view = button("Use the view", "ste-view", "Use the view for region " + (number + 1) + " of step " + (index + 1));
@@ -507,13 +504,17 @@
     }).catch(function () { canvasBox.hidden = true; });
   }
 
+  // A thumbnail chosen: the whole canvas goes into the region last edited (drawing a part of
+  // it comes next), or into a new step when no region was.
   function useCanvas(ref) {
-    if (lastRegion && lastRegion.input && story.steps.indexOf(lastRegion.step) >= 0) {
+    var at = lastRegion ? story.steps.indexOf(lastRegion.step) : -1;
+    var number = at >= 0 ? lastRegion.step.regions.indexOf(lastRegion.region) : -1;
+    if (number >= 0) {
       lastRegion.region.target = ref;
-      lastRegion.input.value = ref;
       markDirty();
-      say("Step " + (story.steps.indexOf(lastRegion.step) + 1) + " shows " + ref + ": draw a region on it, or keep the whole picture.");
-      lastRegion.input.focus();
+      render();
+      main.querySelectorAll('.ste-step[data-index="' + at + '"] .ste-target')[number].focus();
+      say("Step " + (at + 1) + " shows " + ref + ": draw a region on it, or keep the whole picture.");
       return;
     }
     story.steps.push({ origin: null, heading: "", regions: [{ alt: "", target: ref }], text: "", problems: [] });
