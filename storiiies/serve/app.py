@@ -2,7 +2,7 @@
 
     /_storiiies/events          server-sent events after each rebuild (livereload.py)
     /_storiiies/problems.json   the problems of the latest rebuild, for the in-page overlay
-    /_storiiies/insert          POST, same origin only: add a picked region to a story
+    /_storiiies/insert          POST, same origin with the run's key: add a picked region to a story
     /_storiiies/NAME            the preview's own scripts and styles
     /iiif/3/NAME/...            IIIF Image API 3.0 for each local image (images/server.py)
     /PATH                       the site: pages rendered per request, other files from the Snapshot
@@ -124,6 +124,7 @@ def preview_app(
         return JSONResponse(
             {
                 "token": snapshot.token,
+                "write_token": guard.token,  # this run's key for writes (guard.py)
                 "site": snapshot.site is not None,
                 "problems": [_problem_data(p, preview.project) for p in snapshot.problems],
             },
@@ -138,7 +139,7 @@ def preview_app(
         return FileResponse(found, headers={"Cache-Control": "no-cache"})
 
     async def insert(request: Request) -> Response:
-        refusal = guard.refuse_cross_site(request)
+        refusal = guard.refuse_write(request)
         if refusal is not None:
             return JSONResponse({"error": refusal}, status_code=403)
         body = await _read_body(request, _INSERT_BODY_LIMIT)

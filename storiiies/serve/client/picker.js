@@ -157,13 +157,19 @@
     insert.addEventListener("click", function () {
       insert.disabled = true;
       status.textContent = "Inserting…";
-      fetch(live.root + "_storiiies/insert", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          story: story.slug, step: step, title: story.steps[step].title,
-          ref: pick.canvas.ref, region: pick.region, alt: alt.value
-        })
+      // The run's key for writes, read (same origin only) just before it is needed: a server
+      // restarted since the page loaded has a new one.
+      fetch(live.root + "_storiiies/problems.json", { cache: "no-store" }).then(function (response) {
+        return response.json();
+      }).then(function (data) {
+        return fetch(live.root + "_storiiies/insert", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-Storiiies-Token": data.write_token },
+          body: JSON.stringify({
+            story: story.slug, step: step, title: story.steps[step].title,
+            ref: pick.canvas.ref, region: pick.region, alt: alt.value
+          })
+        });
       }).then(function (response) {
         return response.json().then(function (data) {
           if (!response.ok) throw new Error(data.error || response.statusText);
