@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
 
+from storiiies.build import load_site
+from storiiies.serve.app import preview_app
 from storiiies.serve.livereload import Broadcaster
+from storiiies.serve.state import Preview, Snapshot
 from tests.conftest import EventStream
 from tests.helpers import make_image
 
@@ -293,3 +300,110 @@ def test_the_server_survives_any_bad_input_and_recovers(project, preview_server)
     while stream.next()["errors"]:
         pass
     assert "Alpha begins here." in httpx.get(f"{server.url}/alpha/").text
+
+
+# -- a request that arrives during a rebuild --------------------------------------------------
+
+
+class HeldRebuild:
+    """A preview (not watching) whose next rebuild stops inside its site stage, after the new
+    site is loaded and before it is published, until the test releases it."""
+
+    def __init__(self, preview: Preview, url: str) -> None:
+        self.preview = preview
+        self.url = url
+        self.inside = threading.Event()  # the rebuild has reached the held point
+        self.release = threading.Event()
+        self.waiting = threading.Event()  # a request waits for the rebuild
+        self.crash = False
+
+    def load_site(self, *args: Any, **kwargs: Any) -> Any:
+        loaded = load_site(*args, **kwargs)
+        self.inside.set()
+        assert self.release.wait(30)
+        if self.crash:
+            raise RuntimeError("a bug in a stage")
+        return loaded
+
+    async def settled(self, timeout: float) -> Snapshot:
+        self.waiting.set()
+        return await Preview.settled(self.preview, timeout)
+
+
+@pytest.fixture
+def held(project, serve_app, monkeypatch) -> Iterator[HeldRebuild]:
+    preview = Preview(project, offline=True)
+    preview.rebuild()
+    held = HeldRebuild(preview, serve_app(preview_app(preview, watch=False)).url)
+    monkeypatch.setattr("storiiies.serve.state.load_site", held.load_site)
+    monkeypatch.setattr(preview, "settled", held.settled)
+    # Far beyond the client's timeout: a request that misses the end of the rebuild fails.
+    monkeypatch.setattr("storiiies.serve.app._REBUILD_WAIT", 3600.0)
+    yield held
+    held.release.set()
+    preview.close()
+
+
+def edit_alpha(project) -> set:
+    story = project / "stories" / "alpha.md"
+    save(story, story.read_text().replace("Alpha begins here.", "Alpha starts over."))
+    return {story}
+
+
+def test_a_page_requested_during_a_rebuild_shows_the_new_version_once_it_ends(project, held):
+    old = held.preview.snapshot.token
+    with ThreadPoolExecutor(3) as pool:
+        rebuild = pool.submit(held.preview.rebuild, edit_alpha(project))
+        assert held.inside.wait(10)
+        page = pool.submit(httpx.get, f"{held.url}/alpha/", timeout=30)
+        assert held.waiting.wait(10)
+        assert not page.done()  # no answer from the half-built state
+        held.release.set()
+        assert rebuild.result(30).published
+        text = page.result(30).text
+    new = held.preview.snapshot.token
+    assert new != old
+    assert "Alpha starts over." in text and "Alpha begins here." not in text
+    assert f'data-version="{new}"' in text
+
+
+def test_problems_requested_during_a_rebuild_are_those_of_the_new_version(project, held):
+    old = held.preview.snapshot.token
+    with ThreadPoolExecutor(3) as pool:
+        rebuild = pool.submit(held.preview.rebuild, edit_alpha(project))
+        assert held.inside.wait(10)
+        problems = pool.submit(httpx.get, f"{held.url}/_storiiies/problems.json", timeout=30)
+        assert held.waiting.wait(10)
+        held.release.set()
+        rebuild.result(30)
+        token = problems.result(30).json()["token"]
+    assert token == held.preview.snapshot.token != old
+
+
+def test_a_rebuild_that_crashes_lets_the_waiting_page_show_the_last_good_version(project, held):
+    held.crash = True
+    with ThreadPoolExecutor(3) as pool:
+        rebuild = pool.submit(held.preview.rebuild, edit_alpha(project))
+        assert held.inside.wait(10)
+        page = pool.submit(httpx.get, f"{held.url}/alpha/", timeout=30)
+        assert held.waiting.wait(10)
+        held.release.set()
+        with pytest.raises(RuntimeError, match="a bug in a stage"):
+            rebuild.result(30)
+        response = page.result(30)
+    assert response.status_code == 200 and "Alpha begins here." in response.text
+
+
+def test_a_rebuild_that_outlasts_the_wait_leaves_the_page_at_the_last_good_version(
+    project, held, monkeypatch
+):
+    monkeypatch.setattr("storiiies.serve.app._REBUILD_WAIT", 0.0)
+    old = held.preview.snapshot.token
+    with ThreadPoolExecutor(1) as pool:
+        rebuild = pool.submit(held.preview.rebuild, edit_alpha(project))
+        assert held.inside.wait(10)
+        text = httpx.get(f"{held.url}/alpha/", timeout=30).text  # the rebuild is still held
+        held.release.set()
+        rebuild.result(30)
+    assert "Alpha begins here." in text and f'data-version="{old}"' in text
+    assert "Alpha starts over." in httpx.get(f"{held.url}/alpha/").text

@@ -3,6 +3,7 @@
     /_storiiies/events          server-sent events after each rebuild (livereload.py)
     /_storiiies/problems.json   the problems of the latest rebuild, for the in-page overlay
     /_storiiies/insert          POST, same origin with the run's key: add a picked region to a story
+    /_storiiies/edit/...        with `edit`: the editor (editor.py)
     /_storiiies/NAME            the preview's own scripts and styles
     /iiif/3/NAME/...            IIIF Image API 3.0 for each local image (images/server.py)
     /PATH                       the site: pages rendered per request, other files from the Snapshot
@@ -18,11 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import json
 import mimetypes
 import os
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 import jinja2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -60,7 +62,7 @@ from storiiies.site.render import render_page
 from storiiies.site.themes import render_problem
 
 _PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(CLIENT_DIR), autoescape=True)
-_REBUILD_WAIT = 10.0  # a request during a rebuild waits for it, never sees half a site
+_REBUILD_WAIT = 10.0  # seconds a request waits for a running rebuild (Preview.settled)
 _NO_STORE = {"Cache-Control": "no-store"}
 _FILE_FOLDERS = ("images/", "assets/", "crops/")  # never pages: skip rendering for these
 #: A picked region is a few hundred bytes; the longest text alternative fits many times over.
@@ -76,98 +78,11 @@ def preview_app(
     on_rebuild: Callable[[Rebuild], None] | None = None,
     on_start: Callable[[], None] | None = None,
     edit: bool = False,
-) -> ASGIApp:
+) -> Starlette:
     """The preview app. With `watch`, file changes rebuild while the app runs (its lifespan);
     `host` is the address it listens on (story files can be edited only from loopback).
     `on_start` runs once the app is up (the server already handles Ctrl+C by then).
     With `edit`, the editor answers under /_storiiies/edit/ (editor.py)."""
-
-    def rebuild(changed: set[Path]) -> None:
-        result = preview.rebuild(changed)
-        if on_rebuild is not None:
-            on_rebuild(result)
-
-    guard = WriteGuard(host)  # every write: Host, Origin, content type (guard.py)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        preview.broadcaster.attach(asyncio.get_running_loop())
-        watcher = None
-        if watch:
-            watcher = Watcher(
-                preview.watched_folders(),
-                preview.ignored_folders(),
-                rebuild,
-                step_ms=step_ms,
-            ).start()
-        if on_start is not None:
-            on_start()
-        try:
-            yield
-        finally:
-            preview.broadcaster.close()
-            if watcher is not None:
-                watcher.stop()
-
-    async def events(request: Request) -> Response:
-        return event_stream(preview.broadcaster, request)
-
-    async def settled() -> Snapshot:
-        """The Snapshot once no rebuild runs (waiting at most _REBUILD_WAIT seconds)."""
-        deadline = time.monotonic() + _REBUILD_WAIT
-        while preview.busy and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        return preview.snapshot
-
-    async def problems(request: Request) -> Response:
-        snapshot = await settled()
-        return JSONResponse(
-            {
-                "token": snapshot.token,
-                "write_token": guard.token,  # this run's key for writes (guard.py)
-                "site": snapshot.site is not None,
-                "problems": [_problem_data(p, preview.project) for p in snapshot.problems],
-            },
-            headers=_NO_STORE,
-        )
-
-    async def client_file(request: Request) -> Response:
-        name = safe_path(request.path_params["name"])
-        found = contained(CLIENT_DIR / name, (CLIENT_DIR,)) if name else None
-        if found is None or found.suffix not in (".js", ".css"):
-            return _not_found()
-        return FileResponse(found, headers={"Cache-Control": "no-cache"})
-
-    async def insert(request: Request) -> Response:
-        refusal = guard.refuse_write(request)
-        if refusal is not None:
-            return JSONResponse({"error": refusal}, status_code=403)
-        body = await _read_body(request, _INSERT_BODY_LIMIT)
-        if body is None:
-            return JSONResponse(
-                {"error": f"the request is larger than {_INSERT_BODY_LIMIT // 1024} KB"},
-                status_code=413,
-            )
-        try:
-            # A picker's body is a flat object; deeper JSON is refused before Python recurses.
-            data = json.loads(body)
-            if not isinstance(data, dict):
-                raise TypeError("not an object")
-            result = await run_in_threadpool(_insert, preview, data)
-        except EditRefused as refused:
-            return JSONResponse({"error": refused.message}, status_code=409)
-        except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
-            return JSONResponse(
-                {"error": "expected {story, step, title, ref, region, alt}"}, status_code=400
-            )
-        return JSONResponse(result)
-
-    async def site(request: Request) -> Response:
-        path = safe_path(request.path_params["path"])
-        if path is None:
-            return _not_found()
-        return await run_in_threadpool(_site_response, preview, await settled(), path)
-
     app = Starlette(
         routes=[
             *editor_routes(),  # not found unless `edit` (editor.py)
@@ -176,13 +91,27 @@ def preview_app(
             Route("/_storiiies/insert", insert, methods=["POST"]),
             Route("/_storiiies/{name:path}", client_file),
             # Any region and size of a local image, for other IIIF viewers during a preview.
-            Mount("/iiif/3", app=_only_safe_paths(image_api_app(LocalImages(preview)))),
+            Mount(
+                "/iiif/3",
+                app=image_api_app(LocalImages(preview)),
+                middleware=[Middleware(OnlySafePaths)],
+            ),
             Route("/{path:path}", site),
         ],
+        # Outermost: a request naming another host is refused before anything else runs.
+        middleware=[Middleware(OnlyOwnHost, host=host)],
         lifespan=lifespan,
     )
-    app.state.editor = EditorState(preview, guard) if edit else None
-    return _only_own_host(app, host)
+    app.state.preview = preview
+    app.state.host = host
+    app.state.watch = watch
+    app.state.step_ms = step_ms
+    app.state.on_rebuild = on_rebuild
+    app.state.on_start = on_start
+    app.state.watcher = None
+    app.state.guard = WriteGuard(host)  # every write: Host, Origin, content type, key
+    app.state.editor = EditorState(preview, app.state.guard) if edit else None
+    return app
 
 
 _WRONG_HOST = (
@@ -191,25 +120,27 @@ _WRONG_HOST = (
 )
 
 
-def _only_own_host(app: ASGIApp, host: str) -> ASGIApp:
+class OnlyOwnHost:
     """Refuse every request whose Host header is not an address of this preview.
 
     A website whose DNS name is rebound to 127.0.0.1 makes the browser send its pages' requests
     here under that name, as if same-origin with the site: the Host header is what gives it away.
     """
 
-    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+    def __init__(self, app: ASGIApp, host: str) -> None:
+        self.app = app
+        self.host = host
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             headers = dict(scope["headers"])
-            if not own_host(headers.get(b"host", b"").decode("latin-1"), host):
+            if not own_host(headers.get(b"host", b"").decode("latin-1"), self.host):
                 response = Response(
                     _WRONG_HOST, status_code=400, media_type="text/plain", headers=_NO_STORE
                 )
                 await response(scope, receive, send)
                 return
-        await app(scope, receive, send)
-
-    return guarded
+        await self.app(scope, receive, send)
 
 
 def own_host(header: str, bound: str) -> bool:
@@ -233,16 +164,116 @@ def own_host(header: str, bound: str) -> bool:
     return True
 
 
-def _only_safe_paths(app: ASGIApp) -> ASGIApp:
-    """`app`, behind the same path checks as the site's files."""
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """While the app runs: event streams wake on this loop, and saved files rebuild."""
+    preview: Preview = app.state.preview
+    preview.broadcaster.attach(asyncio.get_running_loop())
+    if app.state.watch:
+        app.state.watcher = Watcher(
+            preview.watched_folders(),
+            preview.ignored_folders(),
+            functools.partial(_rebuild, preview, app.state.on_rebuild),
+            step_ms=app.state.step_ms,
+        ).start()
+    if app.state.on_start is not None:
+        app.state.on_start()
+    try:
+        yield
+    finally:
+        preview.broadcaster.close()
+        if app.state.watcher is not None:
+            app.state.watcher.stop()
+            app.state.watcher = None
 
-    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+
+def _rebuild(
+    preview: Preview, on_rebuild: Callable[[Rebuild], None] | None, changed: set[Path]
+) -> None:
+    """The watcher's callback, in its thread: rebuild, then tell `on_rebuild`."""
+    result = preview.rebuild(changed)
+    if on_rebuild is not None:
+        on_rebuild(result)
+
+
+# -- endpoints ---------------------------------------------------------------------------------
+
+
+async def events(request: Request) -> Response:
+    preview: Preview = request.app.state.preview
+    return event_stream(preview.broadcaster, request)
+
+
+async def problems(request: Request) -> Response:
+    preview: Preview = request.app.state.preview
+    snapshot = await preview.settled(_REBUILD_WAIT)
+    return JSONResponse(
+        {
+            "token": snapshot.token,
+            "write_token": request.app.state.guard.token,  # this run's key for writes
+            "site": snapshot.site is not None,
+            "problems": [_problem_data(p, preview.project) for p in snapshot.problems],
+        },
+        headers=_NO_STORE,
+    )
+
+
+async def client_file(request: Request) -> Response:
+    name = safe_path(request.path_params["name"])
+    found = contained(CLIENT_DIR / name, (CLIENT_DIR,)) if name else None
+    if found is None or found.suffix not in (".js", ".css"):
+        return _not_found()
+    return FileResponse(found, headers={"Cache-Control": "no-cache"})
+
+
+async def insert(request: Request) -> Response:
+    refusal = request.app.state.guard.refuse_write(request)
+    if refusal is not None:
+        return JSONResponse({"error": refusal}, status_code=403)
+    body = await _read_body(request, _INSERT_BODY_LIMIT)
+    if body is None:
+        return JSONResponse(
+            {"error": f"the request is larger than {_INSERT_BODY_LIMIT // 1024} KB"},
+            status_code=413,
+        )
+    try:
+        # A picker's body is a flat object; deeper JSON is refused before Python recurses.
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
+        result = await run_in_threadpool(_insert, request.app.state.preview, data)
+    except EditRefused as refused:
+        return JSONResponse({"error": refused.message}, status_code=409)
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
+        return JSONResponse(
+            {"error": "expected {story, step, title, ref, region, alt}"}, status_code=400
+        )
+    return JSONResponse(result)
+
+
+async def site(request: Request) -> Response:
+    preview: Preview = request.app.state.preview
+    path = safe_path(request.path_params["path"])
+    if path is None:
+        return _not_found()
+    snapshot = await preview.settled(_REBUILD_WAIT)
+    return await run_in_threadpool(_site_response, preview, snapshot, path)
+
+
+class OnlySafePaths:
+    """An app behind the same path checks as the site's files."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and safe_path(scope["path"][1:]) is None:
             await _not_found()(scope, receive, send)
         else:
-            await app(scope, receive, send)
+            await self.app(scope, receive, send)
 
-    return guarded
+
+# -- helpers -----------------------------------------------------------------------------------
 
 
 def safe_path(path: str) -> str | None:

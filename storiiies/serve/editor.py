@@ -25,13 +25,11 @@ first bytes (not by name or declared type), at most MAX_UPLOAD bytes.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -291,9 +289,8 @@ async def _write_request(
 
 
 async def _settled(editor: EditorState) -> None:
-    deadline = time.monotonic() + _REBUILD_WAIT
-    while editor.preview.busy and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
+    """Wait for a rebuild that runs now (at most _REBUILD_WAIT seconds)."""
+    await editor.preview.settled(_REBUILD_WAIT)
 
 
 def _story_path(editor: EditorState, file: str) -> Path:

@@ -11,6 +11,7 @@ crops are cut on first request. Nothing is written into the output folder.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -102,6 +103,10 @@ class Preview:
         self._problems: dict[str, list[Problem]] = {"config": [], "theme": [], "site": []}
         self._lock = threading.Lock()
         self._crop_lock = threading.Lock()
+        # Requests waiting for a rebuild wait on an event of the server's loop; the rebuild's
+        # thread sets it (through the loop) when it ends, and a fresh one replaces it.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._rebuilt: asyncio.Event | None = None
 
     # -- what to watch ---------------------------------------------------------------------
 
@@ -122,35 +127,75 @@ class Preview:
 
     def rebuild(self, changed: set[Path] | None = None) -> Rebuild:
         """Rebuild what `changed` files feed (everything when None) and publish the result."""
-        with self._lock:
-            started = time.perf_counter()
-            previous = self.snapshot
-            css_only = self._run_stages(changed)
-            problems = tuple(
-                self._problems["config"] + self._problems["theme"] + self._problems["site"]
+        try:
+            with self._lock:
+                return self._rebuild(changed)
+        finally:
+            self._wake_waiting()  # after the lock is released: waiting requests see `busy` False
+
+    async def settled(self, timeout: float) -> Snapshot:
+        """The Snapshot once no rebuild runs, so a request made during a rebuild (a page reloaded
+        right after a save) answers with its result. A rebuild still running after `timeout`
+        seconds (tiling many new images) is not waited for: the last published Snapshot is."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            # Taken before `busy` is read: a rebuild that ends in between still sets it.
+            rebuilt = self._rebuilt_event(loop)
+            remaining = deadline - loop.time()
+            if not self.busy or remaining <= 0:
+                return self.snapshot
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(rebuilt.wait(), remaining)
+
+    def _rebuilt_event(self, loop: asyncio.AbstractEventLoop) -> asyncio.Event:
+        """The event the end of the running rebuild sets (called on the server's loop)."""
+        if self._rebuilt is None or self._loop is not loop:
+            self._loop, self._rebuilt = loop, asyncio.Event()
+        return self._rebuilt
+
+    def _wake_waiting(self) -> None:
+        """Wake the requests waiting for a rebuild (from the rebuild's thread)."""
+        loop = self._loop
+        if loop is None:
+            return  # no request has waited yet
+        with contextlib.suppress(RuntimeError):  # a closed loop has nobody waiting any more
+            loop.call_soon_threadsafe(self._swap_rebuilt)
+
+    def _swap_rebuilt(self) -> None:
+        old, self._rebuilt = self._rebuilt, asyncio.Event()
+        if old is not None:
+            old.set()
+
+    def _rebuild(self, changed: set[Path] | None) -> Rebuild:
+        started = time.perf_counter()
+        previous = self.snapshot
+        css_only = self._run_stages(changed)
+        problems = tuple(
+            self._problems["config"] + self._problems["theme"] + self._problems["site"]
+        )
+        pages = (
+            frozenset()
+            if css_only
+            else changed_pages(previous.site, self._site, previous.env is not self._env)
+        )
+        published = bool(pages is None or pages or css_only or problems != previous.problems)
+        # The new Snapshot is in place before any page hears of it.
+        token = self.broadcaster.next_token if published else previous.token
+        self.snapshot = self._snapshot(token, problems)
+        if published:
+            errors = sum(1 for p in problems if p.is_error)
+            self.broadcaster.publish(
+                pages, errors=errors, warnings=len(problems) - errors, css=css_only
             )
-            pages = (
-                frozenset()
-                if css_only
-                else changed_pages(previous.site, self._site, previous.env is not self._env)
-            )
-            published = bool(pages is None or pages or css_only or problems != previous.problems)
-            # The new Snapshot is in place before any page hears of it.
-            token = self.broadcaster.next_token if published else previous.token
-            self.snapshot = self._snapshot(token, problems)
-            if published:
-                errors = sum(1 for p in problems if p.is_error)
-                self.broadcaster.publish(
-                    pages, errors=errors, warnings=len(problems) - errors, css=css_only
-                )
-            return Rebuild(
-                time.perf_counter() - started,
-                problems,
-                pages,
-                self._cache.parsed,
-                self._cache.resolved,
-                published,
-            )
+        return Rebuild(
+            time.perf_counter() - started,
+            problems,
+            pages,
+            self._cache.parsed,
+            self._cache.resolved,
+            published,
+        )
 
     def _run_stages(self, changed: set[Path] | None) -> bool:
         """Run the stages `changed` feeds; True when only theme stylesheets changed."""
