@@ -213,3 +213,18 @@ def test_the_story_s_pictures_are_shown_as_thumbnails_to_choose_from(
     page.wait_for_function("() => document.querySelector('.ste-target').value === 'coins/1'")
     assert page.evaluate("document.activeElement === document.querySelector('.ste-target')")
     assert page.locator(".ste-step").count() == 5
+
+
+@pytest.mark.parametrize("file", ["stories/coins.md", "stories/coins.fr.md"])
+def test_opening_and_saving_without_a_change_leaves_the_file_byte_identical(
+    editor: LiveServer, page, project: Path, file: str
+) -> None:
+    path = project / file
+    before = path.read_bytes()
+    open_story(page, editor, file)
+    page.locator(".ste-save").click()
+    page.wait_for_function(
+        "file => document.querySelector('#ste-save-status').textContent === `Saved to ${file}.`",
+        arg=file,
+    )
+    assert path.read_bytes() == before
