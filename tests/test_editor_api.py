@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from storiiies.serve import editor as editor_module
+from storiiies.serve.editor_files import ALT_HINT
 from tests.conftest import LiveServer, free_port
 from tests.helpers import make_image
 from tests.test_server import STORY, start_serve, stop, write_project
@@ -195,7 +196,7 @@ def test_a_region_without_alt_text_is_a_422_with_a_hint(editor: LiveServer, proj
     assert response.status_code == 422
     assert response.json() == {
         "error": "a region of step 2 ('Bottom right') has no text alternative",
-        "hint": editor_module.ALT_HINT,
+        "hint": ALT_HINT,
         "step": 2,
     }
     assert (project / "stories" / "gradient.md").read_text() == STORY
@@ -343,7 +344,7 @@ def test_a_new_story_from_a_source_that_does_not_resolve_is_a_422(
     assert not (project / "stories" / "lost.md").exists()
     no_alt = post(editor, "new", {**body, "source": "images/grad.jpg", "alt": ""})
     assert no_alt.status_code == 422
-    assert no_alt.json()["hint"] == editor_module.ALT_HINT
+    assert no_alt.json()["hint"] == ALT_HINT
 
 
 def upload(server: LiveServer, name: str, data: bytes, content_type: str) -> httpx.Response:

@@ -41,7 +41,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from storiiies.errors import Problem
 from storiiies.images.server import image_api_app
 from storiiies.model import Story
-from storiiies.serve.editor import EditorState, editor_routes
+from storiiies.serve.editor import editor_routes
+from storiiies.serve.editor_files import EditorState
 from storiiies.serve.guard import WriteGuard, is_loopback
 from storiiies.serve.livereload import event_stream
 from storiiies.serve.state import (
