@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup example test build-example clean dist
+.PHONY: setup example test lint build-example clean dist
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -31,7 +31,18 @@ example: setup
 build-example: setup
 	$(BIN)/storiiies build examples
 
-test: setup
+# The code as it is checked in CI: formatting, lint and types over the package and its tests.
+LINTED := storiiies tests benchmarks hatch_build.py
+lint: $(VENV)/.installed
+	@echo "==> Checking formatting (ruff format --check)"
+	$(BIN)/ruff format --check $(LINTED)
+	@echo "==> Linting (ruff check)"
+	$(BIN)/ruff check $(LINTED)
+	@echo "==> Type checking (mypy: strict for storiiies)"
+	$(BIN)/mypy --strict storiiies
+	$(BIN)/mypy $(LINTED)
+
+test: setup lint
 	./scripts/install-chromium
 	@echo "==> Running the test suite (about 6 minutes on 2 cores; browser tests use Chromium)"
 	$(BIN)/pytest

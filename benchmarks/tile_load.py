@@ -41,7 +41,8 @@ def report(
     rate = requests / seconds
     p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
     print(
-        f"{name:<22} {rate:7.0f} req/s   p50 {p50 * 1000:6.1f} ms   p99 {p99 * 1000:6.1f} ms   {outcomes}"
+        f"{name:<22} {rate:7.0f} req/s   p50 {p50 * 1000:6.1f} ms"
+        f"   p99 {p99 * 1000:6.1f} ms   {outcomes}"
     )
     return rate
 
@@ -64,7 +65,8 @@ def main() -> None:
         random.Random(8).shuffle(paths)
         paths = paths[: args.requests]
         print(
-            f"{args.requests} requests for {len(tiles)} distinct tiles over {args.connections} connections"
+            f"{args.requests} requests for {len(tiles)} distinct tiles"
+            f" over {args.connections} connections"
         )
 
         static = LiveServer(static_app(site)).start()

@@ -334,7 +334,8 @@ def bundle(project: Path, offline: bool, output: Path | None, make_zip: bool | N
         f"Bundled {plural(report.stories, 'story', 'stories')} into {report.output} "
         f"in {report.seconds:.1f} s: {plural(report.images, 'remote image')}, "
         f"{report.tiles} tiles ({_megabytes(report.tile_bytes)}; {report.fetched} fetched now), "
-        f"against {report.full_tiles} tiles (about {_megabytes(report.full_bytes)}) for every level: "
+        f"against {report.full_tiles} tiles (about {_megabytes(report.full_bytes)})"
+        " for every level: "
         f"{saved:.0%} fewer. {report.files} files listed in SHA256SUMS."
         + (f" Zip: {report.zip}" if report.zip else "")
     )
@@ -363,7 +364,8 @@ def _fetch_lines(console: Any, every: float = 10.0) -> Callable[[str, int, int],
 @main.command()
 @click.argument("bundle_path", metavar="BUNDLE", type=click.Path(exists=True, path_type=Path))
 def verify(bundle_path: Path) -> None:
-    """Check every file of a bundle folder or zip against its SHA256SUMS; exit 1 on any difference."""
+    """Check every file of a bundle folder or zip against its SHA256SUMS; exit 1 on any
+    difference."""
     from storiiies.bundle import verify as verify_bundle
 
     result = verify_bundle(bundle_path)

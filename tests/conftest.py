@@ -1,7 +1,9 @@
-"""Fixtures shared by the whole suite: real servers on 127.0.0.1, the ../shared data, projects in tmp_path."""
+"""Fixtures shared by the whole suite: real servers on 127.0.0.1, the ../shared data, projects
+in tmp_path."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -10,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -217,17 +220,13 @@ class EventStream:
         self.url = url
         self.messages: queue.Queue[dict] = queue.Queue()
         self.opened = threading.Event()
-        self._response = None
+        self._response: httpx.Response | None = None
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
         if not self.opened.wait(10):
             raise RuntimeError(f"no event stream at {url}")
 
     def _read(self) -> None:
-        import json
-
-        import httpx
-
         try:
             with (
                 httpx.Client(timeout=httpx.Timeout(30.0)) as client,

@@ -1,4 +1,5 @@
-"""The official IIIF Presentation 3 schema (../shared/iiif), as the presentation validator uses it."""
+"""The official IIIF Presentation 3 schema (../shared/iiif), as the presentation validator uses
+it."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def schema_errors(document: Any, shared: Path) -> list[str]:
     for error in validator.iter_errors(document):
         # The schema's top level is a oneOf of every document type: the useful errors are the
         # deepest ones of the branch that matches this document's type.
-        branch = _BRANCHES.get(document.get("type") if isinstance(document, dict) else None)
+        kind = document.get("type") if isinstance(document, dict) else None
+        branch = _BRANCHES.get(kind) if isinstance(kind, str) else None
         leaves = [e for e in error.context or () if e.relative_schema_path[0] == branch]
         for leaf in leaves or [error]:
             path = "/".join(str(p) for p in leaf.absolute_path)

@@ -87,7 +87,8 @@ def test_a_canvas_uri_that_answers_nothing_gets_a_hint(make_project, served):
     (problem,) = [p for p in check_site(root) if p.is_error]
     assert str(problem) == (
         f"stories/a.md:4:3: error: source 's': {served.url}/canvas/p9 answered HTTP 404 Not Found;"
-        " canvas URIs often cannot be fetched — give the manifest's URL as `url:` and this canvas as `canvas:`"
+        " canvas URIs often cannot be fetched — give the manifest's URL as `url:`"
+        " and this canvas as `canvas:`"
     )
 
 

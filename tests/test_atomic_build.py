@@ -42,7 +42,10 @@ def write_project(root: Path, version: int, *, new_images: bool) -> None:
         f"## Image {n}\n![Part of image {n}](img{n}#xywh=10,10,300,200)\nVersion {version}.\n\n"
         for n in range(IMAGES)
     )
-    story = f"---\ntitle: Version {version}\nsources:\n{sources}---\nIntro of version {version}.\n\n{steps}"
+    story = (
+        f"---\ntitle: Version {version}\nsources:\n{sources}---\n"
+        f"Intro of version {version}.\n\n{steps}"
+    )
     (root / "stories" / "tour.md").write_text(story, encoding="utf-8")
     if new_images:
         for n in range(IMAGES):
@@ -178,19 +181,33 @@ def test_a_build_never_replaces_a_folder_it_did_not_write(make_project, tmp_path
     build_site(root)
 
 
+PREFIX = "storiiies.yml:2:1: error: 'output_dir'"
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("output_dir: ..", "storiiies.yml:2:1: error: 'output_dir' in storiiies.yml: must be a folder inside the project, e.g. _site"),
-        ("output_dir: /tmp/site", "storiiies.yml:2:1: error: 'output_dir' in storiiies.yml: must be a folder inside the project, e.g. _site"),
-        ("output_dir: ../../elsewhere", "storiiies.yml:2:1: error: 'output_dir' in storiiies.yml: must be a folder inside the project, e.g. _site"),
-        ("output_dir: .", "storiiies.yml:2:1: error: 'output_dir' in storiiies.yml: must be a folder inside the project, e.g. _site"),
-        ("output_dir: stories", "storiiies.yml:2:1: error: 'output_dir' stories is the stories folder"),
-        ("output_dir: stories/_site", "storiiies.yml:2:1: error: 'output_dir' stories/_site is inside the stories folder stories"),
-        ("output_dir: .storiiies-cache", "storiiies.yml:2:1: error: 'output_dir' .storiiies-cache is the cache folder"),
-        ("output_dir: web\nstories_dir: web/stories", "storiiies.yml:2:1: error: 'output_dir' web holds the stories folder web/stories"),
+        *(
+            (setting, f"{PREFIX} in storiiies.yml: must be a folder inside the project, e.g. _site")
+            for setting in (
+                "output_dir: ..",
+                "output_dir: /tmp/site",
+                "output_dir: ../../elsewhere",
+                "output_dir: .",
+            )
+        ),
+        ("output_dir: stories", f"{PREFIX} stories is the stories folder"),
+        (
+            "output_dir: stories/_site",
+            f"{PREFIX} stories/_site is inside the stories folder stories",
+        ),
+        ("output_dir: .storiiies-cache", f"{PREFIX} .storiiies-cache is the cache folder"),
+        (
+            "output_dir: web\nstories_dir: web/stories",
+            f"{PREFIX} web holds the stories folder web/stories",
+        ),
     ],
-)  # fmt: skip
+)
 def test_output_folders_outside_the_project_or_over_its_files_are_refused(
     make_project, setting: str, message: str
 ) -> None:
@@ -207,14 +224,17 @@ NAMES = {
     "CON.md": "con-2", "nul.md": "nul-2", "aux.md": "aux-2", "LPT1.md": "lpt1-2",
     "images.md": "images-2", "assets.md": "assets-2", "crops.md": "crops-2", "iiif.md": "iiif-2",
     "日本の絵.md": "story", "Ωμέγα.md": "story-2", "<script>.md": "script", "a b&c;d.md": "a-b-c-d",
-    "..md": "(hidden)", "x\u202eevil.md": "xevil", "%2e%2e%2fup.md": "2e-2e-2fup", "back\\slash.md": "back-slash",
+    "..md": "(hidden)", "x\u202eevil.md": "xevil", "%2e%2e%2fup.md": "2e-2e-2fup",
+    "back\\slash.md": "back-slash",
     "-_-.md": "story-3", "Ünïcödé café.md": "unicode-cafe",
 }  # fmt: skip
 
 
 def test_story_file_names_give_safe_folder_names(make_project, tmp_path: Path) -> None:
     files = {
-        f"stories/{name}": f"---\ntitle: Story {n}\norder: {n}\nsources:\n  a: images/a.jpg\n---\n## A\n![a](a)\n"
+        f"stories/{name}": (
+            f"---\ntitle: Story {n}\norder: {n}\nsources:\n  a: images/a.jpg\n---\n## A\n![a](a)\n"
+        )
         for n, name in enumerate(NAMES)
     }
     root = make_project(files)

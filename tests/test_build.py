@@ -86,8 +86,8 @@ def test_failed_build_leaves_previous_site_untouched(local_project):
     with pytest.raises(BuildFailed) as failure:
         build_site(local_project)
     assert [str(p) for p in failure.value.problems if p.is_error] == [
-        "stories/gradient.md:10:29: error: region 0,0,9000,150 is outside canvas 1 of 'grad' (800×600)"
-        " — the canvas is 800×600 pixels"
+        "stories/gradient.md:10:29: error: region 0,0,9000,150 is outside canvas 1 of 'grad'"
+        " (800×600) — the canvas is 800×600 pixels"
     ]
     assert tree_digest(local_project / "_site") == before
     assert not [p for p in local_project.iterdir() if p.name.startswith("._site")]
@@ -107,8 +107,10 @@ def test_example_exhibit_builds(tmp_path):
 def test_rights_warnings_and_author_credits(make_project):
     root = make_project(
         {
-            "stories/a.md": "---\ntitle: A\nsources:\n  mine: images/a.jpg\n  theirs:\n    url: images/b.jpg\n"
-            "    rights: http://rightsstatements.org/vocab/InC/1.0/\n    credit: Photo <b>Studio</b> & Co\n"
+            "stories/a.md": "---\ntitle: A\nsources:\n  mine: images/a.jpg\n"
+            "  theirs:\n    url: images/b.jpg\n"
+            "    rights: http://rightsstatements.org/vocab/InC/1.0/\n"
+            "    credit: Photo <b>Studio</b> & Co\n"
             "---\n## One\n![x](mine)\n![y](theirs)\n"
         }
     )

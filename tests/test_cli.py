@@ -63,7 +63,8 @@ def test_new_project_builds_offline(tmp_path):
 def test_check_lists_every_problem_with_file_and_line(make_project):
     root = make_project(
         {
-            "stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![](pic)\n\n"
+            "stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n"
+            "## One\n![](pic)\n\n"
             "## Two\n![x](pik#xywh=1,1,5,5)\n\n## Three\n![x](pic/4)\n",
             "stories/b.md": "---\ntitle: [unclosed\n---\n",
         }
@@ -109,12 +110,14 @@ def test_build_failure_keeps_previous_site_and_exits_1(make_project):
     [
         (
             "title: T\nbase_url: example.org\n",
-            "storiiies.yml:2:1: error: 'base_url' in storiiies.yml: must be an absolute http(s) URL",
+            "storiiies.yml:2:1: error: 'base_url' in storiiies.yml:"
+            " must be an absolute http(s) URL",
         ),
         ("titel: T\n", "storiiies.yml:1:1: error: unknown setting 'titel' in storiiies.yml"),
         (
             "title: T\noutput_dir: ../elsewhere\n",
-            "storiiies.yml:2:1: error: 'output_dir' in storiiies.yml: must be a folder inside the project",
+            "storiiies.yml:2:1: error: 'output_dir' in storiiies.yml:"
+            " must be a folder inside the project",
         ),
         (
             "title: T\ntheme: nope\n",
@@ -125,7 +128,9 @@ def test_build_failure_keeps_previous_site_and_exits_1(make_project):
 def test_settings_errors_name_their_line(make_project, config, message):
     root = make_project(
         {
-            "stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"
+            "stories/a.md": (
+                "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n## One\n![x](pic)\n"
+            )
         },
         config=config,
     )
@@ -178,7 +183,8 @@ def test_template_syntax_error_is_a_problem_not_a_traceback(make_project):
 def test_template_that_fails_while_rendering_is_a_problem_at_its_line(make_project):
     root = project_with_index_override(
         make_project,
-        '{% extends "!default/index.html" %}\n{% block body %}\n{{ no_such.name }}\n{% endblock %}\n',
+        '{% extends "!default/index.html" %}\n'
+        "{% block body %}\n{{ no_such.name }}\n{% endblock %}\n",
     )
     result = storiiies("build", str(root))
     assert result.returncode == 1
@@ -264,7 +270,8 @@ def test_a_bug_is_one_line_with_a_report_file_not_a_traceback(tmp_path, monkeypa
             " — declare it under `sources:` in the front matter (declared: pic)",
         ),
         (
-            "---\ntitle: A\nsources: [\n  pic: images/pic.jpg\n---\n## One\n![x](pic#xywh=1,1,5,5)\n",
+            "---\ntitle: A\nsources: [\n  pic: images/pic.jpg\n---\n"
+            "## One\n![x](pic#xywh=1,1,5,5)\n",
             "stories/a.md:4:22: error: invalid YAML: expected ',' or ']', but got '<stream end>'"
             " — check the indentation and quote values that contain ':' or '#'",
         ),

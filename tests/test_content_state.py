@@ -128,7 +128,8 @@ def test_published_content_states_are_read(shared, fragment, expected):
 def test_a_comparison_content_state_has_one_place_per_target(shared):
     path = (
         shared
-        / "fixtures/manifests/fragments/cookbook/recipe__0540-link-for-opening-multiple-canvases__annotation.json"
+        / "fixtures/manifests/fragments/cookbook"
+        / "recipe__0540-link-for-opening-multiple-canvases__annotation.json"
     )
     places = read_places(json.loads(path.read_text()))
     assert [p.canvas.rsplit("/", 1)[1] for p in places] == ["2", "p2"]
@@ -222,7 +223,8 @@ class TestTourOpensContentStates:
         # that region is the in-step link of step 1: the step opens and the link is followed
         assert page.evaluate("() => window.storiiies.current") == 1
         page.wait_for_function(
-            "() => { const p = window.storiiies.panels[0]; return p.region && p.region[0] === 14 && p.region[1] === 228; }"
+            "() => { const p = window.storiiies.panels[0];"
+            " return p.region && p.region[0] === 14 && p.region[1] === 228; }"
         )
         odd = {"id": f"{canvas}#xywh=100,100,40,30", "type": "Canvas"}
         self.open(page, f"{examples_server.url}/coins/?iiif-content={encode(json.dumps(odd))}")

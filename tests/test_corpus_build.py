@@ -77,7 +77,8 @@ def test_resolve_sources_reads_or_rejects_every_corpus_document(
         reasons[result.message.split(" (")[0].replace(key.location, "URL")[:50]] += 1
     print(
         f"\ncorpus through resolve_sources: {len(rows)} files in {seconds:.1f} s, "
-        f"{sum(resolved.values())} resolved, {sum(reasons.values())} rejected: {dict(reasons.most_common(6))}"
+        f"{sum(resolved.values())} resolved, {sum(reasons.values())} rejected:"
+        f" {dict(reasons.most_common(6))}"
     )
     assert len(results) == len(rows) == 301
     assert resolved["Manifest"] >= MIN_MANIFESTS_RESOLVED
@@ -118,7 +119,8 @@ def test_a_story_per_corpus_document_builds_or_names_its_line(
     seconds = time.monotonic() - started
     built = len(report.site.stories)
     print(
-        f"\ncorpus as stories: {len(rows)} stories checked, {len(failing)} rejected in one line each, "
+        f"\ncorpus as stories: {len(rows)} stories checked,"
+        f" {len(failing)} rejected in one line each, "
         f"{built} built into pages in {seconds:.1f} s"
     )
     assert built == len(rows) - len(failing) >= MIN_MANIFESTS_RESOLVED

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Route
 
 from storiiies.build import build_site
 from tests.conftest import LiveServer, static_app
@@ -269,7 +270,12 @@ def test_tags_filter_the_stories_and_combine_with_a_search(page, server: LiveSer
 
 def test_search_works_with_no_network_beyond_the_site(page, server: LiveServer) -> None:
     requests: list[str] = []
-    page.route("**/*", lambda route: (requests.append(route.request.url), route.continue_()))
+
+    def record(route: Route) -> None:
+        requests.append(route.request.url)
+        route.continue_()
+
+    page.route("**/*", record)
     page.goto(server.url + "/")
     page.fill("#st-search-input", "tympanum")
     page.wait_for_function(

@@ -214,9 +214,10 @@ def fault_app(faults: Faults) -> Starlette:
     routes = {
         "/ok.json": ok, "/slow-headers": slow_headers, "/drip-body": drip_body, "/flaky": flaky,
         "/always-503": always_500, "/rate-limited": rate_limited, "/truncated": truncated,
-        "/loop": loop, "/redirect-once": redirect_once, "/huge": huge, "/huge-declared": huge_declared,
-        "/html-200": html_200, "/bom-text-plain": bom_text_plain, "/utf16": utf16, "/deep": deep,
-        "/empty": empty, "/etag": etag, "/last-modified": last_modified, "/counted-slow": counted_slow,
+        "/loop": loop, "/redirect-once": redirect_once, "/huge": huge,
+        "/huge-declared": huge_declared, "/html-200": html_200, "/bom-text-plain": bom_text_plain,
+        "/utf16": utf16, "/deep": deep, "/empty": empty, "/etag": etag,
+        "/last-modified": last_modified, "/counted-slow": counted_slow,
         "/gone": not_found,
     }  # fmt: skip
     return Starlette(routes=[Route(path, endpoint) for path, endpoint in routes.items()])
@@ -289,7 +290,8 @@ def server(faults: Faults) -> Iterator[LiveServer]:
     live.stop()
     served = sum(faults.requests.values())
     print(
-        f"\nfault server: {len(faults.requests)} fault URLs, {served} requests served, statuses {dict(faults.statuses)}"
+        f"\nfault server: {len(faults.requests)} fault URLs, {served} requests served,"
+        f" statuses {dict(faults.statuses)}"
     )
 
 
@@ -393,7 +395,8 @@ def test_a_long_retry_after_is_not_waited_for(
     error, seconds = timed(lambda: fetcher.get_json(f"{server.url}/rate-limited?after=3600"))
     assert isinstance(error, FetchError)
     assert error.message == (
-        f"{server.url}/rate-limited?after=3600 answered HTTP 429 Too Many Requests (it asks to retry after 3600)"
+        f"{server.url}/rate-limited?after=3600 answered HTTP 429 Too Many Requests"
+        " (it asks to retry after 3600)"
     )
     assert error.hint == "the server is rate-limiting requests; try again later"
     assert faults.requests["/rate-limited?after=3600"] == 1 and seconds < 1

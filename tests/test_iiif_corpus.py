@@ -20,7 +20,7 @@ from storiiies.errors import NotIIIF
 from storiiies.iiif.presentation import read_source_json
 
 if TYPE_CHECKING:
-    from conftest import LiveServer
+    from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.shared
 

@@ -14,7 +14,7 @@ from storiiies.iiif.model import SourceDocument
 from storiiies.iiif.presentation import collection_members, read_presentation, read_source_json
 
 if TYPE_CHECKING:
-    from conftest import LiveServer
+    from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.shared
 
@@ -140,9 +140,15 @@ def test_summary_html_is_sanitised(fixture_server: LiveServer) -> None:
     assert 'rel="noopener noreferrer"' in summary
 
 
-def test_an_audio_canvas_is_skipped_with_a_warning(fixture_server: LiveServer) -> None:
+def test_a_streamed_audio_canvas_is_skipped_naming_its_format(
+    fixture_server: LiveServer,
+) -> None:
     doc = read(fixture_server, STREAMING_AUDIO)
-    assert doc.warnings == ("canvas 1 has no image (Sound) and was skipped",)
+    assert doc.warnings == (
+        "canvas 1 has media offered only as HLS (application/x-mpegurl),"
+        " which storiiies does not play, and was skipped",
+    )
+    assert doc.streams == ((1, "HLS (application/x-mpegurl)"),)
     assert [c.index for c in doc.canvases] == [2]  # indexes stay the manifest's positions
 
 

@@ -163,7 +163,8 @@ def viewer_region(annotation: dict, scale: tuple[float, float]) -> tuple[float, 
     target = annotation["target"]
     if isinstance(target, dict):
         point = target["selector"]
-        x, y, w, h = max(0, point["x"] - 50), max(0, point["y"] - 50), 100, 100
+        x, y = max(0.0, point["x"] - 50.0), max(0.0, point["y"] - 50.0)
+        w, h = 100.0, 100.0
     elif "#xywh=" in target:
         x, y, w, h = (float(n) for n in target.split("#xywh=")[1].split(","))
     else:

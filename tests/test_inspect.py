@@ -23,8 +23,8 @@ def test_a_manifest_lists_its_canvases_with_numbers_sizes_and_services(fixture_s
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Manifest (IIIF Presentation 2): ")
     assert (
-        "  rights: https://rightsstatements.org/vocab/NoC-NC/1.0/ (No Copyright – Non-Commercial Use Only)"
-        in lines
+        "  rights: https://rightsstatements.org/vocab/NoC-NC/1.0/"
+        " (No Copyright – Non-Commercial Use Only)" in lines
     )
     assert "4 canvases:" in lines
     canvas = next(line for line in lines if line.startswith("  2  "))
@@ -97,8 +97,8 @@ def test_terminal_escape_sequences_from_a_remote_document_are_never_printed(serv
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert (
-        lines[0]
-        == "Manifest (IIIF Presentation 3): Evil]0;pwned]52;c;ZXZpbA==[2J[1;1H31m title rights: forged"
+        lines[0] == "Manifest (IIIF Presentation 3): "
+        "Evil]0;pwned]52;c;ZXZpbA==[2J[1;1H31m title rights: forged"
     )
     assert "  attribution: By]0;pwned]52;c;ZXZpbA==[2J[1;1H31m" in lines
     assert f"  1  Page]0;pwned]52;c;ZXZpbA==[2J[1;1H31m  100×100  {server.url}/c1" in lines

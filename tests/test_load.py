@@ -120,8 +120,10 @@ def test_1000_tile_requests_over_50_connections_to_the_preview_server(
         preview.close()
     latencies.sort()
     print(
-        f"\nload: {sum(outcomes.values())} tile requests ({len(tiles)} distinct tiles) over {CONNECTIONS} connections "
-        f"in {seconds:.1f} s, {REQUESTS / seconds:.0f} requests/s, latency p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
-        f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms; outcomes {dict(outcomes)}"
+        f"\nload: {sum(outcomes.values())} tile requests ({len(tiles)} distinct tiles)"
+        f" over {CONNECTIONS} connections in {seconds:.1f} s, {REQUESTS / seconds:.0f} requests/s,"
+        f" latency p50 {latencies[len(latencies) // 2] * 1000:.0f} ms,"
+        f" p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms,"
+        f" max {latencies[-1] * 1000:.0f} ms; outcomes {dict(outcomes)}"
     )
     assert outcomes == Counter({"ok": REQUESTS})

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from storiiies.build import build_site
+from tests.conftest import EXAMPLES
+from tests.test_export_text import IMG, PLAIN, STORY
+
 pytestmark = [pytest.mark.browser]
 
 MIRADOR = (
@@ -101,4 +105,35 @@ def test_mirador_lists_the_steps_of_a_story_with_a_translation(
     # Mirador shows every body of an annotation: each step in English, then in French.
     english, french = text.index("\nA god in a helmet\n"), text.index("\nUn dieu casqué\n")
     assert english < french < text.index("\nFacing the viewer\n")
+    assert errors == []
+
+
+def test_mirador_shows_a_story_s_text_as_text(new_page, make_project, serve_dir, mirador_page):
+    """Markup in a story's title, summary, headings and text reaches Mirador as words: no
+    element it names is made (before: the summary's <img src=x> was an image)."""
+    root = make_project(
+        {
+            "stories/hostile.md": STORY,
+            "images/coins.png": (EXAMPLES / "images" / "coins.png").read_bytes(),
+        }
+    )
+    build_site(root)
+    site = serve_dir(root / "_site")
+    page = new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(mirador_page(f"{site.url}/hostile/manifest.json"))
+    tab = "[role=tab][aria-label=Annotations]"
+    page.wait_for_selector(tab, state="attached", timeout=60000)
+    page.evaluate(f"() => document.querySelector('{tab}').click()")
+    page.wait_for_function(
+        "() => /Showing \\d+ annotations/.test(document.body.innerText)", timeout=30000
+    )
+    text = page.inner_text("body")
+    assert f"\n{IMG}\n" in text and f"\n{PLAIN}\n" in text
+    # The About panel shows the summary and metadata.
+    page.evaluate("() => document.querySelector('[role=tab][aria-label=Information]').click()")
+    page.wait_for_function("(words) => document.body.innerText.includes(words)", arg=PLAIN)
+    assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert IMG in page.inner_text("body")
     assert errors == []

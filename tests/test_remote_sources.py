@@ -108,7 +108,8 @@ def test_remote_problems_name_the_line_that_declared_the_source(make_project, fi
     problems = [str(p) for p in check_site(root) if p.is_error]
     url = fixture_server.url
     assert problems[0] == (
-        f"stories/bad.md:4:3: error: source 'gone': {url}/no/such/manifest.json answered HTTP 404 Not Found"
+        f"stories/bad.md:4:3: error: source 'gone': {url}/no/such/manifest.json"
+        " answered HTTP 404 Not Found"
         " — check the URL: the server has no document there"
     )
     assert problems[1].startswith(
@@ -150,7 +151,8 @@ def test_collection_member_is_chosen_with_manifest(
     root = make_project(
         {
             "stories/s.md": (
-                f"---\ntitle: T\nsources:\n  vol:\n    url: {server.url}/collection.json\n    manifest: 2\n"
+                f"---\ntitle: T\nsources:\n  vol:\n    url: {server.url}/collection.json\n"
+                "    manifest: 2\n"
                 "---\n## A\n![x](vol)\n"
             )
         }
@@ -201,7 +203,8 @@ def test_html_pages_and_closed_ports_get_a_clear_error(make_project, serve_dir, 
     problems = [str(p) for p in check_site(root) if p.is_error]
     assert problems[0] == (
         f"stories/s.md:4:3: error: source 'page': {server.url}/viewer.html returned an HTML page,"
-        " not IIIF JSON — use the manifest's own URL (often ending in manifest.json), not the viewer page"
+        " not IIIF JSON — use the manifest's own URL (often ending in manifest.json),"
+        " not the viewer page"
     )
     assert problems[1].startswith(
         f"stories/s.md:5:3: error: source 'down': cannot reach {closed} (ConnectError"
@@ -274,7 +277,8 @@ def test_p2_images_without_a_usable_id_are_shown_by_their_image_service(
         json.dumps(
             p2_manifest(
                 [
-                    # The service is only an id (as an object, or as a string) next to an id that is no URL.
+                    # The service is only an id (as an object, or as a string) next to an id
+                    # that is no URL.
                     {
                         "@type": "dctypes:Image",
                         "@id": "urn:x-page:1",
@@ -335,7 +339,8 @@ def test_p2_collection_members_without_a_type_are_its_manifests(
                 "@id": "https://example.org/collection.json",
                 "@type": "sc:Collection",
                 "label": "Volumes",
-                # Presentation 2 lists manifests under `manifests`: many collections leave out @type.
+                # Presentation 2 lists manifests under `manifests`: many collections leave
+                # out @type.
                 "manifests": [
                     {"@id": url, "label": f"Vol. {n}"} for n, url in enumerate(volumes, 1)
                 ],
@@ -347,7 +352,8 @@ def test_p2_collection_members_without_a_type_are_its_manifests(
     root = make_project(
         {
             "stories/s.md": (
-                f"---\ntitle: T\nsources:\n  vol:\n    url: {url}\n    manifest: 2\n---\n## A\n![x](vol)\n"
+                f"---\ntitle: T\nsources:\n  vol:\n    url: {url}\n    manifest: 2\n---\n"
+                "## A\n![x](vol)\n"
             )
         }
     )
@@ -383,7 +389,8 @@ def test_a_collection_without_manifests_gets_one_story_from_check_build_and_insp
     root = make_project(
         {
             "stories/s.md": (
-                f"---\ntitle: T\nsources:\n  a: {nested}\n  b:\n    url: {nested}\n    manifest: 1\n"
+                f"---\ntitle: T\nsources:\n  a: {nested}\n"
+                f"  b:\n    url: {nested}\n    manifest: 1\n"
                 f"  c: {empty}\n  d:\n    url: {empty}\n    manifest: 1\n---\n"
                 "## A\n![a](a)\n\n## B\n![b](b)\n\n## C\n![c](c)\n\n## D\n![d](d)\n"
             )

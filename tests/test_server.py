@@ -409,6 +409,7 @@ def start_serve(project, *args: str) -> tuple[subprocess.Popen, str]:
     )
     output = ""
     deadline = time.monotonic() + 30
+    assert process.stderr is not None
     while "Serving" not in output and time.monotonic() < deadline:
         line = process.stderr.readline()
         if not line:
@@ -451,7 +452,8 @@ def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
-    process.stderr.close()
+    if process.stderr is not None:
+        process.stderr.close()
 
 
 def test_insert_refuses_a_region_outside_the_canvas_and_a_source_the_story_lacks(server, project):

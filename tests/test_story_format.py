@@ -136,7 +136,8 @@ def test_title_may_come_from_a_leading_h1_so_stories_read_well_on_github():
 def test_raw_html_is_cleaned():
     draft = parse(
         "---\ntitle: T\nsources:\n  a: x.png\n---\n## S\n![x](a)\n\n"
-        '<p onclick="alert(1)">Hi <script>alert(2)</script><a href="javascript:alert(3)">x</a></p>\n'
+        '<p onclick="alert(1)">Hi <script>alert(2)</script>'
+        '<a href="javascript:alert(3)">x</a></p>\n'
     )
     html = draft.steps[0].body_html
     assert "onclick" not in html and "script" not in html and "javascript:" not in html

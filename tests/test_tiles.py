@@ -67,7 +67,9 @@ def difference(a: Image.Image, b: Image.Image) -> float:
 
 def colour_at(tiled: tiles.TiledImage, name: str, xy: tuple[int, int]) -> tuple[int, ...]:
     with Image.open(tiled.path / name) as image:
-        return image.convert("RGB").getpixel(xy)
+        pixel = image.convert("RGB").getpixel(xy)
+    assert isinstance(pixel, tuple)
+    return pixel
 
 
 def close(a: tuple[int, ...], b: tuple[int, ...], tolerance: int = 10) -> bool:

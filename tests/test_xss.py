@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Dialog
 
 from storiiies.build import build_site
 
@@ -45,7 +46,10 @@ PAYLOADS = [
     '<div style="background:url(javascript:alert(23))">styled</div>',
     '<meta http-equiv="refresh" content="0;url=javascript:alert(24)">',
     '<base href="javascript:alert(25)//">',
-    '<form action="javascript:alert(26)"><button formaction="javascript:alert(27)">go</button></form>',
+    (
+        '<form action="javascript:alert(26)">'
+        '<button formaction="javascript:alert(27)">go</button></form>'
+    ),
     f'<input autofocus onfocus="{CANARY}=28">',
     f'<video><source onerror="{CANARY}=29"></video>',
     f"<scr<script>ipt>{CANARY}=30</scr</script>ipt>",
@@ -97,7 +101,8 @@ FIND_DANGER = """
     const tag = el.tagName.toLowerCase();
     if (["iframe", "object", "embed", "base", "frame", "frameset", "applet"].includes(tag)
         || (tag === "meta" && el.hasAttribute("http-equiv"))
-        || (tag === "form" && (el.getAttribute("method") !== "dialog" || el.hasAttribute("action"))))
+        || (tag === "form"
+            && (el.getAttribute("method") !== "dialog" || el.hasAttribute("action"))))
       bad.push("element <" + tag + ">");
     if (tag === "script") {
       const type = el.getAttribute("type");
@@ -109,11 +114,13 @@ FIND_DANGER = """
     for (const attr of el.attributes) {
       const name = attr.name.toLowerCase();
       if (name.startsWith("on")) bad.push(tag + " " + name + "=" + attr.value.slice(0, 40));
-      if (name === "style" && /url\\(|expression|javascript/i.test(attr.value)) bad.push(tag + " style=" + attr.value);
+      if (name === "style" && /url\\(|expression|javascript/i.test(attr.value))
+        bad.push(tag + " style=" + attr.value);
       if (!urlAttributes.includes(name)) continue;
       const value = squash(attr.value);
       const favicon = tag === "link" && value === "data:,";
-      if (/^(javascript|vbscript|data):/.test(value) && !favicon) bad.push(tag + " " + name + "=" + attr.value.slice(0, 60));
+      if (/^(javascript|vbscript|data):/.test(value) && !favicon)
+        bad.push(tag + " " + name + "=" + attr.value.slice(0, 60));
     }
   }
   return bad;
@@ -151,8 +158,11 @@ def manifest(number: int, payload: str, base: str) -> dict[str, Any]:
             "items": [{"id": f"{base}/m{number}/page", "type": "AnnotationPage", "items": [{
                 "id": f"{base}/m{number}/anno", "type": "Annotation", "motivation": "painting",
                 "target": f"{base}/m{number}/canvas/1",
-                "body": {"id": image_id, "type": "Image", "format": "image/jpeg", "width": 1000, "height": 800,
-                         "service": [{"id": service_id, "type": "ImageService3", "profile": "level1"}]},
+                "body": {"id": image_id, "type": "Image", "format": "image/jpeg",
+                         "width": 1000, "height": 800,
+                         "service": [
+                             {"id": service_id, "type": "ImageService3", "profile": "level1"}
+                         ]},
             }]}],
         }],
     }  # fmt: skip
@@ -224,9 +234,12 @@ def test_no_payload_runs_in_any_page(hostile_site: Path, new_page, serve_dir) ->
     allowed_inline = inline_scripts_of_a_clean_page(page.context, server.url)
     dialogs: list[str] = []
     problems: list[str] = []
-    page.on(
-        "dialog", lambda dialog: (dialogs.append(f"{page.url}: {dialog.message}"), dialog.dismiss())
-    )
+
+    def record(dialog: Dialog) -> None:
+        dialogs.append(f"{page.url}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", record)
     for name in pages:
         page.goto(f"{server.url}/{name}", wait_until="load")
         page.evaluate(WALK_STEPS)
@@ -260,13 +273,19 @@ def test_no_payload_runs_in_any_page(hostile_site: Path, new_page, serve_dir) ->
 def test_the_detector_sees_a_payload_that_runs(new_page, serve_dir, tmp_path: Path) -> None:
     """The check above would catch a payload that got through: here one does, on purpose."""
     (tmp_path / "unsafe.html").write_text(
-        f"<!doctype html><p>{PAYLOADS[1]}<a href='{BAD_URL}'>x</a><script>alert('seen')</script></p>"
+        f"<!doctype html><p>{PAYLOADS[1]}<a href='{BAD_URL}'>x</a>"
+        "<script>alert('seen')</script></p>"
     )
     server = serve_dir(tmp_path)
     page = new_page()
     page.context.add_init_script(MARK_IMAGES)
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def record(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
     page.goto(f"{server.url}/unsafe.html", wait_until="load")
     page.wait_for_function(IMAGES_SETTLED)  # the same wait as above is enough to see it run
     assert page.evaluate(f"() => {CANARY}") == 2
@@ -282,7 +301,8 @@ def test_a_script_url_as_a_story_rights_uri_is_an_error(make_project) -> None:
     root = make_project(
         {
             "stories/s.md": (
-                f"---\ntitle: T\nsources:\n  doc:\n    url: images/a.png\n    rights: {BAD_URL}\n---\n## A\n![a](doc)\n"
+                "---\ntitle: T\nsources:\n  doc:\n    url: images/a.png\n"
+                f"    rights: {BAD_URL}\n---\n## A\n![a](doc)\n"
             )
         }
     )
@@ -300,7 +320,8 @@ def inline_scripts_of_a_clean_page(context, url: str) -> list[str]:  # type: ign
     page = context.new_page()
     page.goto(f"{url}/index.html", wait_until="domcontentloaded")
     scripts = page.evaluate(
-        "() => [...document.querySelectorAll('head script:not([src]):not([type])')].map(s => s.textContent)"
+        "() => [...document.querySelectorAll('head script:not([src]):not([type])')]"
+        ".map(s => s.textContent)"
     )
     page.close()
     return list(scripts)
@@ -388,7 +409,8 @@ def test_every_string_written_into_a_script_element_reads_back_with_json_parse(
         page.goto(f"{server.url}/page.html", wait_until="load")
         read = page.evaluate(
             """() => [...document.querySelectorAll("script.v")].map((s) => {
-                 try { return JSON.parse(s.textContent).text; } catch (e) { return "!" + e.message; }
+                 try { return JSON.parse(s.textContent).text; }
+                 catch (e) { return "!" + e.message; }
                })"""
         )
         assert read == values

@@ -45,6 +45,14 @@ class Painted:
     others: list[str] = field(default_factory=list)
     legacy_services: int = 0
     media: list[MediaResource] = field(default_factory=list)
+    #: Sound or video offered only as a stream, by name: "HLS (application/vnd.apple.mpegurl)".
+    streams: list[str] = field(default_factory=list)
+
+    def only_streamed(self) -> str | None:
+        """The streams' names when a stream is all the canvas paints, else None."""
+        if self.images or self.media or not self.streams:
+            return None
+        return ", ".join(dict.fromkeys(self.streams))
 
 
 def is_image(body: Mapping[str, Any]) -> bool:
@@ -188,6 +196,14 @@ def assemble_canvas(
     """The Canvas for `raw` at 1-based `index`, or None (noted in `skips`) if it cannot be shown."""
     if not painted.images and painted.media and canvas_duration(raw):
         return _time_based_canvas(raw, index, painted, document_id)
+    streams = painted.only_streamed()
+    if streams is not None:
+        # A browser's media element cannot play HLS or DASH: the thumbnail stands in, if any.
+        still = _thumbnail(raw, document_id)
+        if still is None:
+            skips.add(index, f"media offered only as {streams}, which storiiies does not play,")
+            return None
+        painted = Painted(images=[still])
     if not painted.images:
         others = sorted(set(painted.others))
         skips.add(index, f"no image ({', '.join(others)})" if others else "no image")
@@ -218,6 +234,22 @@ def assemble_canvas(
         images=images,
         thumbnail=web_url(first_id(raw.get("thumbnail"))),
     )
+
+
+def _thumbnail(raw: Mapping[str, Any], document_id: str) -> ImageResource | None:
+    """The canvas's first thumbnail as an image painted over the whole canvas, when it has a
+    web address and the canvas or the thumbnail gives a size."""
+    thumbnail = next(iter(as_dicts(raw.get("thumbnail"))), None)
+    url = node_id(thumbnail) if thumbnail is not None else as_str(raw.get("thumbnail"))
+    url = web_url(_resolve(document_id, url), IMAGE_SCHEMES)
+    if url is None:
+        return None
+    width = positive_int(thumbnail.get("width")) if thumbnail else None
+    height = positive_int(thumbnail.get("height")) if thumbnail else None
+    image = ImageResource(url=url, width=width, height=height)
+    if _size(raw, [image]) is None:
+        return None
+    return image
 
 
 def _time_based_canvas(

@@ -129,6 +129,13 @@ class SourceDocument:
     parts: tuple[SourceDocument, ...] = ()
     #: How many canvases the source lists, counting those it skipped (0: as many as `canvases`).
     listed: int = 0
+    #: Canvases whose sound or video is offered only as a stream storiiies does not play
+    #: (number, "HLS (application/vnd.apple.mpegurl)"); shown by their thumbnail, or skipped.
+    streams: tuple[tuple[int, str], ...] = ()
+
+    def stream_of(self, index: int) -> str | None:
+        """The stream canvas `index` is offered only as, or None."""
+        return dict(self.streams).get(index)
 
     @property
     def last_index(self) -> int:

@@ -124,6 +124,7 @@ def _read_manifest(data: Any, url: str) -> SourceDocument:
     skips = Skips()
     canvases: list[Canvas] = []
     legacy = 0
+    streams: dict[int, str] = {}
     raw_canvases = reader.raw_canvases(data)
     for index, raw in enumerate(raw_canvases, start=1):
         # Position makes a canvas, not its type: archive.org types its canvases "sc:Sequence".
@@ -132,6 +133,8 @@ def _read_manifest(data: Any, url: str) -> SourceDocument:
             continue
         painted = reader.painted(raw)
         legacy += painted.legacy_services
+        if (only_streamed := painted.only_streamed()) is not None:
+            streams[index] = only_streamed
         canvas = assemble_canvas(raw, index, painted, skips, url)
         if canvas is not None:
             canvases.append(canvas)
@@ -153,6 +156,7 @@ def _read_manifest(data: Any, url: str) -> SourceDocument:
         presentation_version=3 if reader is presentation3 else 2,
         warnings=tuple(warnings),
         listed=len(raw_canvases),
+        streams=tuple(streams.items()),
     )
 
 

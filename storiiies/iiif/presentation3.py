@@ -30,5 +30,5 @@ def painted(canvas: Mapping[str, Any]) -> Painted:
             if image is not None:
                 add_image(result, image, annotation.get("target"))
             else:
-                result.media.extend(media_bodies(annotation.get("body")))
+                result.media.extend(media_bodies(annotation.get("body"), result.streams))
     return result

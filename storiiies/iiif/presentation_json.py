@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from storiiies.iiif.language import NO_LANGUAGE, pick, pick_lang
 from storiiies.iiif.model import Agent, ImageResource, ImageService, LabelValue, LanguageMap
+from storiiies.iiif.sanitize import html_value, text_only
 
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 
@@ -74,15 +75,24 @@ def export_rights(uri: str | None) -> str | None:
     return f"http://{host}{path}" + ("" if path.endswith("/") else "/")
 
 
+def each(langmap: Mapping[str, list[str]], change: Callable[[str], str]) -> dict[str, list[str]]:
+    """`langmap` with `change` applied to every value (text_only for a label, …)."""
+    return {lang: [change(v) for v in values] for lang, values in langmap.items()}
+
+
 def statement(value: LabelValue) -> dict[str, Any]:
-    return {"label": language_map(value.label), "value": language_map(value.value)}
+    return {
+        "label": each(language_map(value.label), text_only),
+        "value": each(language_map(value.value), html_value),
+    }
 
 
 def provider(agent: Agent) -> dict[str, Any] | None:
     """A provider Agent; None without an http id (the schema requires one)."""
     if not is_http(agent.id):
         return None
-    result: dict[str, Any] = {"id": agent.id, "type": "Agent", "label": language_map(agent.label)}
+    label = each(language_map(agent.label), text_only)
+    result: dict[str, Any] = {"id": agent.id, "type": "Agent", "label": label}
     if not result["label"]:
         result["label"] = {NO_LANGUAGE: [agent.homepage or agent.id]}
     if is_http(agent.homepage):
@@ -177,7 +187,7 @@ def merged_statement(values: Iterable[LabelValue], lang: str) -> dict[str, Any] 
     value = picked_map((v.value for v in values), lang)
     if not value:
         return None
-    return {"label": {"en": ["Attribution"]}, "value": value}
+    return {"label": {"en": ["Attribution"]}, "value": each(value, html_value)}
 
 
 def distinct(items: Iterable[Mapping[str, Any] | None]) -> list[Mapping[str, Any]]:

@@ -23,7 +23,7 @@ from storiiies.resolve.rights import is_restrictive, rights_name
 from storiiies.resolve.sources import ResolvedSource, SourceKey
 from storiiies.resolve.virtual import Part, compose_canvas
 from storiiies.story.frontmatter import SourceSpec
-from storiiies.story.references import ReferenceSyntaxError, parse_reference
+from storiiies.story.references import Reference, ReferenceSyntaxError, parse_reference
 
 #: The tour magnifies an image at most this many times its own pixels (tour.js's
 #: maxZoomPixelRatio), and a desktop tour's image panel is about this wide (CSS px).
@@ -165,6 +165,17 @@ class _Resolver:
                     alias,
                 )
             )
+        # What the reader noticed (skipped canvases, streams …) is said once, at the source.
+        for warning in document.warnings:
+            self.problems.append(
+                Problem(
+                    self.source_location(alias),
+                    f"source '{alias}': {warning}",
+                    "`storiiies inspect` lists the source's canvases",
+                    "warning",
+                    alias,
+                )
+            )
 
     def compose(self, alias: str, spec: SourceSpec) -> SourceDocument | None:
         """The virtual canvas `alias` composes (`compose:`), or None when a part is wrong."""
@@ -254,6 +265,18 @@ class _Resolver:
             # keep their numbers and the author's count matches what other viewers show.
             canvas = next((c for c in canvases if c.index == index), None)
             last = document.last_index
+            stream = document.stream_of(index)
+            if canvas is None and stream is not None:
+                self.problems.append(
+                    Problem(
+                        region.location,
+                        f"canvas {index} of '{alias}' is offered only as {stream}, which"
+                        " storiiies does not play, and it has no image to show instead",
+                        "pick another canvas, or ask the source's publisher for a file a browser"
+                        " plays (MP4, WebM, MP3, Ogg) in the manifest",
+                    )
+                )
+                return None
             if canvas is None and index <= last:
                 self.problems.append(
                     Problem(
@@ -284,6 +307,20 @@ class _Resolver:
                     )
                 )
                 return None
+        stream = document.stream_of(canvas.index)
+        if stream is not None:
+            self.problems.append(
+                Problem(
+                    region.location,
+                    f"canvas {canvas.index} of '{alias}' is offered only as {stream}, which"
+                    " storiiies does not play; the step shows the canvas's thumbnail,"
+                    " without sound",
+                    "ask the source's publisher for a file a browser plays (MP4, WebM, MP3, Ogg)",
+                    "warning",
+                )
+            )
+            if reference.time is not None:
+                return View(alias, canvas, None, region.alt)
         if canvas.duration is not None or reference.time is not None:
             return self.timed_view(region, canvas)
         # A source pasted as a content state or an image URL brings its own region.
@@ -386,11 +423,47 @@ class _Resolver:
             return None
         return View(reference.alias, canvas, None, region.alt, (start, min(end, duration)))
 
+    def stream(self, reference: Reference) -> tuple[int, str] | None:
+        """(canvas number, stream name) when `reference` names a canvas offered only as a
+        stream storiiies does not play."""
+        result = (
+            self.resolved.get(self.sources[reference.alias])
+            if (reference.alias in self.sources and reference.alias not in self.failed_aliases)
+            else None
+        )
+        if not isinstance(result, ResolvedSource):
+            return None
+        document = result.document
+        if reference.canvas is None:
+            index = document.canvases[0].index
+        elif reference.canvas.isdecimal():
+            index = int(reference.canvas)
+        else:
+            canvas = document.canvas_by_id(reference.canvas)
+            if canvas is None:
+                return None
+            index = canvas.index
+        stream = document.stream_of(index)
+        return (index, stream) if stream is not None else None
+
     def narration(self, draft: NarrationDraft) -> Narration | None:
         """A local file is only noted here (narration.py reads it); a canvas segment plays
         the canvas's own sound or video, with its captions."""
         if draft.reference is None:
             return Narration("file", draft.target, None, None, location=draft.location)
+        stream = self.stream(draft.reference)
+        if stream is not None:
+            self.problems.append(
+                Problem(
+                    draft.location,
+                    f"canvas {stream[0]} of '{draft.reference.alias}' is offered only as"
+                    f" {stream[1]}, which storiiies does not play; the step has no narration",
+                    "ask the source's publisher for a file a browser plays (MP4, WebM, MP3, Ogg),"
+                    " or narrate the step with a local audio file",
+                    "warning",
+                )
+            )
+            return None
         view = self.view(RegionDraft(draft.reference, "", draft.location))
         if view is None or view.time is None:
             return None

@@ -1,10 +1,12 @@
 """A story's steps as W3C annotations, and each step as a IIIF Content State.
 
 Every step is a `commenting` annotation on its region (the motivation viewers such as Mirador
-list), step 0 being the title slide on the cover, its body opening with the title as `<h1>`.
+list), step 0 being the title slide on the cover, its body opening with the title.
 A comparison step gives one annotation per region, so each canvas it shows carries it (viewers
 list a canvas's annotations by their target). The annotation's `label` is the region's text
-alternative, its body the step's HTML (one TextualBody per language of a translated story),
+alternative, its body the step's HTML in the Presentation API's subset (headings and list items
+as paragraphs, the title first as `<p><b>…</b></p>`; one TextualBody per language of a
+translated story),
 followed by a `Sound` body when the step is narrated from a local file, as the Storiiies viewer
 reads a narrated step.
 """
@@ -19,7 +21,8 @@ from typing import Any
 
 from storiiies.iiif import content_state
 from storiiies.iiif.model import Canvas
-from storiiies.iiif.presentation_json import fragment_target, language_key, text_map
+from storiiies.iiif.presentation_json import each, fragment_target, language_key, text_map
+from storiiies.iiif.sanitize import presentation_html, text_only
 from storiiies.model import Narration, Story, View
 from storiiies.site.manifest_media import time_fragment
 
@@ -105,7 +108,7 @@ def step_annotations(
             bodies.append(
                 {
                     "type": "TextualBody",
-                    "value": value.strip(),
+                    "value": presentation_html(value),
                     "format": "text/html",
                     "language": language_key(version.lang),
                 }
@@ -118,7 +121,7 @@ def step_annotations(
                 "id": f"{url}annotations/step-{number}{suffix}",
                 "type": "Annotation",
                 "motivation": "commenting",
-                "label": _region_label(versions, number, k - 1, view.alt or title),
+                "label": each(_region_label(versions, number, k - 1, view.alt or title), text_only),
                 "body": bodies[0] if len(bodies) == 1 else bodies,
                 "target": view_target(ids[canvas_key(view.canvas)], view),
             }

@@ -10,14 +10,17 @@ Every document written here validates against the official Presentation 3 schema
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from storiiies.iiif.model import Canvas, SourceDocument
 from storiiies.iiif.presentation_json import (
     PRESENTATION_CONTEXT,
     distinct,
+    each,
     export_rights,
     fragment_target,
     is_http,
@@ -29,6 +32,7 @@ from storiiies.iiif.presentation_json import (
     statement,
     text_map,
 )
+from storiiies.iiif.sanitize import text_as_html, text_only
 from storiiies.model import Story
 from storiiies.resolve.virtual import credited_sources
 from storiiies.site.annotations import (
@@ -91,10 +95,12 @@ def story_manifest(story: Story, base_url: str) -> dict[str, Any]:
         "@context": PRESENTATION_CONTEXT,
         "id": manifest_id(story, base_url),
         "type": "Manifest",
-        "label": versions_map(story, lambda version: version.title),
+        "label": versions_map(story, lambda version: text_only(version.title)),
     }
     if story.meta.summary:
-        manifest["summary"] = versions_map(story, lambda version: version.meta.summary)
+        manifest["summary"] = versions_map(
+            story, lambda version: text_as_html(version.meta.summary or "")
+        )
     metadata = _metadata(story, sources)
     if metadata:
         manifest["metadata"] = metadata
@@ -122,7 +128,7 @@ def story_manifest(story: Story, base_url: str) -> dict[str, Any]:
         {
             "id": story_url(version, base_url),
             "type": "Text",
-            "label": text_map(version.title, version.lang),
+            "label": text_map(text_only(version.title), version.lang),
             "format": "text/html",
             **language(version),
         }
@@ -165,18 +171,23 @@ def _metadata(story: Story, sources: Sequence[SourceDocument]) -> list[dict[str,
     entries = []
     if story.meta.author:
         entries.append(
-            {"label": {"en": ["Author"]}, "value": text_map(story.meta.author, story.lang)}
+            {
+                "label": {"en": ["Author"]},
+                "value": text_map(text_as_html(story.meta.author), story.lang),
+            }
         )
     for source in sources:
         label = language_map(source.label) or {"none": [source.id]}
         if is_http(source.homepage or source.id):
-            link = source.homepage or source.id
-            label = {
-                lang: [f'<a href="{link}">{v}</a>' for v in values]
-                for lang, values in label.items()
-            }
+            label = each(label, partial(_link, html.escape(source.homepage or source.id)))
+        else:
+            label = each(label, text_as_html)
         entries.append({"label": {"en": ["Source"]}, "value": label})
     return entries
+
+
+def _link(href: str, text: str) -> str:
+    return f'<a href="{href}">{html.escape(text, quote=False)}</a>'
 
 
 def _canvas(
@@ -187,9 +198,12 @@ def _canvas(
     item: dict[str, Any] = {
         "id": exported.id,
         "type": "Canvas",
-        "label": language_map(canvas.label)
-        or language_map(source.label)
-        or {"none": [f"Canvas {index}"]},
+        "label": each(
+            language_map(canvas.label)
+            or language_map(source.label)
+            or {"none": [f"Canvas {index}"]},
+            text_only,
+        ),
     }
     # A canvas of sound alone has a duration and no size.
     if canvas.width and canvas.height:
@@ -240,7 +254,7 @@ def _canvas(
             {
                 "id": manifest.id,
                 "type": "Manifest",
-                "label": language_map(manifest.label) or {"none": [manifest.id]},
+                "label": each(language_map(manifest.label) or {"none": [manifest.id]}, text_only),
             }
             for manifest in manifests
         ]
@@ -265,7 +279,7 @@ def collection(stories: Sequence[Story], base_url: str, title: str, lang: str) -
         item: dict[str, Any] = {
             "id": manifest_id(story, base_url),
             "type": "Manifest",
-            "label": versions_map(story, lambda version: version.title),
+            "label": versions_map(story, lambda version: text_only(version.title)),
         }
         thumbnail = crop_url(story.cover, story, THUMBNAIL_WIDTH, base_url)
         if is_http(thumbnail):
@@ -275,7 +289,7 @@ def collection(stories: Sequence[Story], base_url: str, title: str, lang: str) -
         "@context": PRESENTATION_CONTEXT,
         "id": f"{base_url}collection.json",
         "type": "Collection",
-        "label": text_map(title, lang),
+        "label": text_map(text_only(title), lang),
         "items": items,
     }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import nh3
@@ -54,13 +54,15 @@ def make_markdown() -> MarkdownIt:
 _MD = make_markdown()
 
 
-def clean_story_html(html: str) -> str:
+def clean_story_html(html: str, relative: Callable[[str], str | None] | None = None) -> str:
+    """`html` with only what a story may hold; `relative` rewrites relative URLs (None: drop)."""
     return nh3.clean(
         html,
         tags=_STORY_TAGS,
         attributes=_STORY_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
+        url_relative=relative,
     )
 
 

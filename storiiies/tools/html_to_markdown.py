@@ -4,6 +4,12 @@ Paragraphs and small headings of simple inline markup (emphasis, links, code, br
 Markdown, so an author can edit them; any other block is kept as raw HTML, which stories
 allow. Both render back to the same HTML through the story parser, which is what makes
 export → import → export give the same annotations.
+
+The text is someone else's: nothing in it may become story structure. Markdown syntax in text
+is escaped (a `## ` line would start a step, `---` under a line would make it a heading, `~~~`
+would swallow the steps after it), and a raw block is always one CommonMark HTML block, whose
+content Markdown leaves alone: it never holds a blank line (which would end it) and always
+starts with a block-level tag (https://spec.commonmark.org/0.31.2/#html-blocks).
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-#: Rewrites a link target: an exported region link back to the reference it came from.
+from markdown_it.common.html_blocks import block_names
+
+#: Rewrites a link target: an exported region link back to the reference it came from, or ""
+#: for a link whose words are kept without it.
 LinkRewriter = Callable[[str], str]
 
 _INLINE = {"em", "i", "strong", "b", "a", "code", "br"}
@@ -21,8 +30,15 @@ _MARKS = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`"}
 _VOID = {"br", "img", "hr", "wbr", "input", "meta", "link", "source", "area", "col"}
 _ESCAPE = re.compile(r"([\\`*_\[\]<])")
 _ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
-#: What would start a heading, quote or list at the start of a line; "1936." too.
-_LINE_START = re.compile(r"^(\s*)([#>+=-](?=\s|$)|\d+(?=[.)](?:\s|$)))", re.MULTILINE)
+#: What would start a heading, quote, list or code fence at the start of a line, or make the
+#: line above a heading (a `---` or `===` underline); "1936." too.
+_LINE_START = re.compile(
+    r"^([ \t]*)(#{1,6}(?=\s|$)|[>+-](?=\s|$)|[=-]+(?=[ \t]*$)|~{3,}|\d+(?=[.)](?:\s|$)))",
+    re.MULTILINE,
+)
+#: Raw HTML blocks that may hold blank lines (CommonMark's type 1): they end at their end tag.
+_VERBATIM = {"pre", "script", "style", "textarea"}
+_BLANK_LINE = re.compile(r"\n[ \t]*(?=\n)")
 
 
 @dataclass
@@ -108,7 +124,18 @@ def _block(node: Node, html: str, rewrite: LinkRewriter) -> str:
             + " "
             + _inline(node.children, rewrite).replace("\n", " ").strip()
         )
-    return html[node.start : node.end].strip()
+    return _raw_block(node, html[node.start : node.end].strip())
+
+
+def _raw_block(node: Node, raw: str) -> str:
+    """`raw` as one HTML block that Markdown passes through whole."""
+    if node.tag in _VERBATIM:
+        return raw
+    # A blank line would end the block and let what follows be read as Markdown; an empty
+    # comment keeps the line (and the lines of a <pre> inside), and is dropped when built.
+    raw = _BLANK_LINE.sub("\n<!-- -->", raw)
+    # An inline element opening a line starts a paragraph, whose text Markdown would read.
+    return raw if node.tag in block_names else f"<p>{raw}</p>"
 
 
 def _is_simple(node: Node) -> bool:
@@ -147,6 +174,9 @@ def _inline(children: list[Node | str], rewrite: LinkRewriter) -> str:
                 parts.append("\n")
         elif child.tag == "a":
             href = rewrite(child.attrs.get("href") or "")
+            if not href:  # no address, or none a story may link to: the words stay
+                parts.append(_inline(child.children, rewrite))
+                continue
             target = f"<{href}>" if re.search(r"[\s()<>]", href) else href
             parts.append(f"[{_inline(child.children, rewrite)}]({target})")
         elif child.tag == "code":

@@ -4,8 +4,9 @@ Each commenting annotation becomes a step, in the manifest's order (a story mani
 page, else each canvas's pages in canvas order); consecutive annotations with the same text
 become one comparison step. The manifest itself is the story's one source, so every reference
 is `source/N#xywh=…` against its own canvases. A story's exported manifest imports back into
-the story it came from: its step 0 is the title slide, `<h2>` opens each step and the
-annotation label is the region's text alternative.
+the story it came from: its step 0 is the title slide (headed by the story's title), a heading
+(`<h2>`, or a first paragraph in bold) opens each step and the annotation label is the region's
+text alternative.
 
 Manifests made for the Storiiies viewer give regions in the pixels of the image rather than of
 the canvas (the viewer zooms to image pixels), and mark points of interest: regions that
@@ -14,6 +15,11 @@ overhang a smaller canvas but fit its image are scaled to the canvas, and a poin
 downloaded beside the story when it is written to a file. What a story cannot keep (a point, a
 region outside the canvas, a sound that stays a link) is said at the step, as a Markdown comment
 the build ignores, and in the `notes` the command prints.
+
+The manifest is someone else's, so its text only ever becomes text (html_to_markdown.py escapes
+what Markdown would read as structure, and headings are one escaped line), and its links and
+sounds only web addresses: a relative one is resolved against the manifest's URL (or dropped,
+for a manifest read from a file), so no link can reach into the project or out of it.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
 
@@ -37,13 +43,15 @@ from storiiies.iiif.fetch import Fetcher
 from storiiies.iiif.language import pick
 from storiiies.iiif.model import Canvas, SourceDocument
 from storiiies.iiif.presentation import read_presentation
-from storiiies.iiif.sanitize import to_text
+from storiiies.iiif.sanitize import to_text, web_url
 from storiiies.story.narration import AUDIO_FORMATS
 from storiiies.story.parse import clean_story_html
 from storiiies.tools.html_to_markdown import html_to_markdown
 
 ALIAS = "source"
-_HEADING = re.compile(r"^\s*<(h[12])>(.*?)</\1>", re.DOTALL)
+#: A step's title: `<h2>` (`<h1>` for a title slide), or a first paragraph all in bold, as a
+#: story's manifest writes it (headings are not in the Presentation API's HTML subset).
+_HEADING = re.compile(r"^\s*(?:<(h[12])>(.*?)</\1>|<p><(b|strong)>(.*?)</\3></p>)", re.DOTALL)
 Box = tuple[float, float, float, float]
 #: The side, in image pixels, of the region the Storiiies viewer zooms to around a point.
 POINT_SIDE = 100
@@ -113,7 +121,7 @@ def import_story_notes(
             story_lang = lang or _body_language(comments)
             sounds = _Sounds(fetcher, media_dir, offline)
             image_pixels = _image_pixel_canvases(comments, document)
-            steps = list(_steps(comments, document, story_lang, sounds, image_pixels))
+            steps = list(_steps(comments, document, story_lang, sounds, image_pixels, url))
     result = ImportResult(_markdown(text, document, steps, story_lang))
     for canvas in document.canvases:
         if canvas.id in image_pixels:
@@ -221,7 +229,9 @@ def _steps(
     lang: str | None,
     sounds: _Sounds,
     image_pixels: dict[str, tuple[float, float]],
+    base: str,
 ) -> Iterator[ImportedStep]:
+    story_title = (pick(document.label, lang) or "").lstrip("\u2060")  # sanitize.text_only
     groups: list[list[tuple[Comment, str]]] = []
     for comment in comments:
         body = _pick_body(comment, lang)
@@ -236,13 +246,15 @@ def _steps(
     for number, group in enumerate(groups, start=1):
         first, body = group[0]
         heading = _HEADING.match(body)
-        title = (
-            to_text(heading.group(2))
-            if heading
-            else (to_text(first.label or "") or _title_from(body, number))
-        )
+        heading_text = to_text(heading.group(2) or heading.group(4)) if heading else ""
+        title = heading_text or to_text(first.label or "") or _title_from(body, number)
         rest = body[heading.end() :] if heading else body
-        title_slide = number == 1 and heading is not None and heading.group(1) == "h1"
+        # A story's manifest opens with its title slide, headed by the story's title.
+        title_slide = (
+            number == 1
+            and heading is not None
+            and (heading.group(1) == "h1" or heading_text == to_text(story_title))
+        )
         notes: list[str] = []
         views = tuple(
             v
@@ -252,9 +264,19 @@ def _steps(
         if not views:
             continue
         markdown = html_to_markdown(
-            clean_story_html(rest.strip()), lambda href: _reference_of_link(href, document)
+            clean_story_html(
+                rest.strip(),
+                lambda href: href if _is_reference(href, document) else _absolute(href, base),
+            ),
+            lambda href: _link_target(href, document),
         )
-        urls = list(dict.fromkeys(u for c, _ in group for u in c.sounds))
+        urls: list[str] = []
+        for given in dict.fromkeys(u for c, _ in group for u in c.sounds):
+            sound_url = _sound_url(given, base)
+            if sound_url is None:
+                notes.append(f"its sound {given} was left out: it is not a web address")
+            else:
+                urls.append(sound_url)
         sound = None
         if urls and title_slide:
             left_out = "was left out: a title slide has no narration"
@@ -378,6 +400,36 @@ def _reference(canvas: Canvas, region: Box | None, document: SourceDocument) -> 
     return reference
 
 
+def _absolute(url: str, base: str) -> str | None:
+    """A relative URL in the manifest as a web address, resolved against the manifest's; None
+    for a manifest read from a file, whose neighbours are not the story's."""
+    if not base.startswith(("http://", "https://")):
+        return None
+    try:
+        return web_url(urljoin(base, url))
+    except ValueError:
+        return None
+
+
+def _sound_url(url: str, base: str) -> str | None:
+    """Where to fetch a Sound body from: the web, or beside a manifest read from a file."""
+    if base.startswith("file:") and urlsplit(url).scheme in ("", "file"):
+        return urljoin(base, url)
+    return web_url(url) or _absolute(url, base)
+
+
+def _is_reference(href: str, document: SourceDocument) -> bool:
+    return _reference_of_link(href, document) != href
+
+
+def _link_target(href: str, document: SourceDocument) -> str:
+    """A region link's reference, a web or mail address as it is, else "" (the words stay)."""
+    reference = _reference_of_link(href, document)
+    if reference != href:
+        return reference
+    return web_url(href, ("http", "https", "mailto")) or ""
+
+
 def _reference_of_link(href: str, document: SourceDocument) -> str:
     """A link that opens a tour at a region (an exported in-step link) → that region's reference."""
     if "iiif-content=" not in href:
@@ -424,7 +476,7 @@ def _markdown(
     previous: tuple[tuple[str, Box | None], ...] = ()
     for step in steps:
         boxes = tuple(view.box for view in step.views)
-        lines = [f"## {step.title}\n"]
+        lines = [f"## {_heading(step.title)}\n"]
         if boxes != previous:  # the same regions as the step before: the view stays
             lines.append("".join(f"![{_alt(view.alt)}]({view.reference})\n" for view in step.views))
         previous = boxes
@@ -444,6 +496,13 @@ def _destination(url: str) -> str:
 
 def _comment(text: str) -> str:
     return " ".join(text.replace("--", "–").split())
+
+
+def _heading(text: str) -> str:
+    """A step title as the text of one `## ` line: on one line, its Markdown escaped, and a
+    closing run of `#` kept (Markdown would drop it)."""
+    text = re.sub(r"([\\`*_\[\]<]|&(?=#?\w+;))", r"\\\1", " ".join(text.split()))
+    return re.sub(r"(#+)$", r"\\\1", text)
 
 
 def _alt(text: str) -> str:

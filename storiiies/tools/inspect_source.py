@@ -79,7 +79,8 @@ def _collection_listing(key: SourceKey, fetcher: Fetcher, lang: str) -> str | No
         raise no_manifests_error(data)
     version = presentation_version(data) or 3
     lines = [
-        f"Collection (IIIF Presentation {version}): {pick(text_map(data.get('label')), lang) or '(no label)'}",
+        f"Collection (IIIF Presentation {version}):"
+        f" {pick(text_map(data.get('label')), lang) or '(no label)'}",
         f"  {key.location}",
         f"{_count(len(members), 'manifest')}:",
     ]
@@ -119,7 +120,10 @@ def _document_lines(text: str, resolved: ResolvedSource, lang: str) -> Iterator[
         yield f"  {canvas.index:>{width}}  {_canvas_line(canvas, lang)}"
     if resolved.region is not None:
         region = ",".join(str(round(n)) for n in resolved.region)
-        yield f"Region given by the source: xywh={region} (shown by a reference without its own region)"
+        yield (
+            f"Region given by the source: xywh={region}"
+            " (shown by a reference without its own region)"
+        )
     first = canvases[0]
     alias = "source"
     reference = alias if len(canvases) == 1 else f"{alias}/{first.index}"
@@ -130,7 +134,8 @@ def _document_lines(text: str, resolved: ResolvedSource, lang: str) -> Iterator[
         end = f"{min(first.duration, 10):g}"
         yield f"  ![what the segment holds]({reference}#t=0,{end})"
         return
-    yield f"  ![what the region shows]({reference}#xywh=0,0,{min(first.width, 1000)},{min(first.height, 1000)})"
+    width, height = min(first.width, 1000), min(first.height, 1000)
+    yield f"  ![what the region shows]({reference}#xywh=0,0,{width},{height})"
 
 
 def _canvas_line(canvas: Canvas, lang: str) -> str:
