@@ -428,6 +428,7 @@ def test_serve_edit_prints_the_editor_address_and_serves_it(project: Path) -> No
     port = free_port()
     process, output = start_serve(project, "--port", str(port), "--edit")
     try:
+        assert process.stderr is not None
         line = process.stderr.readline()
         assert line.strip() == f"Editor: http://127.0.0.1:{port}/_storiiies/edit/"
         page = httpx.get(f"http://127.0.0.1:{port}/_storiiies/edit/")
