@@ -178,12 +178,17 @@ def check(project: Path, offline: bool) -> None:
     type=click.IntRange(1, 65535),
     help="Port to listen on; if it is taken, the next free one is used.",
 )
-def serve(project: Path, offline: bool, host: str, port: int) -> None:
+@click.option(
+    "--edit",
+    is_flag=True,
+    help="Turn on the editor: write stories in the browser (on this computer only).",
+)
+def serve(project: Path, offline: bool, host: str, port: int, edit: bool) -> None:
     """Preview PROJECT at http://127.0.0.1:8000/, rebuilding and reloading the open pages
     whenever a story, image, storiiies.yml or theme file is saved."""
     from storiiies.serve.run import run_server
 
-    sys.exit(run_server(project, host=host, port=port, offline=offline))
+    sys.exit(run_server(project, host=host, port=port, offline=offline, edit=edit))
 
 
 @main.command()

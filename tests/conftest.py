@@ -264,12 +264,14 @@ def preview_server(
 
     previews = []
 
-    def start(project: Path, *, host: str = "127.0.0.1", step_ms: int = 10) -> LiveServer:
+    def start(
+        project: Path, *, host: str = "127.0.0.1", step_ms: int = 10, edit: bool = False
+    ) -> LiveServer:
         preview = Preview(project, offline=True)
         rebuilds: list = []
         preview.rebuild()
         server = serve_app(
-            preview_app(preview, host=host, step_ms=step_ms, on_rebuild=rebuilds.append)
+            preview_app(preview, host=host, step_ms=step_ms, on_rebuild=rebuilds.append, edit=edit)
         )
         server.preview = preview  # type: ignore[attr-defined]
         server.rebuilds = rebuilds  # type: ignore[attr-defined]

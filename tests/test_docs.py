@@ -183,6 +183,7 @@ MESSAGE_CALLS = {
     "UnusableService": 0,
     "EditRefused": 0,
     "SaveConflict": 0,
+    "Invalid": 0,  # serve/editor.py: a 422 with a hint
     "_Unreadable": 1,  # yaml_lines.py: printed as `invalid YAML: <reason>`
     "_spec_error": 0,  # frontmatter.py: a PydanticCustomError with a hint
     "PydanticCustomError": 1,

@@ -248,7 +248,12 @@ def test_safe_path_refuses_every_escape():
 
 
 def insert(server, body: dict, **headers: str) -> httpx.Response:
-    origin = {"Origin": server.url, "Content-Type": "application/json"}
+    token = httpx.get(f"{server.url}/_storiiies/problems.json").json()["write_token"]
+    origin = {
+        "Origin": server.url,
+        "Content-Type": "application/json",
+        "X-Storiiies-Token": token,
+    }
     return httpx.post(f"{server.url}/_storiiies/insert", json=body, headers={**origin, **headers})
 
 
@@ -350,8 +355,10 @@ def test_insert_refuses_a_page_older_than_the_story(server, project):
         {"Origin": "null"},
         {"Origin": ""},
         {"Content-Type": "text/plain"},
+        {"X-Storiiies-Token": "guessed"},
+        {"X-Storiiies-Token": ""},
     ],
-    ids=["other-site", "null-origin", "empty-origin", "simple-form-post"],
+    ids=["other-site", "null-origin", "empty-origin", "simple-form-post", "wrong-key", "no-key"],
 )
 def test_insert_from_another_site_is_refused(server, project, headers):
     before = (project / "stories" / "gradient.md").read_bytes()
@@ -470,7 +477,12 @@ def test_insert_refuses_a_region_outside_the_canvas_and_a_source_the_story_lacks
 def test_insert_answers_a_deeply_nested_or_oversized_body_with_400(server, project):
     story = project / "stories" / "gradient.md"
     before = story.read_bytes()
-    headers = {"Origin": server.url, "Content-Type": "application/json"}
+    token = httpx.get(f"{server.url}/_storiiies/problems.json").json()["write_token"]
+    headers = {
+        "Origin": server.url,
+        "Content-Type": "application/json",
+        "X-Storiiies-Token": token,
+    }
     url = f"{server.url}/_storiiies/insert"
     nested = httpx.post(url, content=b"[" * 30_000 + b"]" * 30_000, headers=headers)
     assert nested.status_code == 400

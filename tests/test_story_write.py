@@ -90,6 +90,12 @@ def test_a_story_reads_as_headings_regions_and_text() -> None:
     )
 
 
+def test_each_step_knows_its_first_and_last_line() -> None:
+    # Lines 8-15: the `##` step up to its last text line; 17-23: the setext step and its
+    # fenced code; 25-26: the last step (blank lines after a step are not its own).
+    assert read_story_file(STORY.encode()).block_lines == ((8, 15), (17, 23), (25, 26))
+
+
 def test_saving_without_a_change_gives_the_same_bytes_for_every_example() -> None:
     for path in sorted((EXAMPLES / "stories").glob("*.md")):
         raw = path.read_bytes()

@@ -2,7 +2,8 @@
 
     /_storiiies/events          server-sent events after each rebuild (livereload.py)
     /_storiiies/problems.json   the problems of the latest rebuild, for the in-page overlay
-    /_storiiies/insert          POST, same origin only: add a picked region to a story
+    /_storiiies/insert          POST, same origin with the run's key: add a picked region to a story
+    /_storiiies/edit/...        with `edit`: the editor (editor.py)
     /_storiiies/NAME            the preview's own scripts and styles
     /iiif/3/NAME/...            IIIF Image API 3.0 for each local image (images/server.py)
     /PATH                       the site: pages rendered per request, other files from the Snapshot
@@ -40,6 +41,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from storiiies.errors import Problem
 from storiiies.images.server import image_api_app
 from storiiies.model import Story
+from storiiies.serve.editor import editor_routes
+from storiiies.serve.editor_files import EditorState
+from storiiies.serve.guard import WriteGuard, is_loopback
 from storiiies.serve.livereload import event_stream
 from storiiies.serve.state import (
     CLIENT_DIR,
@@ -74,12 +78,15 @@ def preview_app(
     step_ms: int = DEFAULT_STEP_MS,
     on_rebuild: Callable[[Rebuild], None] | None = None,
     on_start: Callable[[], None] | None = None,
+    edit: bool = False,
 ) -> Starlette:
     """The preview app. With `watch`, file changes rebuild while the app runs (its lifespan);
     `host` is the address it listens on (story files can be edited only from loopback).
-    `on_start` runs once the app is up (the server already handles Ctrl+C by then)."""
+    `on_start` runs once the app is up (the server already handles Ctrl+C by then).
+    With `edit`, the editor answers under /_storiiies/edit/ (editor.py)."""
     app = Starlette(
         routes=[
+            *editor_routes(),  # not found unless `edit` (editor.py)
             Route("/_storiiies/events", events),
             Route("/_storiiies/problems.json", problems),
             Route("/_storiiies/insert", insert, methods=["POST"]),
@@ -103,6 +110,8 @@ def preview_app(
     app.state.on_rebuild = on_rebuild
     app.state.on_start = on_start
     app.state.watcher = None
+    app.state.guard = WriteGuard(host)  # every write: Host, Origin, content type, key
+    app.state.editor = EditorState(preview, app.state.guard) if edit else None
     return app
 
 
@@ -202,6 +211,7 @@ async def problems(request: Request) -> Response:
     return JSONResponse(
         {
             "token": snapshot.token,
+            "write_token": request.app.state.guard.token,  # this run's key for writes
             "site": snapshot.site is not None,
             "problems": [_problem_data(p, preview.project) for p in snapshot.problems],
         },
@@ -218,7 +228,7 @@ async def client_file(request: Request) -> Response:
 
 
 async def insert(request: Request) -> Response:
-    refusal = _refuse_cross_site(request, request.app.state.host)
+    refusal = request.app.state.guard.refuse_write(request)
     if refusal is not None:
         return JSONResponse({"error": refusal}, status_code=403)
     body = await _read_body(request, _INSERT_BODY_LIMIT)
@@ -397,22 +407,6 @@ def _check_inside_canvas(story: Story, ref: str, region: tuple[int, int, int, in
         )
 
 
-def _refuse_cross_site(request: Request, host: str) -> str | None:
-    """Why this POST may not edit files, or None. Only a page of this preview, opened on this
-    computer, may: the Origin must be this server (so other sites cannot) and name a loopback
-    address (so a DNS name rebound to 127.0.0.1 cannot either)."""
-    if not is_loopback(host):
-        return "inserting into stories is off while the preview is served to the network (--host)"
-    origin = request.headers.get("origin")
-    if origin is None or origin != f"http://{request.headers.get('host', '')}":
-        return "only the preview's own pages may change story files"
-    if not is_loopback(urlsplit(origin).hostname or ""):
-        return "only the preview's own pages may change story files"
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        return "expected a JSON request"
-    return None
-
-
 def _problem_data(problem: Problem, root: Path) -> dict[str, Any]:
     location = problem.location
     return {
@@ -486,12 +480,3 @@ def _media_type(path: str) -> str:
     if path.endswith(".json"):
         return "application/json"
     return mimetypes.guess_type(path)[0] or "application/octet-stream"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

@@ -15,7 +15,8 @@ from typing import Any
 from storiiies.build import check_site
 from storiiies.config import CONFIG_NAME
 from storiiies.console import make_console, plural, print_problems
-from storiiies.serve.app import is_loopback, preview_app
+from storiiies.serve.app import preview_app
+from storiiies.serve.guard import is_loopback
 from storiiies.serve.state import Preview, Rebuild
 
 PORT_TRIES = 20
@@ -48,7 +49,12 @@ def bind_socket(host: str, port: int, tries: int = PORT_TRIES) -> socket.socket 
 
 
 def run_server(
-    project: Path, *, host: str = "127.0.0.1", port: int = 8000, offline: bool = False
+    project: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    offline: bool = False,
+    edit: bool = False,
 ) -> int:
     console = make_console()
     if not (Path(project) / CONFIG_NAME).is_file():
@@ -63,7 +69,7 @@ def run_server(
 
     try:
         report(preview.rebuild())
-        return _serve(preview, host, port, report)
+        return _serve(preview, host, port, report, edit)
     except KeyboardInterrupt:  # Ctrl+C before the server took over the signal
         console.print("Stopped.")
         return 0
@@ -71,7 +77,9 @@ def run_server(
         preview.close()
 
 
-def _serve(preview: Preview, host: str, port: int, report: Callable[[Rebuild], None]) -> int:
+def _serve(
+    preview: Preview, host: str, port: int, report: Callable[[Rebuild], None], edit: bool
+) -> int:
     import uvicorn
 
     console = make_console()
@@ -80,6 +88,11 @@ def _serve(preview: Preview, host: str, port: int, report: Callable[[Rebuild], N
             f"[yellow]warning:[/] serving on {host}: other computers on the network can see this "
             "preview (inserting regions into stories is turned off)."
         )
+        if edit:
+            console.print(
+                "[yellow]warning:[/] the editor answers only on this computer's own address "
+                "(127.0.0.1); it is off while serving to the network."
+            )
     sock = bind_socket(host, port)
     if sock is None:
         last = port + PORT_TRIES - 1
@@ -95,8 +108,10 @@ def _serve(preview: Preview, host: str, port: int, report: Callable[[Rebuild], N
 
     def started() -> None:
         console.print(f"Serving {preview.project.name} at [bold]{url}[/] — press Ctrl+C to stop.")
+        if edit and is_loopback(host):
+            console.print(f"Editor: [bold]{url}_storiiies/edit/[/]")
 
-    app = preview_app(preview, host=host, on_rebuild=report, on_start=started)
+    app = preview_app(preview, host=host, on_rebuild=report, on_start=started, edit=edit)
     config = uvicorn.Config(app, log_level="warning", lifespan="on", **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     stop = server.handle_exit

@@ -92,6 +92,7 @@ class StoryFile:
     blocks: tuple[_Block, ...]
     gaps: tuple[tuple[str, ...], ...]  # blank lines after the head and after each step
     aliases: frozenset[str]
+    block_lines: tuple[tuple[int, int], ...] = ()  # each step's first and last line, 1-based
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -129,6 +130,7 @@ def read_story_file(raw: bytes, aliases: Iterable[str] | None = None) -> StoryFi
     head, head_gap = _trailing_blanks(lines[: bounds[0]])
     blocks = []
     gaps = [head_gap]
+    block_lines = []
     for (start, heading_end), end in zip(starts, bounds[1:], strict=True):
         content, gap = _trailing_blanks(lines[start:end])
         regions = tuple(
@@ -140,7 +142,17 @@ def read_story_file(raw: bytes, aliases: Iterable[str] | None = None) -> StoryFi
         )
         blocks.append(_block(tuple(content), heading_end - start, regions, known))
         gaps.append(gap)
-    return StoryFile(raw, bom, "\r\n" in text, tuple(head), tuple(blocks), tuple(gaps), known)
+        block_lines.append((start + 1, start + len(content)))
+    return StoryFile(
+        raw,
+        bom,
+        "\r\n" in text,
+        tuple(head),
+        tuple(blocks),
+        tuple(gaps),
+        known,
+        tuple(block_lines),
+    )
 
 
 def write_steps(story: StoryFile, edits: Sequence[StepEdit]) -> bytes:

@@ -140,6 +140,16 @@
     document.head.appendChild(picker);
   }
 
+  // With `serve --edit`, every page of the preview (but not the editor's own frame) links to it.
+  if (window.top === window.self) {
+    fetch(root + "_storiiies/edit/status.json", { cache: "no-store" }).then(function (response) {
+      if (!response.ok) return;
+      var link = element("a", "sts-edit-link", "Edit stories");
+      link.href = root + "_storiiies/edit/";
+      document.body.appendChild(link);
+    }).catch(function () { /* no editor */ });
+  }
+
   window.storiiiesPreview = {
     root: root,
     page: page,

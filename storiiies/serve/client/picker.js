@@ -1,6 +1,8 @@
 // `storiiies serve` only: the region picker. Draw a rectangle on the deep-zoom image, or take
 // the current view, to get the exact Markdown reference of that region; copy it, or insert it
-// into the story file under the heading of the step on screen.
+// into the story file under the heading of the step on screen. Inside the editor's frame, each
+// pick is also announced to the editor as a `storiiies:pick` event on this window
+// (detail: {ref, region}), and `storiiies.picker.start()` / `.useView()` / `.close()` drive it.
 (function () {
   "use strict";
   var tour = window.storiiies;
@@ -155,13 +157,19 @@
     insert.addEventListener("click", function () {
       insert.disabled = true;
       status.textContent = "Inserting…";
-      fetch(live.root + "_storiiies/insert", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          story: story.slug, step: step, title: story.steps[step].title,
-          ref: pick.canvas.ref, region: pick.region, alt: alt.value
-        })
+      // The run's key for writes, read (same origin only) just before it is needed: a server
+      // restarted since the page loaded has a new one.
+      fetch(live.root + "_storiiies/problems.json", { cache: "no-store" }).then(function (response) {
+        return response.json();
+      }).then(function (data) {
+        return fetch(live.root + "_storiiies/insert", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-Storiiies-Token": data.write_token },
+          body: JSON.stringify({
+            story: story.slug, step: step, title: story.steps[step].title,
+            ref: pick.canvas.ref, region: pick.region, alt: alt.value
+          })
+        });
       }).then(function (response) {
         return response.json().then(function (data) {
           if (!response.ok) throw new Error(data.error || response.statusText);
@@ -179,6 +187,9 @@
     stage.appendChild(result);
     update();
     alt.focus();
+    window.dispatchEvent(new CustomEvent("storiiies:pick", {
+      detail: { ref: pick.canvas.ref, region: pick.region.slice() }
+    }));
   }
 
   function hideResult() {
@@ -186,13 +197,15 @@
     result = null;
   }
 
+  function useView() {
+    var panel = visiblePanels()[0];
+    if (panel) { setPicking(false); showResult(regionFromView(panel)); }
+  }
+
   pickButton.addEventListener("click", function () {
     setPicking(pickButton.getAttribute("aria-pressed") !== "true");
   });
-  viewButton.addEventListener("click", function () {
-    var panel = visiblePanels()[0];
-    if (panel) { setPicking(false); showResult(regionFromView(panel)); }
-  });
+  viewButton.addEventListener("click", useView);
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     if (layers.length) setPicking(false); else hideResult();
@@ -202,6 +215,10 @@
 
   tour.picker = {
     get picked() { return picked; },
-    markdown: function () { return result ? result.querySelector(".sts-code").value : null; }
+    markdown: function () { return result ? result.querySelector(".sts-code").value : null; },
+    start: function () { hideResult(); setPicking(true); },
+    useView: useView,
+    close: function () { setPicking(false); hideResult(); }
   };
+  window.dispatchEvent(new CustomEvent("storiiies:picker"));
 })();
