@@ -2,6 +2,8 @@
 
 - `replacing(target)` gives a temporary sibling to write; it replaces `target` in one rename
   when the block ends, and is removed if the block raises. `write_atomic` writes bytes that way.
+- `create_new(targets, content)` puts a finished file at the first of `targets` that does not
+  exist yet, never over another file (a story the editor creates, an uploaded image).
 - `staging_folder(parent, prefix)` is a new folder to fill before it is renamed or swapped into
   place (the site, a tile tree); leftovers whose builder died are swept first. Their names carry
   the builder's pid, so a leftover of a killed build is told apart from one still being written.
@@ -17,7 +19,7 @@ import os
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,6 +46,31 @@ def write_durably(temporary: Path, content: bytes, *, mode_of: Path) -> None:
         stream.flush()
         os.fsync(stream.fileno())
     os.chmod(temporary, mode_of.stat().st_mode & 0o7777)
+
+
+def create_new(targets: Iterable[Path], content: bytes) -> Path | None:
+    """Write `content` at the first of `targets` (all in one folder) that does not exist, and
+    return it; None when every one exists. The file appears whole: a finished temporary file
+    is hard-linked to the name, which fails, rather than replace a file created meanwhile."""
+    names = iter(targets)
+    first = next(names, None)
+    if first is None:
+        return None
+    temporary = first.with_name(f".{first.name}.{secrets.token_hex(8)}.tmp{first.suffix}")
+    try:
+        with temporary.open("xb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        for target in itertools.chain([first], names):
+            try:
+                os.link(temporary, target)
+            except FileExistsError:
+                continue
+            return target
+    finally:
+        temporary.unlink(missing_ok=True)
+    return None
 
 
 def write_atomic(target: Path, data: bytes | str) -> None:

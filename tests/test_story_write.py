@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from storiiies.atomic import create_new
 from storiiies.model import StorySource
 from storiiies.serve.story_edit import EditRefused
 from storiiies.serve.story_write import (
@@ -21,6 +22,7 @@ from storiiies.serve.story_write import (
     SaveConflict,
     Step,
     StepEdit,
+    create_story,
     read_story_file,
     save_story,
     write_steps,
@@ -356,3 +358,21 @@ def test_any_edit_reads_back_as_written_and_leaves_other_steps_alone(
     draft = parse_story(StorySource(Path("story.md"), "story.md", written.decode("utf-8-sig")))
     assert [s.title for s in draft.steps] == [e.step.heading for e in edits]
     assert [len(s.regions) for s in draft.steps] == [len(e.step.regions) for e in edits]
+
+
+def test_a_new_story_never_replaces_a_file_that_appears_meanwhile(tmp_path: Path) -> None:
+    path = tmp_path / "mine.md"
+    create_story(path, b"# the editor's\n")
+    assert path.read_bytes() == b"# the editor's\n"
+    with pytest.raises(EditRefused, match="mine.md already exists"):
+        create_story(path, b"# another\n")
+    assert path.read_bytes() == b"# the editor's\n"
+
+
+def test_create_new_takes_the_first_free_name_and_leaves_no_temporary(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"taken")
+    names = [tmp_path / "a.png", tmp_path / "a-2.png", tmp_path / "a-3.png"]
+    assert create_new(names, b"new") == tmp_path / "a-2.png"
+    assert (tmp_path / "a.png").read_bytes() == b"taken"
+    assert create_new(names[:1], b"new") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-2.png", "a.png"]

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from storiiies.atomic import create_new
 from storiiies.config import load_config
 from storiiies.errors import BuildFailed, SourceError
 from storiiies.iiif.fetch import Fetcher
@@ -357,19 +356,11 @@ def write_image(editor: EditorState, name: str, suffix: str, data: bytes) -> Pat
     stem = slugify(Path(name).stem) if name else "image"
     folder = (editor.project / "images").resolve()
     folder.mkdir(exist_ok=True)
-    temporary = folder / f".upload-{secrets.token_hex(8)}.tmp"
-    try:
-        with temporary.open("xb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        for number in range(1, 1000):
-            target = folder / (f"{stem}{suffix}" if number == 1 else f"{stem}-{number}{suffix}")
-            try:
-                os.link(temporary, target)
-            except FileExistsError:
-                continue
-            return target
-    finally:
-        temporary.unlink(missing_ok=True)
+    names = (
+        folder / (f"{stem}{suffix}" if number == 1 else f"{stem}-{number}{suffix}")
+        for number in range(1, 1000)
+    )
+    target = create_new(names, data)
+    if target is not None:
+        return target
     raise Invalid(f"too many images named {stem}", "rename the file and upload it again")

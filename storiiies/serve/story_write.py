@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 from markdown_it.token import Token
 
-from storiiies.atomic import replacing, write_durably
+from storiiies.atomic import create_new, replacing, write_durably
 from storiiies.serve.story_edit import EditRefused, escape_alt
 from storiiies.story.parse import make_markdown
 from storiiies.story.references import ReferenceSyntaxError, looks_like_reference, parse_reference
@@ -209,15 +209,8 @@ def save_story(path: Path, loaded: bytes, content: bytes) -> None:
 def create_story(path: Path, content: bytes) -> None:
     """Write a new story file; never over an existing one."""
     with _lock:
-        if path.exists():
+        if create_new([path], content) is None:
             raise EditRefused(f"{path.name} already exists; choose another file name")
-        with replacing(path) as temporary:
-            with temporary.open("wb") as stream:
-                stream.write(content)
-                stream.flush()
-                os.fsync(stream.fileno())
-            if path.exists():
-                raise EditRefused(f"{path.name} already exists; choose another file name")
         _sync_folder(path.parent)
 
 
