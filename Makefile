@@ -43,6 +43,7 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy $(LINTED)
 
 test: setup lint
+	@echo "==> Checking that Chromium is available for the browser tests"
 	./scripts/install-chromium
 	@echo "==> Running the test suite (about 6 minutes on 2 cores; browser tests use Chromium)"
 	$(BIN)/pytest
