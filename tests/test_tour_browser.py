@@ -500,3 +500,27 @@ def test_an_image_that_fails_to_load_says_so_in_its_panel(
     link = message.locator("a")
     assert link.get_attribute("href") == "https://museum.example.org/lost"
     assert errors == []
+
+
+# Records which drawing context each canvas of the page is asked for, before any script runs.
+CONTEXTS_ASKED = """(() => {
+  const asked = window.contextsAsked = [];
+  const getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
+    asked.push(type);
+    return getContext.call(this, type, ...rest);
+  };
+})();"""
+
+
+def test_a_tour_draws_its_tiles_in_2d_without_starting_webgl(new_page, examples_server):
+    page = new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_init_script(CONTEXTS_ASKED)
+    page.goto(f"{examples_server.url}/fields-family/")
+    wait_settled(page)
+    page.wait_for_function(
+        "() => window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
+    )
+    asked = page.evaluate("window.contextsAsked")
+    assert "2d" in asked
+    assert [kind for kind in asked if "webgl" in kind] == []

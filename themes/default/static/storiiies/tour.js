@@ -86,7 +86,12 @@
       minZoomImageRatio: 0.5,
       crossOriginPolicy: "Anonymous",
       gestureSettingsTouch: { pinchRotate: false },
-      keyboardNavEnabled: false
+      keyboardNavEnabled: false,
+      // The 2D canvas drawer, not OpenSeadragon 6's default WebGL one: a view of a tour holds
+      // a few dozen tiles, and starting WebGL (probing for support, compiling shaders,
+      // uploading textures) held the first tile back by 0.5-1 s where WebGL runs in software,
+      // as on a machine without a GPU (benchmarks/first_tile.py).
+      drawer: "canvas"
     });
     // The canvas takes keyboard focus: arrow keys pan it, + and − zoom (see keydown below).
     viewer.canvas.setAttribute("role", "application");
