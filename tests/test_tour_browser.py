@@ -524,3 +524,24 @@ def test_a_tour_draws_its_tiles_in_2d_without_starting_webgl(new_page, examples_
     asked = page.evaluate("window.contextsAsked")
     assert "2d" in asked
     assert [kind for kind in asked if "webgl" in kind] == []
+
+
+# The addresses the page has fetched by the time the tour says it is ready.
+FETCHED_BY_READY = """(() => {
+  const fetched = [];
+  const original = window.fetch;
+  window.fetch = function (input, ...rest) {
+    fetched.push(String(input && input.url ? input.url : input));
+    return original.call(this, input, ...rest);
+  };
+  window.addEventListener("storiiies:ready", () => { window.fetchedByReady = fetched.slice(); });
+})();"""
+
+
+def test_the_first_views_info_json_is_asked_for_before_the_layout_frames(new_page, examples_server):
+    page = new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_init_script(FETCHED_BY_READY)
+    page.goto(f"{examples_server.url}/fields-family/")
+    page.wait_for_function("() => window.fetchedByReady !== undefined")
+    fetched = page.evaluate("window.fetchedByReady")
+    assert [url for url in fetched if url.endswith("/info.json")] != [], fetched
