@@ -86,6 +86,15 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser context closed mid-request resets its connections: not worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FileServer:
     """A folder over real HTTP on 127.0.0.1 (a threaded http.server); the port is known at
     once, so a site can be built for its address before the folder exists."""
@@ -94,8 +103,7 @@ class FileServer:
         handler: Callable[..., SimpleHTTPRequestHandler] = partial(
             _QuietHandler, directory=str(directory)
         )
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
