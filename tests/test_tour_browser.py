@@ -545,3 +545,23 @@ def test_the_first_views_info_json_is_asked_for_before_the_layout_frames(new_pag
     page.wait_for_function("() => window.fetchedByReady !== undefined")
     fetched = page.evaluate("window.fetchedByReady")
     assert [url for url in fetched if url.endswith("/info.json")] != [], fetched
+
+
+def test_the_first_views_info_json_is_preloaded_by_the_page_and_fetched_once(
+    new_page, examples_server
+):
+    page = new_page(viewport={"width": 1280, "height": 800})
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{examples_server.url}/fields-family/")
+    wait_settled(page)
+    page.wait_for_function(
+        "() => window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
+    )
+    infos = [url for url in requested if url.endswith("/info.json")]
+    assert len(infos) == 1, requested
+    initiators = page.evaluate(
+        "(url) => performance.getEntriesByName(url).map((entry) => entry.initiatorType)",
+        infos[0],
+    )
+    assert initiators == ["link"]
