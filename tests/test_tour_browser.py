@@ -565,3 +565,21 @@ def test_the_first_views_info_json_is_preloaded_by_the_page_and_fetched_once(
         infos[0],
     )
     assert initiators == ["link"]
+
+
+# Animation frames held back: callbacks are kept and never run.
+FRAMES_HELD = """(() => {
+  window.heldFrames = [];
+  window.requestAnimationFrame = (callback) => window.heldFrames.push(callback);
+})();"""
+
+
+def test_a_steps_image_is_opened_without_waiting_for_layout_frames(new_page, examples_server):
+    page = new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_init_script(FRAMES_HELD)
+    page.goto(f"{examples_server.url}/fields-family/")
+    page.wait_for_function(
+        "() => window.storiiies && window.storiiies.panels[0].viewer.world.getItemCount() === 1",
+        polling=50,
+    )
+    assert page.evaluate("window.heldFrames.length") > 0

@@ -304,13 +304,9 @@
     // A panel that was hidden has to learn its new size before it can fit a region.
     panels.forEach(function (panel) { if (!panel.element.hidden) panel.viewer.forceResize(); });
     altText.textContent = views.map(function (view) { return view.alt; }).join(" / ");
-    // Ask for the images' info.json now rather than after the two layout frames below: the
-    // first tile waits on them. openCanvas reuses the same request, and says if it fails.
-    views.forEach(function (view) {
-      story.canvases[view.canvas].images.forEach(function (image) {
-        tileSourceFor(image).catch(function () {});
-      });
-    });
+    // Open the images now rather than after the two layout frames below: the first tile
+    // waits on their info.json and on OpenSeadragon having them. fit() reuses the opening.
+    views.forEach(function (view, i) { openCanvas(panels[i], view.canvas); });
     // A move is pending from now on, though fitting waits for the layout below.
     views.forEach(function (view, i) {
       panels[i].pending += 1;
