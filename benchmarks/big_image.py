@@ -27,7 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyvips
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import generate_image, verdict  # noqa: E402
 
 TIME_TARGET = 0.6
 RSS_TARGET_MB = 400
@@ -94,7 +96,7 @@ def make_project(work: Path, width: int, height: int) -> Path:
     (project / "stories").mkdir()
     (project / "storiiies.yml").write_text("title: Big image benchmark\n")
     source = project / "images" / "big.jpg"
-    generate(source, width, height)
+    generate_image(source, width, height)
     w, h = width // 7, height // 7
     story = STORY.format(x=width // 3, y=height // 4, w=w, h=h)
     (project / "stories" / "big.md").write_text(story)
@@ -102,16 +104,6 @@ def make_project(work: Path, width: int, height: int) -> Path:
     print(f"input: {width:,} × {height:,} JPEG ({width * height / 1e6:.0f} megapixels), ", end="")
     print(f"{size_mb:.0f} MB, made in {time.perf_counter() - started:.1f} s, in {work}")
     return project
-
-
-def generate(path: Path, width: int, height: int) -> None:
-    """Gradients, a fine pattern and noise: something JPEG has to work at, unlike a flat colour."""
-    xy = pyvips.Image.xyz(width, height)
-    x, y = xy[0], xy[1]
-    pattern = (x / 23).sin() * (y / 17).cos() * 60 + 128  # sin/cos take degrees in libvips
-    noise = pyvips.Image.gaussnoise(width, height, sigma=12, mean=0)
-    image = (x * (255 / width) + noise).bandjoin([y * (255 / height) + noise, pattern + noise])
-    image.cast("uchar").copy(interpretation="srgb").jpegsave(str(path), Q=90)
 
 
 def build_command(project: Path) -> list[str]:
@@ -196,10 +188,6 @@ def profile(project: Path) -> int:
     print(f"build_site: {time.perf_counter() - started:.2f} s (under cProfile)")
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     return 0
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ viewer a tour would otherwise embed.
 from __future__ import annotations
 
 import argparse
-import gzip
 import shutil
 import statistics
 import sys
@@ -24,6 +23,7 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import gzip_size  # noqa: E402
 from storiiies.build import build_site  # noqa: E402
 from tests.conftest import CHROMIUM_FLAGS, EXAMPLES, REPO, LiveServer, chromium_path, static_app  # noqa: E402
 
@@ -34,10 +34,6 @@ FIRST_TILE = """() => {
     .filter(e => /\\/images\\/.+\\/default\\.jpg$/.test(e.name));
   return tiles.length ? Math.min(...tiles.map(e => e.responseEnd)) : null;
 }"""
-
-
-def gzip_size(data: bytes) -> int:
-    return len(gzip.compress(data, compresslevel=6, mtime=0))
 
 
 def is_tile(url: str) -> bool:

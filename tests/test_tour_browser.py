@@ -500,3 +500,86 @@ def test_an_image_that_fails_to_load_says_so_in_its_panel(
     link = message.locator("a")
     assert link.get_attribute("href") == "https://museum.example.org/lost"
     assert errors == []
+
+
+# Records which drawing context each canvas of the page is asked for, before any script runs.
+CONTEXTS_ASKED = """(() => {
+  const asked = window.contextsAsked = [];
+  const getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
+    asked.push(type);
+    return getContext.call(this, type, ...rest);
+  };
+})();"""
+
+
+def test_a_tour_draws_its_tiles_in_2d_without_starting_webgl(new_page, examples_server):
+    page = new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_init_script(CONTEXTS_ASKED)
+    page.goto(f"{examples_server.url}/fields-family/")
+    wait_settled(page)
+    page.wait_for_function(
+        "() => window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
+    )
+    asked = page.evaluate("window.contextsAsked")
+    assert "2d" in asked
+    assert [kind for kind in asked if "webgl" in kind] == []
+
+
+# The addresses the page has fetched by the time the tour says it is ready.
+FETCHED_BY_READY = """(() => {
+  const fetched = [];
+  const original = window.fetch;
+  window.fetch = function (input, ...rest) {
+    fetched.push(String(input && input.url ? input.url : input));
+    return original.call(this, input, ...rest);
+  };
+  window.addEventListener("storiiies:ready", () => { window.fetchedByReady = fetched.slice(); });
+})();"""
+
+
+def test_the_first_views_info_json_is_asked_for_before_the_layout_frames(new_page, examples_server):
+    page = new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_init_script(FETCHED_BY_READY)
+    page.goto(f"{examples_server.url}/fields-family/")
+    page.wait_for_function("() => window.fetchedByReady !== undefined")
+    fetched = page.evaluate("window.fetchedByReady")
+    assert [url for url in fetched if url.endswith("/info.json")] != [], fetched
+
+
+def test_the_first_views_info_json_is_preloaded_by_the_page_and_fetched_once(
+    new_page, examples_server
+):
+    page = new_page(viewport={"width": 1280, "height": 800})
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{examples_server.url}/fields-family/")
+    wait_settled(page)
+    page.wait_for_function(
+        "() => window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
+    )
+    infos = [url for url in requested if url.endswith("/info.json")]
+    assert len(infos) == 1, requested
+    initiators = page.evaluate(
+        "(url) => performance.getEntriesByName(url).map((entry) => entry.initiatorType)",
+        infos[0],
+    )
+    assert initiators == ["link"]
+
+
+# Animation frames held back: callbacks are kept and never run.
+FRAMES_HELD = """(() => {
+  window.heldFrames = [];
+  window.requestAnimationFrame = (callback) => window.heldFrames.push(callback);
+})();"""
+
+
+def test_a_steps_image_is_opened_without_waiting_for_layout_frames(new_page, examples_server):
+    page = new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_init_script(FRAMES_HELD)
+    page.goto(f"{examples_server.url}/fields-family/")
+    page.wait_for_function(
+        "() => window.storiiies && window.storiiies.panels[0].viewer.world.getItemCount() === 1",
+        polling=50,
+    )
+    assert page.evaluate("window.heldFrames.length") > 0

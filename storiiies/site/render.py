@@ -73,6 +73,17 @@ def _view_data(view: View, keys: dict[str, str]) -> dict[str, Any]:
     return data
 
 
+def first_local_infos(data: dict[str, Any]) -> list[str]:
+    """The site-relative info.json of each local image the title slide shows: the page
+    preloads them, so the first tile need not wait for the scripts to ask."""
+    infos = []
+    for view in data["steps"][0]["views"]:
+        for image in data["canvases"][view["canvas"]]["images"]:
+            if image["source"]["kind"] == "local" and image["source"]["info"] not in infos:
+                infos.append(image["source"]["info"])
+    return infos
+
+
 def story_data(story: Story, site: Site, original: Story | None = None) -> dict[str, Any]:
     """Everything the tour script needs, embedded in the page as JSON."""
     keys: dict[str, str] = {}
@@ -238,6 +249,7 @@ class Renderer:
             page_file=PAGE_FILES.get(template, ""),
             name_of=strings.language_name,
         )
+        data = story_data(story, self.site, original)
         return self.env.get_template(template).render(
             **self.common(root),
             story=story,
@@ -245,7 +257,8 @@ class Renderer:
             s=page_strings(self.env, story.lang),
             language_versions=languages,
             manifest_href=f"{root}{original.slug}/manifest.json",
-            data=_script_json(story_data(story, self.site, original)),
+            data=_script_json(data),
+            preload_info=[root + info for info in first_local_infos(data)],
             kiosk_json=_script_json(kiosk_data(self.site, story)),
             credits=credits(story),
             crop=lambda view, width=TEXT_WIDTH: crop_url(view, story, width, root),

@@ -86,7 +86,12 @@
       minZoomImageRatio: 0.5,
       crossOriginPolicy: "Anonymous",
       gestureSettingsTouch: { pinchRotate: false },
-      keyboardNavEnabled: false
+      keyboardNavEnabled: false,
+      // The 2D canvas drawer, not OpenSeadragon 6's default WebGL one: a view of a tour holds
+      // a few dozen tiles, and starting WebGL (probing for support, compiling shaders,
+      // uploading textures) held the first tile back by 0.5-1 s where WebGL runs in software,
+      // as on a machine without a GPU (benchmarks/first_tile.py).
+      drawer: "canvas"
     });
     // The canvas takes keyboard focus: arrow keys pan it, + and − zoom (see keydown below).
     viewer.canvas.setAttribute("role", "application");
@@ -299,6 +304,9 @@
     // A panel that was hidden has to learn its new size before it can fit a region.
     panels.forEach(function (panel) { if (!panel.element.hidden) panel.viewer.forceResize(); });
     altText.textContent = views.map(function (view) { return view.alt; }).join(" / ");
+    // Open the images now rather than after the two layout frames below: the first tile
+    // waits on their info.json and on OpenSeadragon having them. fit() reuses the opening.
+    views.forEach(function (view, i) { openCanvas(panels[i], view.canvas); });
     // A move is pending from now on, though fitting waits for the layout below.
     views.forEach(function (view, i) {
       panels[i].pending += 1;

@@ -1,0 +1,120 @@
+"""What the benchmark scripts share: a test image, gzip sizes, Chromium, a loopback file server.
+
+Not a benchmark itself. The scripts put the repository root on `sys.path` and import this as
+`benchmarks.common`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import statistics
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pyvips
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+# The flags the browser tests use (tests/conftest.py), so that figures match what CI runs.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def generate_image(path: Path, width: int, height: int, quality: int = 90) -> None:
+    """Gradients, a fine pattern and noise: something JPEG has to work at, unlike a flat
+    colour. The same arguments always give the same picture."""
+    xy = pyvips.Image.xyz(width, height)
+    x, y = xy[0], xy[1]
+    pattern = (x / 23).sin() * (y / 17).cos() * 60 + 128  # sin/cos take degrees in libvips
+    noise = pyvips.Image.gaussnoise(width, height, sigma=12, mean=0, seed=16)
+    image = (x * (255 / width) + noise).bandjoin([y * (255 / height) + noise, pattern + noise])
+    image.cast("uchar").copy(interpretation="srgb").jpegsave(str(path), Q=quality)
+
+
+def gzip_size(data: bytes) -> int:
+    """Bytes on the wire from a static host that compresses (gzip level 6, as nginx's default)."""
+    return len(gzip.compress(data, compresslevel=6, mtime=0))
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def chromium_or_exit() -> str:
+    """Debian's Chromium for Playwright, or a message saying how to get it and exit 2."""
+    for candidate in (CHROMIUM, shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    print(
+        "MISSING BROWSER: Chromium is not installed (looked for /usr/bin/chromium).\n"
+        "Install it with ./scripts/install-chromium (Debian: apt-get install -y chromium) "
+        "and run again.",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    """A static file handler that speaks HTTP/1.1 (keep-alive, like any real host) and lets
+    pages on another port read its files (CORS), as a IIIF image server does."""
+
+    protocol_version = "HTTP/1.1"
+
+    def end_headers(self) -> None:
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser context closed mid-request resets its connections: not worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class FileServer:
+    """A folder over real HTTP on 127.0.0.1 (a threaded http.server); the port is known at
+    once, so a site can be built for its address before the folder exists."""
+
+    def __init__(self, directory: Path) -> None:
+        handler: Callable[..., SimpleHTTPRequestHandler] = partial(
+            _QuietHandler, directory=str(directory)
+        )
+        self.httpd = _Server(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> FileServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
