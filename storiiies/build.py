@@ -238,7 +238,7 @@ def write_built_site(
     files.extend(extra_files)
     files.extend(asset_files(theme))
     out_dir = output or config.output_dir
-    write_site(files, out_dir)
+    write_site(files, out_dir, cache_dir=config.cache_dir)
     return BuildReport(
         site=site,
         output=out_dir,
