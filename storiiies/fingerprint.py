@@ -209,9 +209,13 @@ def _project(config: SiteConfig, output: Path) -> list[tuple[object, ...]]:
             config.cache_dir.resolve(),
         }
     )
+    folders = [root]
+    if config.stories_dir.is_symlink():  # the stories may live elsewhere, linked in
+        folders.append(config.stories_dir)
     return sorted(
         (str(Path(entry.path).relative_to(root)), *_print(entry))
-        for entry in _files(root, skipped=skipped)
+        for folder in folders
+        for entry in _files(folder, skipped=skipped)
     )
 
 
@@ -236,22 +240,18 @@ def _theme(config: SiteConfig) -> list[tuple[object, ...]]:
 def _files(
     folder: Path, *, skipped: frozenset[Path] = frozenset(), hidden: bool = False
 ) -> Iterator[os.DirEntry[str]]:
-    """The files under `folder`, through symbolic links to folders (a stories folder may be
-    one), each real folder once."""
+    """The files under `folder` (which may be a symbolic link), not descending into links to
+    folders below it: a link to a large tree would be read whole. What a build reads through
+    such a link is a source, recorded by itself (`record_build`)."""
     if not folder.is_dir():
         return
-    pending, seen = [folder], set()
+    pending = [folder]
     while pending:
-        current = pending.pop()
-        info = current.stat()
-        if (info.st_dev, info.st_ino) in seen:
-            continue
-        seen.add((info.st_dev, info.st_ino))
-        with os.scandir(current) as entries:
+        with os.scandir(pending.pop()) as entries:
             for entry in entries:
                 if entry.name.startswith(".") and not hidden:
                     continue
-                if entry.is_dir():
+                if entry.is_dir(follow_symlinks=False):
                     if entry.name not in SKIPPED_FOLDERS and Path(entry.path) not in skipped:
                         pending.append(Path(entry.path))
                 elif entry.is_file():

@@ -181,3 +181,19 @@ def test_a_remote_document_is_fetched_again_once_its_cached_copy_is_stale(
 
     assert isinstance(again, BuildReport if fetched_again else LastBuild)
     assert len(asked) == (2 if fetched_again else 1)
+
+
+def test_a_story_edited_in_a_linked_stories_folder_builds_again(make_project, tmp_path):
+    root = make_project({}, "title: T\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "gradient.md").write_text(STORY)
+    (root / "stories").symlink_to(elsewhere, target_is_directory=True)
+    make_image(root / "images" / "grad.jpg", 600, 400)
+    assert isinstance(build_if_changed(root), BuildReport)
+    assert isinstance(build_if_changed(root), LastBuild)
+
+    (elsewhere / "gradient.md").write_text(STORY.replace("The title slide.", "Changed."))
+
+    assert isinstance(build_if_changed(root), BuildReport)
+    assert "Changed." in (root / "_site" / "gradient" / "index.html").read_text()
