@@ -1,7 +1,8 @@
 """BUILD: the one place that runs the pipeline, load → parse → resolve → assemble → render → write.
 
 `check_site` stops after resolving (nothing is tiled or written); `build_site` goes all the way
-and swaps the new site in only when every stage succeeded.
+and swaps the new site in only when every stage succeeded; `build_if_changed` (what
+`storiiies build` runs) first asks whether the last build's site is still current.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ import jinja2
 
 from storiiies.config import SiteConfig, load_config
 from storiiies.errors import BuildFailed, Problem, SourceLocation, has_errors, shown_path
+from storiiies.fingerprint import (
+    Fingerprint,
+    LastBuild,
+    last_build,
+    record_build,
+    take_fingerprint,
+)
 from storiiies.iiif.fetch import Fetcher
 from storiiies.images import tiles
 from storiiies.images.pool import tile_many
@@ -61,20 +69,46 @@ class BuildReport:
     warnings: tuple[Problem, ...] = field(default=())
 
 
+def build_if_changed(
+    project: Path | str = ".", *, offline: bool = False, progress: Progress | None = None
+) -> BuildReport | LastBuild:
+    """`storiiies build`: build the site of `project`, unless the last build's site is still
+    current: nothing it was built from has changed and its folder is as it was left
+    (fingerprint.py). Then nothing is read or written, and the last build is returned."""
+    config = load_config(project)
+    fingerprint = take_fingerprint(config, offline=offline, output=config.output_dir)
+    last = last_build(fingerprint, config.output_dir, config.cache_dir)
+    if last is not None:
+        return last
+    return build_site(config.root, offline=offline, progress=progress, fingerprint=fingerprint)
+
+
 def build_site(
     project: Path | str = ".",
     *,
     offline: bool = False,
     output: Path | None = None,
     progress: Progress | None = None,
+    fingerprint: Fingerprint | None = None,
 ) -> BuildReport:
-    """Build the site of `project`. Raises BuildFailed (previous output untouched) on errors."""
+    """Build the site of `project`. Raises BuildFailed (previous output untouched) on errors.
+
+    The cache records what the site was built from, for `build_if_changed`: `fingerprint`,
+    taken before anything was read (by the caller, or here), and what the build read."""
     started = time.monotonic()
     config = load_config(project)
-    site, problems = load_site(config, offline=offline)
+    out_dir = output or config.output_dir
+    fingerprint = fingerprint or take_fingerprint(config, offline=offline, output=out_dir)
+    stages = StageCache()
+    with Fetcher(config.cache_dir, offline=offline) as fetcher:
+        site, problems = load_site(config, offline=offline, fetcher=fetcher, cache=stages)
     if site is None:
         raise BuildFailed(problems)
-    return write_built_site(site, problems, output=output, progress=progress, started=started)
+    record = record_build(fingerprint, site, stages, fetcher, warnings=problems)
+    report = write_built_site(site, problems, output=out_dir, progress=progress, started=started)
+    if record is not None:
+        record.save(out_dir, config.cache_dir)
+    return report
 
 
 def check_site(project: Path | str = ".", *, offline: bool = False) -> list[Problem]:
@@ -204,7 +238,7 @@ def write_built_site(
     files.extend(extra_files)
     files.extend(asset_files(theme))
     out_dir = output or config.output_dir
-    write_site(files, out_dir)
+    write_site(files, out_dir, cache_dir=config.cache_dir)
     return BuildReport(
         site=site,
         output=out_dir,

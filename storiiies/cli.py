@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -107,10 +108,17 @@ def _previous_output(project: Path, output: Path | None, *, bundle: bool) -> boo
 @PROJECT
 @OFFLINE
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
-def build(project: Path, offline: bool, quiet: bool) -> None:
-    """Build the static site of PROJECT (default: the current folder)."""
-    from storiiies.build import build_site
+@click.option(
+    "--force", is_flag=True, help="Build even when nothing has changed since the last build."
+)
+def build(project: Path, offline: bool, quiet: bool, force: bool) -> None:
+    """Build the static site of PROJECT (default: the current folder).
+
+    When nothing the site is made from has changed since the last build, and the site is as
+    that build left it, nothing is built again (--force builds anyway)."""
+    from storiiies.build import BuildReport, build_if_changed, build_site
     from storiiies.errors import BuildFailed
+    from storiiies.fingerprint import LastBuild
 
     console = make_console()
     progress = None
@@ -126,7 +134,12 @@ def build(project: Path, offline: bool, quiet: bool) -> None:
 
     previous = _previous_output(project, None, bundle=False)
     try:
-        report = build_site(project, offline=offline, progress=progress)
+        if force:
+            report: BuildReport | LastBuild = build_site(
+                project, offline=offline, progress=progress
+            )
+        else:
+            report = build_if_changed(project, offline=offline, progress=progress)
     except BuildFailed as failure:
         if progress is not None:
             bar.stop()
@@ -136,6 +149,17 @@ def build(project: Path, offline: bool, quiet: bool) -> None:
         sys.exit(1)
     if progress is not None:
         bar.stop()
+    if isinstance(report, LastBuild):
+        print_problems(report.warnings)
+        if not quiet:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(report.built_at))
+            console.print(
+                f"Nothing changed since the last build ({when}, "
+                f"{plural(report.stories, 'story', 'stories')}, "
+                f"{plural(report.files, 'file')}): {report.output} is current. "
+                "--force builds it again."
+            )
+        return
     print_problems(report.problems)
     if not quiet:
         stories = len(report.site.stories)

@@ -105,6 +105,14 @@ class StageCache:
                 self._sources[key] = (prints[key], result)
         return {key: fresh[key] if key in fresh else self._sources[key][1] for key in wanted}
 
+    def local_sources(self) -> list[str]:
+        """The files and folders of the local sources read so far (absolute paths)."""
+        return sorted(
+            key.location
+            for key in self._sources
+            if not _is_remote(key) and key.error is None and Path(key.location).is_absolute()
+        )
+
     def story(
         self,
         draft: StoryDraft,

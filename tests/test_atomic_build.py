@@ -23,6 +23,8 @@ import pytest
 
 from storiiies.build import build_site, check_site
 from storiiies.errors import BuildFailed
+from storiiies.model import OutputFile
+from storiiies.site.write import write_site
 from tests.conftest import REPO
 from tests.helpers import make_image, tree_digest
 
@@ -249,3 +251,30 @@ def test_story_file_names_give_safe_folder_names(make_project, tmp_path: Path) -
         assert page.is_file() and page.parent.parent == site
     assert (site / "images").is_dir() and (site / "assets").is_dir()  # not replaced by a story
     assert not any(p.name.startswith("..") for p in root.parent.iterdir())
+
+
+def test_a_site_links_the_caches_files_copies_the_authors_and_writes_nothing_outside(
+    tmp_path: Path,
+) -> None:
+    cache, project = tmp_path / ".storiiies-cache", tmp_path / "project"
+    cache.mkdir()
+    project.mkdir()
+    (cache / "crop.jpg").write_bytes(b"a crop")
+    (project / "voice.mp3").write_bytes(b"the author's narration")
+    files = [
+        OutputFile("crops/crop.jpg", source=cache / "crop.jpg"),
+        OutputFile("media/voice.mp3", source=project / "voice.mp3"),
+    ]
+    write_site(files, tmp_path / "site", cache_dir=cache)
+    crop, voice = (
+        tmp_path / "site" / "crops" / "crop.jpg",
+        tmp_path / "site" / "media" / "voice.mp3",
+    )
+    assert crop.read_bytes() == b"a crop" and voice.read_bytes() == b"the author's narration"
+    assert crop.stat().st_ino == (cache / "crop.jpg").stat().st_ino  # written whole, never edited
+    assert voice.stat().st_ino != (project / "voice.mp3").stat().st_ino
+
+    for outside in ("../escaped.html", "pages/../../escaped.html", "/tmp/escaped.html"):
+        with pytest.raises(ValueError, match="refusing to write outside the site"):
+            write_site([OutputFile(outside, b"x")], tmp_path / "other")
+        assert not (tmp_path / "escaped.html").exists()

@@ -3,6 +3,7 @@ decode of the image for each crop: from the tile tree, or from one decode shared
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -10,8 +11,9 @@ import pyvips
 
 from storiiies.build import load_site, tile_images
 from storiiies.config import load_config
-from storiiies.images.regions import region_of
-from storiiies.site.crops import local_crops, wanted_crops
+from storiiies.images.regions import TileReader, cut_from_tiles, region_of
+from storiiies.images.tiles import tile_image
+from storiiies.site.crops import POOL_MINIMUM, local_crops, wanted_crops
 from storiiies.site.image_urls import crop_name, crop_size
 
 STORY = """\
@@ -100,9 +102,10 @@ def test_crops_without_tiles_are_cut_from_the_file_and_show_their_regions(projec
 
 
 def test_crops_cut_by_worker_processes_are_the_same_as_crops_cut_in_turn(make_project):
+    boxes = [(5 * n % 1500, 3 * n % 900, 300 + n, 200 + n // 2) for n in range(POOL_MINIMUM)]
     steps = "".join(
-        f"## Step {n}\n![Part {n}](scan#xywh={15 * n},{9 * n},{300 + 7 * n},{200 + 5 * n})\n\n"
-        for n in range(1, 121)
+        f"## Step {n}\n![Part {n}](scan#xywh={x},{y},{w},{h})\n\n"
+        for n, (x, y, w, h) in enumerate(boxes)
     )
     root = make_project({"stories/many.md": STORY.split("## A detail")[0] + steps})
     make_pattern(root / "images" / "scan.jpg")
@@ -112,7 +115,43 @@ def test_crops_cut_by_worker_processes_are_the_same_as_crops_cut_in_turn(make_pr
     tiled, _ = tile_images(site.local_images, config)
     in_turn = local_crops(site.story_versions, root / "in-turn", tiled, workers=0)
     shared = local_crops(site.story_versions, root / "shared", tiled, workers=2)
-    assert len(in_turn) == len(shared) == 124
+    assert len(in_turn) == len(shared) == POOL_MINIMUM + 4  # enough to start the workers
     for one, other in zip(in_turn, shared, strict=True):
         assert one.path == other.path
         assert one.source.read_bytes() == other.source.read_bytes()
+
+
+def many_regions(width, height):
+    """Regions of every size, so crops come from every level (whole and tile by tile)."""
+    regions = []
+    for n in range(40):
+        w, h = 60 + 71 * n, 40 + 47 * n
+        x, y = (37 * n) % (width - w), (23 * n) % (height - h)
+        for out in (200, 480, 1200):
+            regions.append(region_of((x, y, w, h), out, (width, height)))
+    return regions
+
+
+@pytest.mark.parametrize("budget", [64 * 2**20, 2 * 2**20, 300_000])
+def test_a_tile_reader_cuts_the_crops_a_decode_for_each_crop_cuts_byte_for_byte(tmp_path, budget):
+    make_pattern(tmp_path / "scan.jpg")
+    tree = tile_image(tmp_path / "scan.jpg", tmp_path / "tiles", threads=0)
+    reader = TileReader(tree, budget=budget)
+    for region in many_regions(tree.width, tree.height):
+        kept = reader.cut(region).jpegsave_buffer(Q=82, strip=True)
+        alone = cut_from_tiles(tree, region).jpegsave_buffer(Q=82, strip=True)
+        assert kept == alone, region
+        assert reader.held_bytes <= max(budget, 256 * 256 * 3)
+
+
+def test_a_tile_reader_decodes_each_tile_once_for_all_its_crops(tmp_path):
+    make_pattern(tmp_path / "scan.jpg")
+    tree = tile_image(tmp_path / "scan.jpg", tmp_path / "tiles", threads=0)
+    regions = many_regions(tree.width, tree.height)
+    reader = TileReader(tree)
+    first = [reader.cut(region).jpegsave_buffer(Q=82, strip=True) for region in regions]
+    shutil.rmtree(tree.path)  # every tile these crops need is in the reader's memory
+    again = [reader.cut(region).jpegsave_buffer(Q=82, strip=True) for region in regions]
+    assert again == first
+    with pytest.raises(FileNotFoundError):
+        cut_from_tiles(tree, regions[0])

@@ -5,7 +5,7 @@
     config, story.references, story.frontmatter the values read from an author's text
     model                                       the frozen values that pass between stages
     story/ → resolve/ → site/                   the stages, in pipeline order
-    incremental, build                          the pipeline driver
+    incremental, fingerprint, build             the pipeline driver
     serve/, bundle/, tools/                     what runs the pipeline or sits beside it
     cli, __main__, __init__                     the entry points
 
@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("story",),
     ("resolve",),
     ("site",),
-    ("incremental", "build"),
+    ("incremental", "fingerprint", "build"),
     ("serve", "bundle", "tools"),
     ("cli", "__main__", "__init__"),
 ]

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +28,7 @@ import httpx
 from storiiies import __version__
 from storiiies.errors import FetchError, NotIIIF, SourceError
 from storiiies.iiif.deadline import deadline, deadline_transport
-from storiiies.iiif.httpcache import CachedResponse, ResponseCache
+from storiiies.iiif.httpcache import CachedResponse, ResponseCache, fresh_until
 
 MAX_BYTES = 32 * 1024 * 1024  # the largest manifests in the wild are a few MB
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -88,6 +88,8 @@ class Fetcher:
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         #: URLs answered from the cache because the server failed, and why: the author is told.
         self.stale_reasons: dict[str, str] = {}
+        #: every URL asked for, answered or not: what a build read from the network
+        self.asked: set[str] = set()
         self._recording = threading.local()
 
     @property
@@ -136,6 +138,7 @@ class Fetcher:
         if recorded is not None:
             recorded.append(url)
         with self._lock:
+            self.asked.add(url)
             if url in self._memo:
                 return self._memo[url]
             flight = self._flights.get(url)
@@ -188,6 +191,9 @@ class Fetcher:
             raise
         status = response.status_code
         if status == 304 and cached is not None:
+            fresh = fresh_until(response.headers, time.time())
+            if fresh is not None:  # the answer renews the copy's lifetime (RFC 9111 §4.3.4)
+                self.cache.write(replace(cached, fresh_until=fresh))
             return Fetched(url, _parse_json(url, cached.body), from_cache=True)
         if status >= 400:
             if cached is not None and (status >= 500 or status == 429):
@@ -197,7 +203,13 @@ class Fetcher:
         data = _parse_json(url, text)
         headers = response.headers
         self.cache.write(
-            CachedResponse(url, text, headers.get("ETag"), headers.get("Last-Modified"))
+            CachedResponse(
+                url,
+                text,
+                headers.get("ETag"),
+                headers.get("Last-Modified"),
+                fresh_until(headers, time.time()),
+            )
         )
         return Fetched(url, data)
 

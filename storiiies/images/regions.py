@@ -6,6 +6,8 @@ cut from what is already there:
 
 - the image's tile tree (pyramid.py): the smallest level that still has at least the crop's
   width, and only the tiles that cover the region, so a crop costs a few 256-pixel tiles;
+  a TileReader decodes each tile once for all the crops it cuts (a decode costs more than
+  cutting and encoding a crop from pixels in memory);
 - where there is no tree (the preview, before the first build), one decode of the file shared
   by all the crops wanted of it, at a JPEG shrink-on-load (1/2, 1/4, 1/8) that still has the
   width the crops need.
@@ -17,12 +19,19 @@ pixels differ from a crop of the decoded file by a few levels (tests/test_crops.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyvips
 
+from storiiies.atomic import replacing
 from storiiies.images.pyramid import Level, pyramid_levels, tile_file
 from storiiies.images.tiles import TiledImage
+
+#: The JPEG quality of crops: they are seen small, beside text.
+CROP_QUALITY = 82
 
 #: The shrink-on-load factors libvips' JPEG loader offers.
 JPEG_SHRINKS = (8, 4, 2, 1)
@@ -66,29 +75,116 @@ def cut(pixels: pyvips.Image, region: Region, full_width: int, full_height: int)
 
 
 def cut_from_tiles(tiled: TiledImage, region: Region) -> pyvips.Image:
-    """The region, assembled from the fewest tiles of the smallest level wide enough for it."""
-    levels = pyramid_levels(tiled.width, tiled.height, tiled.tile_size)
-    level = max(
-        (
-            lv
-            for lv in levels
-            if region.width / lv.scale >= region.out_width
-            and region.height / lv.scale >= region.out_height
-        ),
-        key=lambda lv: lv.scale,
-    )
-    step = tiled.tile_size
-    left = min(region.x // level.scale, level.width - 1)
-    top = min(region.y // level.scale, level.height - 1)
-    right = min(level.width, math.ceil((region.x + region.width) / level.scale))
-    bottom = min(level.height, math.ceil((region.y + region.height) / level.scale))
-    first_x, first_y = left - left % step, top - top % step
-    columns = range(first_x, right, step)
-    rows = range(first_y, bottom, step)
-    tiles = [_read_tile(tiled, level, x, y) for y in rows for x in columns]
-    mosaic = tiles[0] if len(tiles) == 1 else pyvips.Image.arrayjoin(tiles, across=len(columns))
-    scale = 1 / level.scale
-    return _cut_scaled(mosaic, region, scale, scale, first_x, first_y)
+    """The region, assembled from the fewest tiles of the smallest level wide enough for it,
+    each decoded for this crop alone (a TileReader keeps them for the next crops)."""
+    return TileReader(tiled, budget=0).cut(region)
+
+
+#: Memory a TileReader may keep decoded tiles in: a few hundred 256-pixel tiles.
+READER_BUDGET = 64 * 1024 * 1024
+
+
+class TileReader:
+    """Cuts many crops from one tile tree, decoding each tile once.
+
+    Decoding a tile costs more than cutting a crop from pixels in memory and encoding it, so
+    decoded tiles are kept, least recently used first out, within `budget` bytes. A level that
+    fits in a quarter of the budget is decoded whole, once (the level of a 1000-pixel image is
+    three megabytes); a larger one tile by tile. The crops are the same, byte for byte, as
+    crops cut by `cut_from_tiles`: the same tiles, joined on the same grid. A budget of 0
+    keeps nothing, and reads the tiles of each crop lazily.
+    """
+
+    def __init__(self, tiled: TiledImage, *, budget: int = READER_BUDGET) -> None:
+        self.tiled = tiled
+        self.budget = budget
+        self.levels = pyramid_levels(tiled.width, tiled.height, tiled.tile_size)
+        self._held: OrderedDict[tuple[int, int, int], pyvips.Image] = OrderedDict()
+        self.held_bytes = 0
+
+    def cut(self, region: Region) -> pyvips.Image:
+        level = max(
+            (
+                lv
+                for lv in self.levels
+                if region.width / lv.scale >= region.out_width
+                and region.height / lv.scale >= region.out_height
+            ),
+            key=lambda lv: lv.scale,
+        )
+        step = self.tiled.tile_size
+        scale = 1 / level.scale
+        if self._fits_whole(level):
+            return _cut_scaled(self._whole(level), region, scale, scale, 0, 0)
+        left = min(region.x // level.scale, level.width - 1)
+        top = min(region.y // level.scale, level.height - 1)
+        right = min(level.width, math.ceil((region.x + region.width) / level.scale))
+        bottom = min(level.height, math.ceil((region.y + region.height) / level.scale))
+        first_x, first_y = left - left % step, top - top % step
+        columns = range(first_x, right, step)
+        rows = range(first_y, bottom, step)
+        tiles = [self._tile(level, x, y) for y in rows for x in columns]
+        return _cut_scaled(_join(tiles, len(columns)), region, scale, scale, first_x, first_y)
+
+    def _fits_whole(self, level: Level) -> bool:
+        # Tiles are joined on a grid of whole tiles: the level's pixels, rounded up to tiles.
+        step = self.tiled.tile_size
+        width, height = -(-level.width // step) * step, -(-level.height // step) * step
+        return width * height * 3 <= self.budget // 4
+
+    def _whole(self, level: Level) -> pyvips.Image:
+        """Every tile of `level`, joined and decoded into memory once."""
+        key = (level.scale, -1, -1)
+        if key not in self._held:
+            step = self.tiled.tile_size
+            columns = range(0, level.width, step)
+            tiles = [
+                _read_tile(self.tiled, level, x, y)
+                for y in range(0, level.height, step)
+                for x in columns
+            ]
+            self._hold(key, _join(tiles, len(columns)).copy_memory())
+        self._held.move_to_end(key)
+        return self._held[key]
+
+    def _tile(self, level: Level, x: int, y: int) -> pyvips.Image:
+        if self.budget <= 0:
+            return _read_tile(self.tiled, level, x, y)
+        key = (level.scale, x, y)
+        if key not in self._held:
+            self._hold(key, _read_tile(self.tiled, level, x, y).copy_memory())
+        self._held.move_to_end(key)
+        return self._held[key]
+
+    def _hold(self, key: tuple[int, int, int], pixels: pyvips.Image) -> None:
+        self._held[key] = pixels
+        self.held_bytes += _size(pixels)
+        # The newest stays even over budget: a crop in progress still holds it.
+        while self.held_bytes > self.budget and len(self._held) > 1:
+            _, dropped = self._held.popitem(last=False)
+            self.held_bytes -= _size(dropped)
+
+
+def cut_from_tiles_into_files(tiled: TiledImage, crops: Sequence[tuple[Region, Path]]) -> None:
+    """Cut each region and save it as its JPEG file, with one TileReader for them all (a task
+    of a worker process: it takes only what pickles, and imports nothing of the stories)."""
+    reader = TileReader(tiled)
+    for region, target in crops:
+        save_crop(reader.cut(region), target)
+
+
+def save_crop(pixels: pyvips.Image, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(target) as temporary:
+        pixels.jpegsave(str(temporary), Q=CROP_QUALITY, strip=True)
+
+
+def _join(tiles: list[pyvips.Image], across: int) -> pyvips.Image:
+    return tiles[0] if len(tiles) == 1 else pyvips.Image.arrayjoin(tiles, across=across)
+
+
+def _size(pixels: pyvips.Image) -> int:
+    return int(pixels.width * pixels.height * pixels.bands)
 
 
 def _read_tile(tiled: TiledImage, level: Level, x: int, y: int) -> pyvips.Image:

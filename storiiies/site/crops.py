@@ -13,11 +13,15 @@ from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import pyvips
-
-from storiiies.atomic import replacing
 from storiiies.images.decode import open_image
-from storiiies.images.regions import Region, cut, cut_from_tiles, region_of, shrink_for
+from storiiies.images.regions import (
+    Region,
+    cut,
+    cut_from_tiles_into_files,
+    region_of,
+    save_crop,
+    shrink_for,
+)
 from storiiies.images.tiles import TiledImage, TileJob, cached_tiles
 from storiiies.model import LocalImage, OutputFile, Story, View
 from storiiies.resolve.virtual import part_view
@@ -59,7 +63,9 @@ def local_crops(
     from one decode of the file shared by its crops), never from a full decode of its own.
 
     Crops cut from tiles are shared among `workers` processes (default: one per core) when
-    there are enough of them to pay for starting the processes; 0 cuts them all here."""
+    there are enough of them to pay for starting the processes; 0 cuts them all here. Each
+    task decodes the tiles it needs once, so one image's crops go in as few tasks as keep
+    the workers busy."""
     outputs: dict[str, OutputFile] = {}
     todo: dict[LocalImage, list[tuple[View, int, Path]]] = {}
     for story in stories:
@@ -76,7 +82,7 @@ def local_crops(
             if not cached.is_file():
                 todo.setdefault(image, []).append((view, width, cached))
             outputs[name] = OutputFile(name, source=cached)
-    batches: list[tuple[TiledImage, list[tuple[Region, Path]]]] = []
+    from_tiles: list[tuple[TiledImage, list[tuple[Region, Path]]]] = []
     for image, crops in todo.items():
         tree = (tiled or {}).get(image.name) or cached_tiles(
             TileJob(image.path, image.page), cache_dir / "tiles"
@@ -88,36 +94,48 @@ def local_crops(
             (region_of(view.box, width, (tree.width, tree.height)), target)
             for view, width, target in crops
         ]
-        for start in range(0, len(regions), BATCH):
-            batches.append((tree, regions[start : start + BATCH]))
-    _cut_batches(batches, (os.cpu_count() or 1) if workers is None else workers)
+        from_tiles.append((tree, regions))
+    _cut_from_tiles(from_tiles, (os.cpu_count() or 1) if workers is None else workers)
     return list(outputs.values())
 
 
-#: Crops per task handed to a worker process (a crop from tiles takes 5-10 ms).
-BATCH = 25
+#: Fewer crops than this are cut here: starting worker processes (~0.2 s, in parallel) would
+#: cost more than they save (a crop from a TileReader takes ~2 ms).
+POOL_MINIMUM = 300
+
+#: At most this many crops per task, so a worker done early takes more from a long list.
+TASK_MAXIMUM = 2000
 
 
-def _cut_batches(batches: list[tuple[TiledImage, list[tuple[Region, Path]]]], workers: int) -> None:
-    """Cut the batches here, or in worker processes when there are two batches for each.
+def _cut_from_tiles(
+    images: list[tuple[TiledImage, list[tuple[Region, Path]]]], workers: int
+) -> None:
+    """Cut each image's crops here, or in worker processes when there are enough to pay for
+    starting them. Each task decodes the tiles it needs once (regions.TileReader), so one
+    image's crops go in as few tasks as keep the workers busy.
 
     Processes, not threads: a crop spends much of its time in Python and pyvips' calls, which
     threads would take turns at. A fresh interpreter (spawn) rather than a fork of this one,
-    which holds libvips' threads. Each task is a handful of regions and the tiles' folder, so
-    memory stays flat however many stories there are."""
-    if workers < 2 or len(batches) < 2 * workers:
-        for batch in batches:
-            _cut_batch(*batch)
+    which holds libvips' threads. The task's function lives in images/, so a worker imports
+    libvips and little else. Each task is a list of regions and the tiles' folder, so memory
+    stays flat however many stories there are."""
+    crops = sum(len(regions) for _, regions in images)
+    if workers < 2 or crops < POOL_MINIMUM:
+        for tree, regions in images:
+            cut_from_tiles_into_files(tree, regions)
         return
+    tasks = [(tree, part) for tree, regions in images for part in _shares(regions, workers)]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        for done in [pool.submit(_cut_batch, *batch) for batch in batches]:
+    with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context) as pool:
+        for done in [pool.submit(cut_from_tiles_into_files, *task) for task in tasks]:
             done.result()
 
 
-def _cut_batch(tree: TiledImage, regions: list[tuple[Region, Path]]) -> None:
-    for region, target in regions:
-        _save(cut_from_tiles(tree, region), target)
+def _shares(regions: list[tuple[Region, Path]], workers: int) -> list[list[tuple[Region, Path]]]:
+    """`regions` in `workers` tasks, or more of at most TASK_MAXIMUM crops each."""
+    parts = max(workers, -(-len(regions) // TASK_MAXIMUM))
+    size = -(-len(regions) // parts)
+    return [regions[start : start + size] for start in range(0, len(regions), size)]
 
 
 def _cut_from_file(image: LocalImage, crops: list[tuple[View, int, Path]]) -> None:
@@ -132,10 +150,4 @@ def _cut_from_file(image: LocalImage, crops: list[tuple[View, int, Path]]) -> No
         pixels = open_image(image.path, image.page, shrink=shrink)
         for region, target in regions:
             if shrink_for(region) == shrink:
-                _save(cut(pixels, region, image.width, image.height), target)
-
-
-def _save(region: pyvips.Image, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with replacing(target) as temporary:
-        region.jpegsave(str(temporary), Q=82, strip=True)
+                save_crop(cut(pixels, region, image.width, image.height), target)

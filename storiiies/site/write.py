@@ -27,17 +27,25 @@ _MARKER_TEXT = (
 )
 
 
-def write_site(files: Iterable[OutputFile], out_dir: Path) -> None:
+def write_site(
+    files: Iterable[OutputFile], out_dir: Path, *, cache_dir: Path | None = None
+) -> None:
     """Write `files` as the new content of `out_dir`. Raises BuildFailed, before writing
-    anything, when `out_dir` holds something a build did not make."""
+    anything, when `out_dir` holds something a build did not make.
+
+    Files copied from `cache_dir` (tiles, crops) are hard links where the system allows: the
+    cache never changes a file in place (each is written whole, then renamed over), so the
+    site and the cache can share it. Other files (the author's own, such as narration) are
+    copied, so nothing done to the site can reach them."""
     out_dir = out_dir.resolve()
     check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     recover(out_dir)
     staging = staging_folder(out_dir.parent, f".{out_dir.name}")
     try:
+        shared = cache_dir.resolve() if cache_dir is not None else None
         for output in files:
-            _write_one(output, staging)
+            _write_one(output, staging, shared)
         (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         _swap(staging, out_dir)
     finally:
@@ -73,15 +81,20 @@ def recover(out_dir: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_one(output: OutputFile, staging: Path) -> None:
-    target = staging / output.path
-    if not target.resolve().is_relative_to(staging.resolve()):
+def _write_one(output: OutputFile, staging: Path, shared: Path | None) -> None:
+    # The staging folder is new and holds only what this loop made (no symbolic links), so
+    # the path alone tells whether it stays inside.
+    relative = os.path.normpath(output.path)
+    if os.path.isabs(relative) or relative == ".." or relative.startswith("../"):
         raise ValueError(f"refusing to write outside the site: {output.path}")
+    target = staging / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     if output.content is not None:
         target.write_bytes(output.content)
     elif output.source is not None and output.source.is_dir():
         shutil.copytree(output.source, target, copy_function=_link_or_copy, dirs_exist_ok=True)
+    elif output.source is not None and shared is not None and output.source.is_relative_to(shared):
+        _link_or_copy(str(output.source), str(target))
     elif output.source is not None:
         shutil.copyfile(output.source, target)
 
