@@ -19,7 +19,7 @@ from storiiies.config import SiteConfig, load_config
 from storiiies.errors import BuildFailed, Problem, SourceLocation, has_errors, shown_path
 from storiiies.iiif.fetch import Fetcher
 from storiiies.images import tiles
-from storiiies.images.pool import tile_many
+from storiiies.images.pool import RemoteExecutor, tile_many
 from storiiies.images.tiles import TiledImage
 from storiiies.incremental import StageCache
 from storiiies.model import LocalImage, OutputFile, Story, StorySource
@@ -67,14 +67,19 @@ def build_site(
     offline: bool = False,
     output: Path | None = None,
     progress: Progress | None = None,
+    executor: RemoteExecutor | None = None,
 ) -> BuildReport:
-    """Build the site of `project`. Raises BuildFailed (previous output untouched) on errors."""
+    """Build the site of `project`. Raises BuildFailed (previous output untouched) on errors.
+
+    With an `executor` (a Dask cluster, images/cluster.py) its workers cut the tiles and crops."""
     started = time.monotonic()
     config = load_config(project)
     site, problems = load_site(config, offline=offline)
     if site is None:
         raise BuildFailed(problems)
-    return write_built_site(site, problems, output=output, progress=progress, started=started)
+    return write_built_site(
+        site, problems, output=output, progress=progress, started=started, executor=executor
+    )
 
 
 def check_site(project: Path | str = ".", *, offline: bool = False) -> list[Problem]:
@@ -177,6 +182,7 @@ def write_built_site(
     progress: Progress | None = None,
     started: float | None = None,
     extra_files: Sequence[OutputFile] = (),
+    executor: RemoteExecutor | None = None,
 ) -> BuildReport:
     """Tile, render and write `site` into `output` (default: its output_dir), atomically.
 
@@ -185,7 +191,7 @@ def write_built_site(
     started = started or time.monotonic()
     config = site.config
     theme = site_theme(config)
-    tiled, tile_problems = tile_images(site.local_images, config, progress)
+    tiled, tile_problems = tile_images(site.local_images, config, progress, executor)
     if tile_problems:
         raise BuildFailed([*problems, *tile_problems])
     env = make_environment(theme)
@@ -199,7 +205,10 @@ def write_built_site(
     except jinja2.TemplateError as error:  # e.g. an undefined name in an overriding template
         raise BuildFailed([*problems, render_problem(error, config.root)]) from None
     files.extend(image_files(site, tiled))
-    files.extend(local_crops(site.story_versions, config.cache_dir, tiled))
+    # Crops are cut from the tile trees: on the cluster only when its workers see them.
+    sees = executor is not None and executor.sees(config.cache_dir)
+    crops_on = executor if sees else None
+    files.extend(local_crops(site.story_versions, config.cache_dir, tiled, executor=crops_on))
     files.extend(media_files(site.story_versions))
     files.extend(extra_files)
     files.extend(asset_files(theme))
@@ -217,7 +226,10 @@ def write_built_site(
 
 
 def tile_images(
-    images: Sequence[LocalImage], config: SiteConfig, progress: Progress | None = None
+    images: Sequence[LocalImage],
+    config: SiteConfig,
+    progress: Progress | None = None,
+    executor: RemoteExecutor | None = None,
 ) -> tuple[dict[str, TiledImage], list[Problem]]:
     """Tile local images (cached by content); returns the tiles by image name, and problems."""
 
@@ -227,7 +239,7 @@ def tile_images(
 
     images = [image for image in images if image.info is None]  # ready trees need no tiling
     jobs = [tiles.TileJob(image.path, image.page) for image in images]
-    results = tile_many(jobs, config.cache_dir / "tiles", progress=report)
+    results = tile_many(jobs, config.cache_dir / "tiles", progress=report, executor=executor)
     tiled: dict[str, TiledImage] = {}
     problems: list[Problem] = []
     for image, result in zip(images, results, strict=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
 import pyvips
@@ -53,13 +53,15 @@ def local_crops(
     tiled: Mapping[str, TiledImage] | None = None,
     *,
     workers: int | None = None,
+    executor: Executor | None = None,
 ) -> list[OutputFile]:
     """The crops the stories link to, cut where they are not cached yet. `tiled` holds the tile
     trees of this build by image name: a crop is cut from its image's tiles (or, without them,
     from one decode of the file shared by its crops), never from a full decode of its own.
 
     Crops cut from tiles are shared among `workers` processes (default: one per core) when
-    there are enough of them to pay for starting the processes; 0 cuts them all here."""
+    there are enough of them to pay for starting the processes; 0 cuts them all here. An
+    `executor` (a cluster whose workers see the cache) takes every batch instead."""
     outputs: dict[str, OutputFile] = {}
     todo: dict[LocalImage, list[tuple[View, int, Path]]] = {}
     for story in stories:
@@ -90,7 +92,11 @@ def local_crops(
         ]
         for start in range(0, len(regions), BATCH):
             batches.append((tree, regions[start : start + BATCH]))
-    _cut_batches(batches, (os.cpu_count() or 1) if workers is None else workers)
+    if executor is not None:
+        for done in [executor.submit(_cut_batch, *batch) for batch in batches]:
+            done.result()
+    else:
+        _cut_batches(batches, (os.cpu_count() or 1) if workers is None else workers)
     return list(outputs.values())
 
 
