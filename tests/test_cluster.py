@@ -210,3 +210,30 @@ def test_a_worker_killed_mid_job_is_retried(tmp_path: Path, dask_cluster: Any) -
     assert retried and victim not in retried, "the job was not run again on another worker"
     assert outcome and outcome[0].images_tiled == 1
     assert tree_digest(project / "_site") == tree_digest(local / "_site")
+
+
+def test_the_cluster_setting_and_flag_are_checked(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storiiies.cli import main
+    from storiiies.config import load_config
+
+    project = write_project(tmp_path / "p", images=1)
+    config = project / "storiiies.yml"
+    config.write_text("title: Cluster\ncluster: tcp://10.0.0.5:8786\n", encoding="utf-8")
+    settings = load_config(project).settings.cluster
+    assert settings is not None
+    assert (settings.address, settings.timeout, settings.storage) == (
+        "tcp://10.0.0.5:8786",
+        10.0,
+        "auto",
+    )
+    config.write_text("title: Cluster\ncluster:\n  address: 10.0.0.5\n", encoding="utf-8")
+    run = CliRunner().invoke(main, ["build", "--quiet", str(project)])
+    assert run.exit_code == 1
+    assert "must be a scheduler address, e.g. tcp://10.0.0.5:8786" in run.output
+    config.write_text("title: Cluster\n", encoding="utf-8")
+    run = CliRunner().invoke(main, ["build", "--quiet", "--cluster", "10.0.0.5", str(project)])
+    assert run.exit_code == 1
+    assert "--cluster: error: '10.0.0.5' is not a scheduler address" in run.output
+    assert not (project / "_site").exists()
