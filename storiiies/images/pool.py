@@ -142,10 +142,11 @@ class _Remote:
 
     def run(self, todo: list[list[int]]) -> None:
         in_place = self.executor.sees(self.cache_dir)
+        limit = 2 * max(1, self.executor.width)
         waiting = list(reversed(todo))
         running: dict[Future[Any], tuple[list[int], str]] = {}
         while waiting or running:
-            while waiting and len(running) < 2 * max(1, self.executor.width):
+            while waiting and len(running) < limit:
                 indices = waiting.pop()
                 submitted = self.submit(indices, in_place)
                 if submitted is not None:
