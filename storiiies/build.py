@@ -27,7 +27,7 @@ from storiiies.fingerprint import (
 )
 from storiiies.iiif.fetch import Fetcher
 from storiiies.images import tiles
-from storiiies.images.pool import tile_many
+from storiiies.images.pool import RemoteExecutor, tile_many
 from storiiies.images.tiles import TiledImage
 from storiiies.incremental import StageCache
 from storiiies.model import LocalImage, OutputFile, Story, StorySource
@@ -70,7 +70,11 @@ class BuildReport:
 
 
 def build_if_changed(
-    project: Path | str = ".", *, offline: bool = False, progress: Progress | None = None
+    project: Path | str = ".",
+    *,
+    offline: bool = False,
+    progress: Progress | None = None,
+    executor: RemoteExecutor | None = None,
 ) -> BuildReport | LastBuild:
     """`storiiies build`: build the site of `project`, unless the last build's site is still
     current: nothing it was built from has changed and its folder is as it was left
@@ -80,7 +84,13 @@ def build_if_changed(
     last = last_build(fingerprint, config.output_dir, config.cache_dir)
     if last is not None:
         return last
-    return build_site(config.root, offline=offline, progress=progress, fingerprint=fingerprint)
+    return build_site(
+        config.root,
+        offline=offline,
+        progress=progress,
+        fingerprint=fingerprint,
+        executor=executor,
+    )
 
 
 def build_site(
@@ -90,11 +100,13 @@ def build_site(
     output: Path | None = None,
     progress: Progress | None = None,
     fingerprint: Fingerprint | None = None,
+    executor: RemoteExecutor | None = None,
 ) -> BuildReport:
     """Build the site of `project`. Raises BuildFailed (previous output untouched) on errors.
 
     The cache records what the site was built from, for `build_if_changed`: `fingerprint`,
-    taken before anything was read (by the caller, or here), and what the build read."""
+    taken before anything was read (by the caller, or here), and what the build read. With an
+    `executor` (a Dask cluster, images/cluster.py) its workers cut the tiles and crops."""
     started = time.monotonic()
     config = load_config(project)
     out_dir = output or config.output_dir
@@ -105,7 +117,9 @@ def build_site(
     if site is None:
         raise BuildFailed(problems)
     record = record_build(fingerprint, site, stages, fetcher, warnings=problems)
-    report = write_built_site(site, problems, output=out_dir, progress=progress, started=started)
+    report = write_built_site(
+        site, problems, output=out_dir, progress=progress, started=started, executor=executor
+    )
     if record is not None:
         record.save(out_dir, config.cache_dir)
     return report
@@ -211,6 +225,7 @@ def write_built_site(
     progress: Progress | None = None,
     started: float | None = None,
     extra_files: Sequence[OutputFile] = (),
+    executor: RemoteExecutor | None = None,
 ) -> BuildReport:
     """Tile, render and write `site` into `output` (default: its output_dir), atomically.
 
@@ -219,7 +234,7 @@ def write_built_site(
     started = started or time.monotonic()
     config = site.config
     theme = site_theme(config)
-    tiled, tile_problems = tile_images(site.local_images, config, progress)
+    tiled, tile_problems = tile_images(site.local_images, config, progress, executor)
     if tile_problems:
         raise BuildFailed([*problems, *tile_problems])
     env = make_environment(theme)
@@ -233,7 +248,10 @@ def write_built_site(
     except jinja2.TemplateError as error:  # e.g. an undefined name in an overriding template
         raise BuildFailed([*problems, render_problem(error, config.root)]) from None
     files.extend(image_files(site, tiled))
-    files.extend(local_crops(site.story_versions, config.cache_dir, tiled))
+    # Crops are cut from the tile trees: on the cluster only when its workers see them.
+    sees = executor is not None and executor.sees(config.cache_dir)
+    crops_on = executor if sees else None
+    files.extend(local_crops(site.story_versions, config.cache_dir, tiled, executor=crops_on))
     files.extend(media_files(site.story_versions))
     files.extend(extra_files)
     files.extend(asset_files(theme))
@@ -251,7 +269,10 @@ def write_built_site(
 
 
 def tile_images(
-    images: Sequence[LocalImage], config: SiteConfig, progress: Progress | None = None
+    images: Sequence[LocalImage],
+    config: SiteConfig,
+    progress: Progress | None = None,
+    executor: RemoteExecutor | None = None,
 ) -> tuple[dict[str, TiledImage], list[Problem]]:
     """Tile local images (cached by content); returns the tiles by image name, and problems."""
 
@@ -261,7 +282,7 @@ def tile_images(
 
     images = [image for image in images if image.info is None]  # ready trees need no tiling
     jobs = [tiles.TileJob(image.path, image.page) for image in images]
-    results = tile_many(jobs, config.cache_dir / "tiles", progress=report)
+    results = tile_many(jobs, config.cache_dir / "tiles", progress=report, executor=executor)
     tiled: dict[str, TiledImage] = {}
     problems: list[Problem] = []
     for image, result in zip(images, results, strict=True):

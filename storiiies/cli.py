@@ -104,6 +104,39 @@ def _previous_output(project: Path, output: Path | None, *, bundle: bool) -> boo
     return output.is_dir() and any(output.iterdir())
 
 
+def _cluster_executor(project: Path, address: str | None) -> Any:
+    """The Dask cluster of --cluster or of `cluster:` in storiiies.yml, connected; None when
+    neither names one (and then Dask is never imported). Raises BuildFailed."""
+    from storiiies.config import CONFIG_NAME, ClusterSettings, load_config
+    from storiiies.errors import BuildFailed, ImageError, Problem, SourceLocation
+
+    try:
+        settings = load_config(project).settings.cluster
+    except BuildFailed:
+        settings = None  # the build says what is wrong with the settings
+    where = SourceLocation("--cluster" if address else CONFIG_NAME)
+    if address is not None:
+        if "://" not in address:
+            hint = "give the scheduler's address, e.g. tcp://10.0.0.5:8786"
+            raise BuildFailed([Problem(where, f"{address!r} is not a scheduler address", hint)])
+        settings = (settings or ClusterSettings(address=address)).model_copy(
+            update={"address": address}
+        )
+    if settings is None:
+        return None
+    try:
+        # Imported here only: Dask is an optional extra, and a build without a cluster
+        # never loads it.
+        from storiiies.images.cluster import connect
+    except ImportError:
+        hint = "install it with: pip install 'storiiies[cluster]'"
+        raise BuildFailed([Problem(where, "tiling on a cluster needs Dask", hint)]) from None
+    try:
+        return connect(settings.address, timeout=settings.timeout, storage=settings.storage)
+    except ImageError as error:
+        raise BuildFailed([Problem(where, error.message, error.hint)]) from None
+
+
 @main.command()
 @PROJECT
 @OFFLINE
@@ -111,7 +144,13 @@ def _previous_output(project: Path, output: Path | None, *, bundle: bool) -> boo
 @click.option(
     "--force", is_flag=True, help="Build even when nothing has changed since the last build."
 )
-def build(project: Path, offline: bool, quiet: bool, force: bool) -> None:
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    help="Tile on the workers of this Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+    "(overrides `cluster:` in storiiies.yml; needs storiiies[cluster]).",
+)
+def build(project: Path, offline: bool, quiet: bool, force: bool, cluster: str | None) -> None:
     """Build the static site of PROJECT (default: the current folder).
 
     When nothing the site is made from has changed since the last build, and the site is as
@@ -133,13 +172,17 @@ def build(project: Path, offline: bool, quiet: bool, force: bool) -> None:
             bar.update(task, description=what, completed=done, total=total)
 
     previous = _previous_output(project, None, bundle=False)
+    executor = None
     try:
+        executor = _cluster_executor(project, cluster)
         if force:
             report: BuildReport | LastBuild = build_site(
-                project, offline=offline, progress=progress
+                project, offline=offline, progress=progress, executor=executor
             )
         else:
-            report = build_if_changed(project, offline=offline, progress=progress)
+            report = build_if_changed(
+                project, offline=offline, progress=progress, executor=executor
+            )
     except BuildFailed as failure:
         if progress is not None:
             bar.stop()
@@ -147,6 +190,9 @@ def build(project: Path, offline: bool, quiet: bool, force: bool) -> None:
         kept = "The previous site was left as it was." if previous else "Nothing was written."
         console.print(f"[red]Build failed[/]: {count_problems(failure.problems)}. {kept}")
         sys.exit(1)
+    finally:
+        if executor is not None:
+            executor.shutdown()
     if progress is not None:
         bar.stop()
     if isinstance(report, LastBuild):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -63,6 +64,26 @@ class BundleSettings(BaseModel):
         return value
 
 
+class ClusterSettings(BaseModel):
+    """`cluster:` tiles on a Dask scheduler's workers (the extra storiiies[cluster]); see
+    docs/scale.md. `cluster: tcp://host:8786` is short for `cluster: {address: …}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: str
+    timeout: float = Field(default=10.0, gt=0, le=600)  # seconds to reach the scheduler
+    # auto: workers that see the project's cache folder read and write there; send: images
+    # go to the workers as bytes and tile trees come back as bytes.
+    storage: Literal["auto", "send"] = "auto"
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError("must be a scheduler address, e.g. tcp://10.0.0.5:8786")
+        return value
+
+
 class SiteSettings(BaseModel):
     """What storiiies.yml may say. Every key is optional except `title`."""
 
@@ -81,6 +102,12 @@ class SiteSettings(BaseModel):
     max_image_megapixels: int = Field(default=DEFAULT_MAX_MEGAPIXELS, ge=1, le=10_000)
     kiosk: KioskSettings = KioskSettings()
     bundle: BundleSettings = BundleSettings()
+    cluster: ClusterSettings | None = None
+
+    @field_validator("cluster", mode="before")
+    @classmethod
+    def _cluster_address(cls, value: Any) -> Any:
+        return {"address": value} if isinstance(value, str) else value
 
     @field_validator("base_url")
     @classmethod

@@ -67,8 +67,13 @@ def remember(source: Path, page: int, tile_size: int, cache_dir: Path, key: str)
 
 
 def read_record(cache_dir: Path, key: str) -> dict[str, Any] | None:
+    return read_record_at(cache_dir / key)
+
+
+def read_record_at(tree: Path) -> dict[str, Any] | None:
+    """The record of the tree in folder `tree` (a cache entry or one being unpacked)."""
     try:
-        record = json.loads((cache_dir / key / "image.json").read_text(encoding="utf-8"))
+        record = json.loads((tree / "image.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) and record.get("format") == FORMAT_VERSION else None

@@ -16,11 +16,15 @@ import queue
 import subprocess
 import sys
 import threading
+from abc import abstractmethod
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
 from storiiies.errors import ImageError
+from storiiies.images import cache, remote
 from storiiies.images.tiles import (
     ProgressEvent,
     TiledImage,
@@ -28,6 +32,7 @@ from storiiies.images.tiles import (
     cached_tiles,
     cut_tiles,
     find_tiles,
+    tree_at,
 )
 
 Outcome = TiledImage | ImageError
@@ -40,10 +45,12 @@ def tile_many(
     *,
     workers: int | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
+    executor: RemoteExecutor | None = None,
 ) -> list[Outcome]:
     """Tile many images, in parallel processes; a bad image gives its ImageError, not an exception.
 
     Images whose tiles are cached are answered at once, without decoding or starting workers.
+    With an `executor` (a cluster, see cluster.py) the others are cut by its workers instead.
     """
     results: dict[int, Outcome] = {}
     report = _Reporter(jobs, progress)
@@ -58,6 +65,9 @@ def tile_many(
             same = (os.path.abspath(job.source), job.page, job.tile_size)
             groups.setdefault(same, []).append(index)
     todo = list(groups.values())
+    if executor is not None:
+        _Remote(jobs, cache_dir, executor, results, report).run(todo)
+        return [results[index] for index in range(len(jobs))]
     count = min(workers or os.cpu_count() or 1, len(todo))
     if count == 1:
         for indices in todo:
@@ -97,6 +107,97 @@ def _settle(
         report.finished(indices, "failed")
     else:
         report.finished(indices, "cached" if outcome.cached else "finished")
+
+
+class RemoteExecutor(Executor):
+    """What tile_many needs of a cluster (cluster.py adapts Dask's client to it): an Executor,
+    how many jobs it runs at once, and whether its workers see a folder of this machine (then
+    they read sources and write tiles there; otherwise images go to them as bytes)."""
+
+    @property
+    @abstractmethod
+    def width(self) -> int: ...
+
+    @abstractmethod
+    def sees(self, folder: Path) -> bool: ...
+
+
+class _Remote:
+    """Jobs on a cluster's workers, at most twice its width in flight (a job sent as bytes
+    holds its file in memory until a worker takes it)."""
+
+    def __init__(
+        self,
+        jobs: list[TileJob],
+        cache_dir: Path,
+        executor: RemoteExecutor,
+        results: dict[int, Outcome],
+        report: _Reporter,
+    ) -> None:
+        self.jobs = jobs
+        self.cache_dir = cache_dir.resolve()
+        self.executor = executor
+        self.results = results
+        self.report = report
+
+    def run(self, todo: list[list[int]]) -> None:
+        in_place = self.executor.sees(self.cache_dir)
+        limit = 2 * max(1, self.executor.width)
+        waiting = list(reversed(todo))
+        running: dict[Future[Any], tuple[list[int], str]] = {}
+        while waiting or running:
+            while waiting and len(running) < limit:
+                indices = waiting.pop()
+                submitted = self.submit(indices, in_place)
+                if submitted is not None:
+                    running[submitted[0]] = (indices, submitted[1])
+            if not running:
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                indices, key = running.pop(future)
+                _settle(self.results, indices, self.outcome(future, indices[0], key), self.report)
+
+    def submit(self, indices: list[int], in_place: bool) -> tuple[Future[Any], str] | None:
+        job = self.jobs[indices[0]]
+        where: dict[str, Any] = {"page": job.page, "tile_size": job.tile_size, "label": job.label}
+        try:
+            key, found = find_tiles(job.source, self.cache_dir, **where)
+            fields = {**where, "key": key, "name": job.source.name}
+            if found is not None:
+                _settle(self.results, indices, found, self.report)
+                return None
+            if in_place:
+                fields.update(source=os.path.abspath(job.source), cache_dir=str(self.cache_dir))
+                return self.executor.submit(remote.tile_in_place, fields), key
+            data = job.source.read_bytes()
+        except (ImageError, OSError) as error:
+            failed = error if isinstance(error, ImageError) else ImageError(str(error))
+            _settle(self.results, indices, failed, self.report)
+            return None
+        return self.executor.submit(remote.tile_sent, fields, data), key
+
+    def outcome(self, future: Future[Any], index: int, key: str) -> Outcome:
+        job = self.jobs[index]
+        shown = job.label or job.source.name
+        try:
+            answer = future.result()
+            if isinstance(answer, bytes):
+                remote.unpack_tree(answer, self.cache_dir, key)
+            elif "error" in answer:
+                return ImageError(answer["error"], answer["hint"])
+        except ImageError as error:
+            return error
+        except Exception as error:  # the cluster gave up on it, e.g. its workers kept dying
+            return ImageError(
+                f"the cluster could not tile {shown} ({type(error).__name__}: {error})",
+                "check the workers' logs; a build without --cluster tiles it on this machine",
+            )
+        tree = tree_at(self.cache_dir, key)
+        if tree is None:
+            return ImageError(f"the cluster's tiles of {shown} are missing from the cache")
+        cache.remember(job.source, job.page, job.tile_size, self.cache_dir, key)
+        return replace(tree, cached=False)
 
 
 class _Pool:

@@ -244,6 +244,11 @@ def cut_tiles(
     return replace(done, cached=False)
 
 
+def tree_at(cache_dir: Path, key: str) -> TiledImage | None:
+    """The tree committed under `key`, if it is there (cut here or by a cluster worker)."""
+    return _read_done(cache_dir, key)
+
+
 def _read_done(cache_dir: Path, key: str) -> TiledImage | None:
     record = cache.read_record(cache_dir, key)
     if record is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
 from storiiies.images.decode import open_image
@@ -57,6 +57,7 @@ def local_crops(
     tiled: Mapping[str, TiledImage] | None = None,
     *,
     workers: int | None = None,
+    executor: Executor | None = None,
 ) -> list[OutputFile]:
     """The crops the stories link to, cut where they are not cached yet. `tiled` holds the tile
     trees of this build by image name: a crop is cut from its image's tiles (or, without them,
@@ -65,7 +66,8 @@ def local_crops(
     Crops cut from tiles are shared among `workers` processes (default: one per core) when
     there are enough of them to pay for starting the processes; 0 cuts them all here. Each
     task decodes the tiles it needs once, so one image's crops go in as few tasks as keep
-    the workers busy."""
+    the workers busy. An `executor` (a cluster whose workers see the cache) takes every task
+    instead."""
     outputs: dict[str, OutputFile] = {}
     todo: dict[LocalImage, list[tuple[View, int, Path]]] = {}
     for story in stories:
@@ -95,7 +97,13 @@ def local_crops(
             for view, width, target in crops
         ]
         from_tiles.append((tree, regions))
-    _cut_from_tiles(from_tiles, (os.cpu_count() or 1) if workers is None else workers)
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    if executor is not None:
+        tasks = [(tree, part) for tree, regions in from_tiles for part in _shares(regions, workers)]
+        for done in [executor.submit(cut_from_tiles_into_files, *task) for task in tasks]:
+            done.result()
+    else:
+        _cut_from_tiles(from_tiles, workers)
     return list(outputs.values())
 
 
