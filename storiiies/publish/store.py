@@ -128,10 +128,9 @@ class Destination:
             self.fs.pipe_file(self._key(relative), data, **headers)
 
     def remove(self, relative: str) -> None:
-        with self._translated():
-            # Already gone: a publish stopped after removing it.
-            with suppress(FileNotFoundError):
-                self.fs.rm_file(self._key(relative))
+        # Already gone: a publish stopped after removing it.
+        with self._translated(), suppress(FileNotFoundError):
+            self.fs.rm_file(self._key(relative))
 
     def holds(self, relative: str, listed: Listed, source: Path, md5: str, sha256: str) -> bool:
         """Whether the object at `relative` already has `source`'s content: by its ETag on S3,
