@@ -4,6 +4,7 @@ killed midway and run again, a dry run, and the published site walked in Chromiu
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -224,6 +225,9 @@ def test_a_publish_killed_midway_completes_when_run_again(s3, project):
         env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "400"},
     )
     assert process.stderr is not None
+    # A one-page pipe: the publish blocks on its progress lines soon after the test stops
+    # reading them, so it cannot finish before the kill, however loaded the machine is.
+    fcntl.fcntl(process.stderr.fileno(), fcntl.F_SETPIPE_SZ, 4096)
     uploaded = 0
     for line in process.stderr:
         if line.startswith("  uploaded "):
@@ -358,3 +362,59 @@ def test_the_published_site_plays_from_the_bucket(s3, s3_endpoint, project, new_
         " && window.storiiies.panels[0].viewer.world.getItemCount() > 0"
         " && window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
     )
+
+
+class Stopped(Exception):
+    pass
+
+
+def test_a_publish_stopped_over_an_older_one_trusts_nothing_it_may_have_changed(s3, project):
+    # v1 published whole; v2 stopped after a few uploads; the author goes back to v1. The
+    # record still says v1, but some objects now hold v2: they must be found and put back.
+    url = f"s3://{s3.bucket}/tours/"
+    publish_site(project, url)
+    first = site_bytes(project)
+    story = project / "stories" / "fields-family.md"
+    original = story.read_text(encoding="utf-8")
+    story.write_text(original.replace("looks straight into", "looks right into", 1), "utf-8")
+    build_site(project)
+
+    def stop_after_three(action: str, path: str, done: int, total: int) -> None:
+        if action == "upload" and done == 3:
+            raise Stopped
+
+    with pytest.raises(Stopped):
+        publish_site(project, url, step=stop_after_three)
+    stopped = objects(s3)
+    assert PENDING in stopped
+    assert json.loads(stopped.pop(MANIFEST))["files"].keys() == first.keys()
+    assert any(stopped[path] != first[path] for path in first)  # v2 files are up
+
+    story.write_text(original, "utf-8")
+    build_site(project)
+    assert site_bytes(project) == first
+    report = publish_site(project, url)
+    assert report.uploads and report.checked
+    published = objects(s3)
+    published.pop(MANIFEST)
+    assert published == first
+
+
+def test_without_the_publish_extra_publish_says_how_to_install_it(project, tmp_path):
+    # An importable `fsspec` that is not there, as on an installation without the extra.
+    blocker = tmp_path / "blocked"
+    (blocker / "fsspec").mkdir(parents=True)
+    (blocker / "fsspec" / "__init__.py").write_text("raise ImportError('No module fsspec')\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "storiiies", "publish", str(tmp_path / "out"), str(project)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": f"{blocker}{os.pathsep}{REPO}"},
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: publishing needs the publish extra — install it with "
+        "pip install 'storiiies[publish]'"
+    ]
+    assert not (tmp_path / "out").exists()
