@@ -418,7 +418,7 @@ def publish(url: str | None, project: Path, dry_run: bool, quiet: bool) -> None:
     remove = "would remove" if dry_run else "removed"
     console.print(
         f"{'Dry run: ' if dry_run else 'Published '}{report.site} → {shown(report.url)}: "
-        f"{upload} {plural(len(report.uploads), 'file')} ({_megabytes(report.upload_bytes)}), "
+        f"{upload} {plural(len(report.uploads), 'file')} ({report.upload_bytes:,} bytes), "
         f"{remove} {len(report.removals)} stale, {report.unchanged} unchanged"
         + (f" ({report.checked} re-checked after an interrupted publish)" if report.checked else "")
         + f", in {report.seconds:.1f} s."

@@ -263,7 +263,7 @@ def test_a_dry_run_lists_what_would_change_and_changes_nothing(s3, project):
     assert objects(s3) == {}
     files = site_bytes(project)
     total = sum(len(data) for data in files.values())
-    assert f"would upload {len(files)} files ({total / 1_000_000:.1f} MB)" in first.stderr
+    assert f"would upload {len(files)} files ({total:,} bytes)" in first.stderr
     assert "  would upload coins/index.html (" in first.stderr
 
     publish_site(project, url)
