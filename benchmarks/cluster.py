@@ -111,7 +111,7 @@ def main() -> int:
         megapixels = args.images * args.size * args.size / 1e6
         print(f"{args.images} images, {total / args.images / 1e6:.1f} MB each on average")
         local = timed_build(fresh(base, "local"))
-        rows = [("local", "", local, None)]
+        rows: list[tuple[str, str, float, tuple[int, Any] | None]] = [("local", "", local, None)]
         for name, workers, storage in (
             ("cluster-1", 1, "auto"),
             ("cluster-2", 2, "auto"),
@@ -123,12 +123,14 @@ def main() -> int:
         rows.append(("local", "", again, None))
         local = min(local, again)
         print(f"\n{'build':<10} {'start-up':>9} {'wall':>8} {'÷ local':>8} {'img/s/worker':>13}")
-        for name, startup, seconds, extra in rows:
+        for name, started, seconds, extra in rows:
             workers = extra[0] if extra else 0
-            rate = f"{args.images / seconds / workers:.3f}" if workers else ""
-            print(f"{name:<10} {startup:>9} {seconds:>7.1f}s {seconds / local:>8.2f} {rate:>13}")
+            rate_text = f"{args.images / seconds / workers:.3f}" if workers else ""
+            print(
+                f"{name:<10} {started:>9} {seconds:>7.1f}s {seconds / local:>8.2f} {rate_text:>13}"
+            )
         print(f"\nlocal: {megapixels / local:.1f} megapixels/s on this machine's cores")
-        sent = next(extra[1] for name, _, _, extra in rows if name == "send-2")
+        sent = next(extra[1] for name, _, _, extra in rows if name == "send-2" and extra)
         print(
             f"send-2 moved per image: {sent.bytes_sent / args.images / 1e6:.2f} MB to the worker "
             f"(the source), {sent.bytes_received / args.images / 1e6:.2f} MB back (its tile tree)"

@@ -448,5 +448,64 @@ def verify(bundle_path: Path) -> None:
     console.print(f"All {result.checked} files of {bundle_path} match SHA256SUMS.")
 
 
+@main.command()
+@click.argument("url", required=False)
+@PROJECT
+@click.option("--dry-run", "-n", is_flag=True, help="List what would change; change nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary and errors.")
+def publish(url: str | None, project: Path, dry_run: bool, quiet: bool) -> None:
+    """Upload PROJECT's built site to URL: s3://BUCKET/PREFIX/, any fsspec URL, or a folder
+    (default: publish.url in storiiies.yml). Only changed files go; see docs/publish.md."""
+    from storiiies.errors import BuildFailed
+
+    console = make_console()
+    try:
+        from storiiies.publish import PublishError, publish_site
+    except ImportError:  # fsspec is the optional extra storiiies[publish]
+        console.print(
+            "[red]error:[/] publishing needs the publish extra [dim]— install it with "
+            "pip install 'storiiies\\[publish]'[/]"
+        )
+        sys.exit(1)
+
+    def step(action: str, path: str, done: int, total: int) -> None:
+        if quiet:
+            return
+        if action == "phase":
+            console.print(f"Publishing {path}…")
+        else:
+            verb = "uploaded" if action == "upload" else "removed"
+            console.print(f"  {verb} {done}/{total} {shown(path)}")
+
+    try:
+        report = publish_site(project, url, dry_run=dry_run, step=step)
+    except BuildFailed as failure:
+        print_problems(failure.problems)
+        console.print(f"[red]Publish failed[/]: {count_problems(failure.problems)}.")
+        sys.exit(1)
+    except PublishError as error:
+        _print_error(error)
+        sys.exit(1)
+    if dry_run:
+        for file in report.uploads:
+            console.print(f"  would upload {shown(file.path)} ({file.size} bytes)")
+        for path in report.removals:
+            console.print(f"  would remove {shown(path)}")
+    upload = "would upload" if dry_run else "uploaded"
+    remove = "would remove" if dry_run else "removed"
+    console.print(
+        f"{'Dry run: ' if dry_run else 'Published '}{report.site} → {shown(report.url)}: "
+        f"{upload} {plural(len(report.uploads), 'file')} ({report.upload_bytes:,} bytes), "
+        f"{remove} {len(report.removals)} stale, {report.unchanged} unchanged"
+        + (f" ({report.checked} re-checked after an interrupted publish)" if report.checked else "")
+        + f", in {report.seconds:.1f} s."
+    )
+    if not report.sets_headers and report.uploads and not dry_run:
+        console.print(
+            "[yellow]note:[/] this store keeps no Content-Type or Cache-Control of its own: "
+            "set them on the web server or CDN that serves it (docs/publish.md)."
+        )
+
+
 def _megabytes(count: int) -> str:
     return f"{count / 1_000_000:.1f} MB"

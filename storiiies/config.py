@@ -84,6 +84,39 @@ class ClusterSettings(BaseModel):
         return value
 
 
+class PublishSettings(BaseModel):
+    """`storiiies publish`: where the site goes; see docs/publish.md. Credentials are never
+    read from here: they come from the store's own environment (AWS_ACCESS_KEY_ID, …)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = None  # the destination when the command names none: s3://BUCKET/PREFIX/
+    # An S3-compatible store that is not AWS (MinIO, Cloudflare R2, Google Cloud Storage's XML
+    # API). AWS_ENDPOINT_URL in the environment does the same; this wins when both are set.
+    endpoint_url: str | None = None
+    region: str | None = None
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "must be an http(s) URL, e.g. https://ACCOUNT.r2.cloudflarestorage.com"
+            )
+        return value
+
+    def storage_options(self, url: str) -> dict[str, Any]:
+        """fsspec options for `url`: the endpoint and region apply to s3:// only."""
+        if not url.startswith(("s3://", "s3a://")):
+            return {}
+        options: dict[str, Any] = {}
+        if self.endpoint_url:
+            options["endpoint_url"] = self.endpoint_url
+        if self.region:
+            options["client_kwargs"] = {"region_name": self.region}
+        return options
+
+
 class SiteSettings(BaseModel):
     """What storiiies.yml may say. Every key is optional except `title`."""
 
@@ -103,6 +136,7 @@ class SiteSettings(BaseModel):
     kiosk: KioskSettings = KioskSettings()
     bundle: BundleSettings = BundleSettings()
     cluster: ClusterSettings | None = None
+    publish: PublishSettings = PublishSettings()
 
     @field_validator("cluster", mode="before")
     @classmethod

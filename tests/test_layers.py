@@ -6,7 +6,7 @@
     model                                       the frozen values that pass between stages
     story/ → resolve/ → site/                   the stages, in pipeline order
     incremental, fingerprint, build             the pipeline driver
-    serve/, bundle/, tools/                     what runs the pipeline or sits beside it
+    serve/, bundle/, tools/, publish/           what runs the pipeline or sits beside it
     cli, __main__, __init__                     the entry points
 
 A module may import its own layer and the layers above it in this list, never one below;
@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("resolve",),
     ("site",),
     ("incremental", "fingerprint", "build"),
-    ("serve", "bundle", "tools"),
+    ("serve", "bundle", "tools", "publish"),
     ("cli", "__main__", "__init__"),
 ]
 LIBRARIES = ("iiif", "images")
@@ -139,6 +139,18 @@ def test_only_the_commands_run_the_build() -> None:
         if "build" in targets and module.split(".")[0] not in allowed
     ]
     assert not callers, f"only {', '.join(allowed)} may import storiiies.build: {callers}"
+
+
+def test_only_the_command_line_publishes() -> None:
+    # publish/ reads a built site; no stage or other command may depend on it (or on fsspec,
+    # its optional extra).
+    users = [
+        module
+        for module, targets in graph().items()
+        if any(target.split(".")[0] == "publish" for target in targets)
+        and module.split(".")[0] not in ("cli", "publish")
+    ]
+    assert not users, f"only cli may import storiiies.publish: {users}"
 
 
 def test_there_is_no_import_cycle() -> None:
