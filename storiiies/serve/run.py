@@ -15,7 +15,8 @@ from typing import Any
 from storiiies.build import check_site
 from storiiies.config import CONFIG_NAME
 from storiiies.console import make_console, plural, print_problems
-from storiiies.serve.app import is_loopback, preview_app
+from storiiies.serve.app import preview_app
+from storiiies.serve.guard import is_loopback
 from storiiies.serve.state import Preview, Rebuild
 
 PORT_TRIES = 20
