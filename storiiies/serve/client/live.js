@@ -140,7 +140,9 @@
     document.head.appendChild(picker);
   }
 
-  window.storiiiesPreview = {
+  // `storiiies.preview` (see the theme's common.js); an error page has no other script.
+  window.storiiies = window.storiiies || {};
+  window.storiiies.preview = {
     root: root,
     page: page,
     get token() { return token; },
