@@ -212,16 +212,16 @@ def test_an_audio_step_seeks_to_its_start_and_pauses_at_its_end(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{site.url}/tone/#step-1")
-    page.wait_for_function("() => window.storiiiesMedia && window.storiiiesMedia.segment")
+    page.wait_for_function("() => window.storiiies?.media && window.storiiies?.media.segment")
     # The segment takes the viewer's place, ready at its start, silent until asked.
-    page.wait_for_function("() => Math.abs(window.storiiiesMedia.segment.currentTime - 1) < 0.05")
+    page.wait_for_function("() => Math.abs(window.storiiies?.media.segment.currentTime - 1) < 0.05")
     assert page.locator(".st-viewers").is_hidden()
     assert page.get_by_role("region", name="Image viewer").get_attribute("data-media") == "audio"
-    assert page.evaluate("window.storiiiesMedia.segment.paused") is True
+    assert page.evaluate("window.storiiies?.media.segment.paused") is True
     page.get_by_role("button", name="Play narration with each step").click()
-    page.wait_for_function("() => !window.storiiiesMedia.segment.paused")
-    page.wait_for_function("() => window.storiiiesMedia.segment.paused")
-    stopped = page.evaluate("window.storiiiesMedia.segment.currentTime")
+    page.wait_for_function("() => !window.storiiies?.media.segment.paused")
+    page.wait_for_function("() => window.storiiies?.media.segment.paused")
+    stopped = page.evaluate("window.storiiies?.media.segment.currentTime")
     assert 1.9 <= stopped <= 2.3, stopped
     # The next step is an image again, and the sound stays stopped.
     page.keyboard.press("ArrowRight")

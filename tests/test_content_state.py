@@ -166,7 +166,7 @@ class TestTourOpensContentStates:
 
     def open(self, page, url: str) -> None:
         page.goto(url)
-        page.wait_for_function("() => window.storiiies && window.storiiies.contentState")
+        page.wait_for_function("() => window.storiiies?.go && window.storiiies.contentState")
         assert page.evaluate("() => window.storiiies.contentState.opened") is True
 
     def states(self, page) -> list[str]:
@@ -174,7 +174,7 @@ class TestTourOpensContentStates:
 
     def test_a_steps_content_state_opens_that_step(self, page, examples_server):
         page.goto(f"{examples_server.url}/coins/")
-        page.wait_for_function("() => window.storiiies && window.storiiies.contentState")
+        page.wait_for_function("() => window.storiiies?.go && window.storiiies.contentState")
         state = self.states(page)[3]
         share = page.locator("#step-3 .st-share a").get_attribute("href")
         assert share == f"/coins/?iiif-content={state}#step-3"
@@ -187,7 +187,7 @@ class TestTourOpensContentStates:
     ):
         # The last step of coins shows the whole tray again, as the title slide does.
         page.goto(f"{examples_server.url}/coins/")
-        page.wait_for_function("() => window.storiiies && window.storiiies.contentState")
+        page.wait_for_function("() => window.storiiies?.go && window.storiiies.contentState")
         links = page.eval_on_selector_all(".st-share a", "links => links.map(a => a.href)")
         assert self.states(page)[0] == self.states(page)[-1] != ""
         opened = []
@@ -198,7 +198,7 @@ class TestTourOpensContentStates:
 
     def test_the_javascript_encoding_is_the_pythons(self, page, examples_server):
         page.goto(f"{examples_server.url}/coins/")
-        page.wait_for_function("() => window.storiiies && window.storiiies.contentState")
+        page.wait_for_function("() => window.storiiies?.go && window.storiiies.contentState")
         text = "Æthelflæd 東京 !~*'() /?&= " + SPEC_CONDENSED
         assert page.evaluate("t => window.storiiies.contentState.encode(t)", text) == encode(text)
         assert (
@@ -208,7 +208,7 @@ class TestTourOpensContentStates:
 
     def test_a_region_of_the_canvas_opens_the_step_on_it_zoomed_there(self, page, examples_server):
         page.goto(f"{examples_server.url}/coins/")
-        page.wait_for_function("() => window.storiiies && window.storiiies.contentState")
+        page.wait_for_function("() => window.storiiies?.go && window.storiiies.contentState")
         canvas = page.evaluate("() => window.storiiies.story.iiif.canvasIds.c1")
         state = {
             "type": "Annotation",

@@ -31,9 +31,9 @@ def page(new_page):
 
 def open_tour(page, url: str) -> None:
     page.goto(url)
-    page.wait_for_function("() => window.storiiiesPreview && window.storiiiesPreview.connected")
+    page.wait_for_function("() => window.storiiies?.preview && window.storiiies?.preview.connected")
     page.wait_for_function(
-        """() => window.storiiies && window.storiiies.panels.length && window.storiiies.panels
+        """() => window.storiiies?.go && window.storiiies.panels.length && window.storiiies.panels
           .filter(p => !p.element.hidden)
           .every(p => p.element.getAttribute('data-settled') === 'true')"""
     )
@@ -47,7 +47,7 @@ def test_a_saved_edit_reloads_the_tour_on_the_same_step(project, preview_server,
     page.wait_for_function(
         "() => document.querySelector('#step-2').textContent.includes('Fresh words.')"
     )
-    page.wait_for_function("() => window.storiiies && window.storiiies.current === 2")
+    page.wait_for_function("() => window.storiiies?.go && window.storiiies.current === 2")
     assert page.url.endswith("/alpha/#step-2")
 
 
@@ -79,9 +79,9 @@ def test_the_error_page_of_a_first_failed_build_turns_into_the_story(
     server = preview_server(root)
     page.goto(f"{server.url}/alpha/")
     assert "unknown source 'gard'" in page.inner_text("main")
-    page.wait_for_function("() => window.storiiiesPreview && window.storiiiesPreview.connected")
+    page.wait_for_function("() => window.storiiies?.preview && window.storiiies?.preview.connected")
     save(root / "stories" / "alpha.md", STORY.format(title="Alpha"))
-    page.wait_for_function("() => window.storiiies && window.storiiies.story.slug === 'alpha'")
+    page.wait_for_function("() => window.storiiies?.go && window.storiiies.story.slug === 'alpha'")
 
 
 def test_region_picker_gives_the_reference_and_inserts_it(project, preview_server, page):
@@ -126,7 +126,7 @@ def test_region_picker_gives_the_reference_and_inserts_it(project, preview_serve
     page.get_by_role("button", name="Insert into step 1").click()
     # The story reloads on the same step, now comparing the two regions.
     page.wait_for_function(
-        "() => window.storiiies && window.storiiies.story.steps[1].views.length === 2"
+        "() => window.storiiies?.go && window.storiiies.story.steps[1].views.length === 2"
     )
     assert page.evaluate("() => window.storiiies.current") == 1
     [reply] = replies

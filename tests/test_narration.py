@@ -183,7 +183,7 @@ def narrated_server(narrated_site: Path):
 
 
 PLAYING = (
-    "n => { const a = window.storiiiesMedia.narration(n); return !a.paused && a.currentTime > 0; }"
+    "n => { const a = window.storiiies.media.narration(n); return !a.paused && a.currentTime > 0; }"
 )
 
 
@@ -193,12 +193,12 @@ def test_narration_plays_with_its_step_only_after_opting_in(new_page, narrated_s
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{narrated_server.url}/coins/#step-1")
-    page.wait_for_function("() => window.storiiiesMedia")
+    page.wait_for_function("() => window.storiiies?.media")
     # Nothing plays by itself: a screen reader user has not asked for a voice. The step's
     # narration is ready to play (its metadata read) and stays paused.
-    page.wait_for_function("() => window.storiiiesMedia.narration(1).readyState >= 1")
-    assert page.evaluate("window.storiiiesMedia.on") is False
-    assert page.evaluate("window.storiiiesMedia.narration(1).paused") is True
+    page.wait_for_function("() => window.storiiies?.media.narration(1).readyState >= 1")
+    assert page.evaluate("window.storiiies?.media.on") is False
+    assert page.evaluate("window.storiiies?.media.narration(1).paused") is True
     sound = page.get_by_role("button", name="Play narration with each step")
     sound.click()
     assert sound.get_attribute("aria-pressed") == "true"
@@ -209,33 +209,33 @@ def test_narration_plays_with_its_step_only_after_opting_in(new_page, narrated_s
     # The next step stops it; coming back plays it again from the start.
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => window.storiiies.current === 2")
-    assert page.evaluate("window.storiiiesMedia.narration(1).paused") is True
+    assert page.evaluate("window.storiiies?.media.narration(1).paused") is True
     page.keyboard.press("ArrowLeft")
     page.wait_for_function(PLAYING, arg=1)
     # The choice holds for the session, on a reload too.
     page.reload()
-    page.wait_for_function("() => window.storiiiesMedia")
+    page.wait_for_function("() => window.storiiies?.media")
     assert sound.get_attribute("aria-pressed") == "true"
     sound.click()
-    assert page.evaluate("window.storiiiesMedia.narration(1).paused") is True
+    assert page.evaluate("window.storiiies?.media.narration(1).paused") is True
     assert errors == []
 
 
 @pytest.mark.browser
 def test_kiosk_autoplay_waits_for_the_narration(new_page, narrated_server) -> None:
     page = new_page()
-    page.context.add_init_script("window.storiiiesTimeScale = 0.1;")
+    page.context.add_init_script("window.storiiies = {timeScale: 0.1};")
     # The kiosk's plan outlives the tour page (the last step lasts 100 ms before the kiosk goes
     # home, too short to be sure of catching it on a busy machine): kept when the page is left.
     page.context.add_init_script(
-        "window.addEventListener('pagehide', () => window.storiiiesKiosk"
-        " && window.storiiiesKiosk.planned.length && sessionStorage.setItem('planned',"
-        " JSON.stringify(window.storiiiesKiosk.planned)));"
+        "window.addEventListener('pagehide', () => window.storiiies?.kiosk"
+        " && window.storiiies?.kiosk.planned.length && sessionStorage.setItem('planned',"
+        " JSON.stringify(window.storiiies?.kiosk.planned)));"
     )
     page.goto(f"{narrated_server.url}/coins/?kiosk=1")
     planned = page.wait_for_function(
         """() => { const kept = sessionStorage.getItem('planned');
-          const plan = kept ? JSON.parse(kept) : (window.storiiiesKiosk || {}).planned || [];
+          const plan = kept ? JSON.parse(kept) : (window.storiiies?.kiosk || {}).planned || [];
           return plan.length >= 3 && plan.slice(0, 3); }"""
     ).json_value()
     # 1 s steps, but step 1 lasts its 2 s narration and a pause (scaled by 0.1).

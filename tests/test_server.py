@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from storiiies.serve.app import contained, is_loopback, preview_app, safe_path
+from storiiies.serve.app import preview_app
+from storiiies.serve.guard import contained, is_loopback, safe_path
 from storiiies.serve.state import Preview
 from storiiies.serve.story_edit import EditRefused, insert_after_heading
 from tests.conftest import LiveServer, free_port

@@ -49,7 +49,7 @@ def assert_region_fills_view(panel: dict) -> None:
 
 def wait_settled(page) -> list[dict]:
     page.wait_for_function(
-        "() => window.storiiies && window.storiiies.panels.filter(p => !p.element.hidden)"
+        "() => window.storiiies?.go && window.storiiies.panels.filter(p => !p.element.hidden)"
         ".every(p => p.element.getAttribute('data-settled') === 'true')"
     )
     return page.evaluate(GEOMETRY)

@@ -69,7 +69,7 @@ def test_embed_fills_its_frame_and_fits_regions(new_page, host_server):
     inner.locator(".st-viewer").first.wait_for()
     frame = page.frames[1]
     frame.wait_for_function(
-        "() => window.storiiies && window.storiiies.current === 4 && window.storiiies.panels"
+        "() => window.storiiies?.go && window.storiiies.current === 4 && window.storiiies.panels"
         ".filter(p => !p.element.hidden)"
         ".every(p => p.element.getAttribute('data-settled') === 'true')"
     )

@@ -1,5 +1,5 @@
 """Kiosk mode (docs/kiosk.md) in a real browser, with the clock shortened by
-`window.storiiiesTimeScale`: autoplay, pause on touch, return to the start when idle, the
+`storiiies.timeScale`: autoplay, pause on touch, return to the start when idle, the
 attract loop on the home page, no way out of the kiosk, and no request off the site."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def kiosk_site(make_project, config: str = KIOSK_CONFIG) -> Path:
 def kiosk_page(new_page, url: str, scale: float, size=(1920, 1080)):
     """The page at `url` with the kiosk's clock scaled by `scale`; the page and its errors."""
     page = new_page(viewport={"width": size[0], "height": size[1]}, has_touch=True)
-    page.context.add_init_script(f"window.storiiiesTimeScale = {scale};")
+    page.context.add_init_script(f"window.storiiies = {{timeScale: {scale}}};")
     # Record when each step begins, in each page load, to check the per-step durations; and,
     # across page loads of the tab, every step change and when each page was left (both on the
     # one clock of performance.timeOrigin + now).
@@ -118,8 +118,8 @@ def test_autoplay_gives_each_step_its_duration_then_returns_home(new_page, make_
     server = serve_dir(kiosk_site(make_project))
     # Scaled by 0.25: 250 ms a step, 1 s for step 2 and 5 s for the last, then home.
     page, errors = kiosk_page(new_page, f"{server.url}/two-coins/", 0.25)
-    page.wait_for_function("() => window.storiiies && window.storiiies.current === 3")
-    assert page.evaluate("window.storiiiesKiosk.planned") == [
+    page.wait_for_function("() => window.storiiies?.go && window.storiiies.current === 3")
+    assert page.evaluate("window.storiiies?.kiosk.planned") == [
         [0, 250],
         [1, 250],
         [2, 1000],
@@ -131,10 +131,10 @@ def test_autoplay_gives_each_step_its_duration_then_returns_home(new_page, make_
     assert spent[1] >= 240 and spent[2] >= 990, (
         spent
     )  # timers never fire early; a busy machine may be late
-    assert page.evaluate("window.storiiiesKiosk.playing") is True
+    assert page.evaluate("window.storiiies?.kiosk.playing") is True
     # After the last step the kiosk goes back to its home page and the attract loop.
     page.wait_for_url(f"{server.url}/")
-    page.wait_for_function("() => window.storiiiesKiosk && window.storiiiesKiosk.attract")
+    page.wait_for_function("() => window.storiiies?.kiosk && window.storiiies?.kiosk.attract")
     assert errors == []
 
 
@@ -144,14 +144,14 @@ def test_a_touch_pauses_autoplay_and_idle_returns_to_the_start(new_page, example
         new_page, f"{examples_server.url}/fields-family/?kiosk=1", 0.1, (1280, 800)
     )
     tap(page, ".st-steps")
-    page.wait_for_function("() => window.storiiiesKiosk && !window.storiiiesKiosk.playing")
+    page.wait_for_function("() => window.storiiies?.kiosk && !window.storiiies?.kiosk.playing")
     paused = page.evaluate("performance.timeOrigin + performance.now()")
     assert page.locator(".st-play").get_attribute("aria-pressed") == "false"
     # What follows a pause is the return to the start once the screen has been idle (9 s);
     # until then, a span of the page's own clock of at least two step durations, no step
     # changes.
     page.wait_for_url(f"{examples_server.url}/?kiosk=1", timeout=60000)
-    page.wait_for_function("() => window.storiiiesKiosk && window.storiiiesKiosk.attract")
+    page.wait_for_function("() => window.storiiies?.kiosk && window.storiiies?.kiosk.attract")
     log = page.evaluate("JSON.parse(sessionStorage.getItem('kioskLog'))")
     left = [time for kind, _, time in log if kind == "left" and time > paused]
     assert left and left[0] - paused >= 2 * 1200, (paused, log)
@@ -161,11 +161,11 @@ def test_a_touch_pauses_autoplay_and_idle_returns_to_the_start(new_page, example
 def test_play_button_resumes_autoplay(new_page, examples_server):
     page, _ = kiosk_page(new_page, f"{examples_server.url}/coins/?kiosk=1", 0.1, (1280, 800))
     tap(page, ".st-steps")
-    page.wait_for_function("() => window.storiiiesKiosk && !window.storiiiesKiosk.playing")
+    page.wait_for_function("() => window.storiiies?.kiosk && !window.storiiies?.kiosk.playing")
     assert page.get_by_role("button", name="Autoplay").get_attribute("aria-pressed") == "false"
     start = page.evaluate("window.storiiies.current")
     tap(page, ".st-play")
-    page.wait_for_function("() => window.storiiiesKiosk.playing")
+    page.wait_for_function("() => window.storiiies?.kiosk.playing")
     page.wait_for_function(f"() => window.storiiies.current > {start}")
 
 
@@ -184,18 +184,18 @@ def test_home_attract_loop_cycles_every_story_and_a_touch_shows_them(
     assert overlay.locator(".st-attract-title").inner_text() == "Two coins"
     image = overlay.locator(".st-attract-image").get_attribute("src")
     assert image.startswith("crops/")
-    page.wait_for_function("() => window.storiiiesKiosk.slidesShown >= 3")  # it loops
+    page.wait_for_function("() => window.storiiies?.kiosk.slidesShown >= 3")  # it loops
     overlay.tap()
     assert not overlay.is_visible()
     assert page.evaluate("document.activeElement.className") == "st-card-link"
-    page.wait_for_function("() => window.storiiiesKiosk.attract")
+    page.wait_for_function("() => window.storiiies?.kiosk.attract")
     assert overlay.is_visible()
 
 
 def test_kiosk_keeps_visitors_inside_the_site(new_page, examples_server):
     for path in ("/?kiosk=1", "/coins/?kiosk=1", "/fields-family/?kiosk=1"):
         page, _ = kiosk_page(new_page, examples_server.url + path, 1, (1280, 800))
-        page.wait_for_function("() => window.storiiiesKiosk")
+        page.wait_for_function("() => window.storiiies?.kiosk")
         links = page.evaluate(
             "[...document.querySelectorAll('a[href]')].map(a => [a.href, a.target])"
         )
@@ -228,15 +228,17 @@ def test_kiosk_runs_with_the_network_cable_pulled(new_page, make_project, serve_
 
     page.context.route("**/*", guard)
     page.reload()
-    page.wait_for_function("() => window.storiiiesKiosk && window.storiiiesKiosk.slidesShown >= 2")
+    page.wait_for_function(
+        "() => window.storiiies?.kiosk && window.storiiies?.kiosk.slidesShown >= 2"
+    )
     page.locator(".st-attract").tap()
     page.get_by_role("link", name="Two coins").tap()
-    page.wait_for_function("() => window.storiiies && window.storiiiesKiosk")
+    page.wait_for_function("() => window.storiiies?.go && window.storiiies.kiosk")
     assert page.locator(".st-play").is_hidden()  # `autoplay: false`
     while page.evaluate("window.storiiies.current") < 3:
         page.keyboard.press("ArrowRight")
     page.wait_for_function(
-        "() => window.storiiies && "
+        "() => window.storiiies?.go && "
         "window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
     )
     # The step's link to the museum is switched off rather than followed.
@@ -248,7 +250,7 @@ def test_kiosk_runs_with_the_network_cable_pulled(new_page, make_project, serve_
 def test_kiosk_settings_from_storiiies_yml_and_the_kiosk_theme(new_page, make_project, serve_dir):
     server = serve_dir(kiosk_site(make_project))
     page, _ = kiosk_page(new_page, f"{server.url}/two-coins/#step-1", 1)
-    page.wait_for_function("() => window.storiiies && window.storiiiesKiosk")
+    page.wait_for_function("() => window.storiiies?.go && window.storiiies.kiosk")
     assert page.evaluate("document.documentElement.classList.contains('st-kiosk')")
     assert page.locator('link[href$="kiosk-theme.css"]').count() == 1
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"

@@ -364,7 +364,7 @@ def test_a_comment_opener_in_titles_headings_and_alt_text_leaves_every_page_work
         page = context.new_page()
         for name in ("s/", "s/embed.html"):
             page.goto(f"{server.url}/{name}", wait_until="load")
-            page.wait_for_function("() => window.storiiies && window.storiiies.story")
+            page.wait_for_function("() => window.storiiies?.go && window.storiiies.story")
             assert page.evaluate("() => window.storiiies.story.title") == "Coins <!-- one"
             assert page.evaluate("() => window.storiiies.story.steps[1].title") == (
                 "A step <!-- with a comment opener"

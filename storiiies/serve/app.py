@@ -8,11 +8,10 @@
     /iiif/3/NAME/...            IIIF Image API 3.0 for each local image (images/server.py)
     /PATH                       the site: pages rendered per request, other files from the Snapshot
 
-Every request must name the preview in its Host header (a loopback name, or any IP address when
-serving the network), so a rebound DNS name cannot read it; only IIIF resources carry CORS.
-Only files of the site are served. A request path with `.`/`..` segments, backslashes or an
-empty segment is refused before any lookup, and a file is served only if its real path (symlinks
-resolved) lies inside one of the Snapshot's folders, compared as paths, not string prefixes.
+The factory only assembles routes and middleware and puts the Preview and its settings on
+`app.state`; the endpoints are plain functions that read it. The guards (Host header, safe paths,
+which folders a file may live in) are in guard.py; the picker's POST is in insert.py. Only IIIF
+resources carry CORS; only files inside the Snapshot's folders are served.
 """
 
 from __future__ import annotations
@@ -20,14 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import ipaddress
-import json
 import mimetypes
-import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jinja2
 from starlette.applications import Starlette
@@ -36,38 +31,31 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storiiies.errors import Problem
 from storiiies.images.server import image_api_app
-from storiiies.model import Story
 from storiiies.serve.editor import editor_routes
 from storiiies.serve.editor_files import EditorState
-from storiiies.serve.guard import WriteGuard, is_loopback
+from storiiies.serve.guard import (
+    NO_STORE,
+    OnlyOwnHost,
+    OnlySafePaths,
+    WriteGuard,
+    contained,
+    is_iiif_resource,
+    not_found,
+    safe_path,
+)
+from storiiies.serve.insert import insert
 from storiiies.serve.livereload import event_stream
-from storiiies.serve.state import (
-    CLIENT_DIR,
-    LocalImages,
-    Preview,
-    Rebuild,
-    Snapshot,
-)
-from storiiies.serve.story_edit import (
-    EditRefused,
-    insert_after_heading,
-    reference_markdown,
-    reference_parts,
-)
+from storiiies.serve.state import CLIENT_DIR, LocalImages, Preview, Rebuild, Snapshot
 from storiiies.serve.watch import DEFAULT_STEP_MS, Watcher
 from storiiies.site.render import render_page
 from storiiies.site.themes import render_problem
 
 _PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(CLIENT_DIR), autoescape=True)
 _REBUILD_WAIT = 10.0  # seconds a request waits for a running rebuild (Preview.settled)
-_NO_STORE = {"Cache-Control": "no-store"}
 _FILE_FOLDERS = ("images/", "assets/", "crops/")  # never pages: skip rendering for these
-#: A picked region is a few hundred bytes; the longest text alternative fits many times over.
-_INSERT_BODY_LIMIT = 64 * 1024
 
 
 def preview_app(
@@ -113,56 +101,6 @@ def preview_app(
     app.state.guard = WriteGuard(host)  # every write: Host, Origin, content type, key
     app.state.editor = EditorState(preview, app.state.guard) if edit else None
     return app
-
-
-_WRONG_HOST = (
-    "This preview answers only requests that name it by its address (such as"
-    " 127.0.0.1 or localhost), not by another host name.\n"
-)
-
-
-class OnlyOwnHost:
-    """Refuse every request whose Host header is not an address of this preview.
-
-    A website whose DNS name is rebound to 127.0.0.1 makes the browser send its pages' requests
-    here under that name, as if same-origin with the site: the Host header is what gives it away.
-    """
-
-    def __init__(self, app: ASGIApp, host: str) -> None:
-        self.app = app
-        self.host = host
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            headers = dict(scope["headers"])
-            if not own_host(headers.get(b"host", b"").decode("latin-1"), self.host):
-                response = Response(
-                    _WRONG_HOST, status_code=400, media_type="text/plain", headers=_NO_STORE
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def own_host(header: str, bound: str) -> bool:
-    """Whether a request's Host header names this preview, listening on `bound`: a loopback
-    name or address always; any IP address too when it serves the network (--host); never
-    another name, which is what DNS rebinding sends."""
-    try:
-        name = urlsplit(f"//{header}").hostname
-    except ValueError:
-        return False
-    if not name:
-        return False
-    if is_loopback(name):
-        return True
-    if is_loopback(bound):
-        return False
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
 
 
 @contextlib.asynccontextmanager
@@ -215,7 +153,7 @@ async def problems(request: Request) -> Response:
             "site": snapshot.site is not None,
             "problems": [_problem_data(p, preview.project) for p in snapshot.problems],
         },
-        headers=_NO_STORE,
+        headers=NO_STORE,
     )
 
 
@@ -227,31 +165,6 @@ async def client_file(request: Request) -> Response:
     return FileResponse(found, headers={"Cache-Control": "no-cache"})
 
 
-async def insert(request: Request) -> Response:
-    refusal = request.app.state.guard.refuse_write(request)
-    if refusal is not None:
-        return JSONResponse({"error": refusal}, status_code=403)
-    body = await _read_body(request, _INSERT_BODY_LIMIT)
-    if body is None:
-        return JSONResponse(
-            {"error": f"the request is larger than {_INSERT_BODY_LIMIT // 1024} KB"},
-            status_code=413,
-        )
-    try:
-        # A picker's body is a flat object; deeper JSON is refused before Python recurses.
-        data = json.loads(body)
-        if not isinstance(data, dict):
-            raise TypeError("not an object")
-        result = await run_in_threadpool(_insert, request.app.state.preview, data)
-    except EditRefused as refused:
-        return JSONResponse({"error": refused.message}, status_code=409)
-    except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
-        return JSONResponse(
-            {"error": "expected {story, step, title, ref, region, alt}"}, status_code=400
-        )
-    return JSONResponse(result)
-
-
 async def site(request: Request) -> Response:
     preview: Preview = request.app.state.preview
     path = safe_path(request.path_params["path"])
@@ -261,40 +174,7 @@ async def site(request: Request) -> Response:
     return await run_in_threadpool(_site_response, preview, snapshot, path)
 
 
-class OnlySafePaths:
-    """An app behind the same path checks as the site's files."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and safe_path(scope["path"][1:]) is None:
-            await _not_found()(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def safe_path(path: str) -> str | None:
-    """`path` (already percent-decoded once) if it names something below the site root."""
-    if "\\" in path or "\x00" in path or path.startswith("/") or ":" in path.split("/", 1)[0]:
-        return None
-    parts = path.split("/")
-    if any(part in ("", ".", "..") for part in parts[:-1]) or parts[-1] in (".", ".."):
-        return None
-    return path
-
-
-def contained(candidate: Path, roots: tuple[Path, ...]) -> Path | None:
-    """The file, if its real path is inside one of `roots` (real paths too)."""
-    real = Path(os.path.realpath(candidate))
-    for root in roots:
-        base = os.path.realpath(root)
-        if os.path.commonpath([base, real]) == base and real.is_file():
-            return real
-    return None
 
 
 def _site_response(preview: Preview, snapshot: Snapshot, path: str) -> Response:
@@ -347,66 +227,6 @@ def _site_file(preview: Preview, snapshot: Snapshot, path: str) -> bytes | Path 
     return None
 
 
-def _insert(preview: Preview, body: dict[str, Any]) -> dict[str, Any]:
-    site = preview.snapshot.site
-    # A translation's page picks regions for its own file (`coins.fr.md`).
-    versions = site.story_versions if site else ()
-    story = next((s for s in versions if s.slug == body["story"]), None)
-    number = int(body["step"])
-    if story is None or not 1 <= number <= len(story.steps):
-        raise EditRefused("this story or step is not in the preview any more; reload the page")
-    step = story.steps[number - 1]
-    if step.title != body["title"]:
-        raise EditRefused("the story changed since this page was loaded; reload it and pick again")
-    region = tuple(int(n) for n in body["region"])
-    if len(region) != 4:
-        raise ValueError("region")
-    ref = str(body["ref"])
-    markdown = reference_markdown(str(body.get("alt", "")), ref, region)
-    _check_inside_canvas(story, ref, region)
-    inserted = insert_after_heading(
-        story.source.path, story.source.text, step.location.line or 0, markdown
-    )
-    return {"file": story.source.name, "line": inserted.line, "markdown": inserted.markdown}
-
-
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The request's body, or None when it is longer than `limit` bytes (by its declared
-    length, or as it arrives)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdecimal() and int(declared) > limit:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
-
-
-def _check_inside_canvas(story: Story, ref: str, region: tuple[int, int, int, int]) -> None:
-    """Refuse a picked region the build would refuse: so the story still builds after it."""
-    alias, number = reference_parts(ref)
-    document = story.sources.get(alias)
-    if document is None:
-        raise EditRefused(
-            f"'{alias}' is not a source of this story; reload the page and pick again"
-        )
-    canvas = next((c for c in document.canvases if c.index == number), None)
-    if canvas is None:
-        last = max((c.index for c in document.canvases), default=0)
-        raise EditRefused(
-            f"canvas {number} of '{alias}' does not exist (it has {last});"
-            " reload the page and pick again"
-        )
-    x, y, w, h = region
-    if canvas.width and canvas.height and (x + w > canvas.width or y + h > canvas.height):
-        raise EditRefused(
-            f"the region {x},{y},{w},{h} is outside canvas {number} of '{alias}'"
-            f" ({canvas.width}×{canvas.height}); pick it again inside the image"
-        )
-
-
 def _problem_data(problem: Problem, root: Path) -> dict[str, Any]:
     location = problem.location
     return {
@@ -444,17 +264,17 @@ def _error_page(
     html = _PAGES.get_template("error.html").render(
         problems=problems, token=snapshot.token, root="../" * page.count("/")
     )
-    return Response(html, status_code=500, media_type="text/html", headers=_NO_STORE)
+    return Response(html, status_code=500, media_type="text/html", headers=NO_STORE)
 
 
 def _not_found(snapshot: Snapshot | None = None, page: str = "") -> Response:
     if snapshot is None:
-        return Response("Not Found", status_code=404, media_type="text/plain", headers=_NO_STORE)
+        return not_found()
     # With the reload script: a story that is being created appears as soon as it is saved.
     html = _PAGES.get_template("not-found.html").render(
         page=page, token=snapshot.token, root="../" * page.count("/")
     )
-    return Response(html, status_code=404, media_type="text/html", headers=_NO_STORE)
+    return Response(html, status_code=404, media_type="text/html", headers=NO_STORE)
 
 
 def _site_headers(path: str, immutable: bool) -> dict[str, str]:
@@ -462,18 +282,6 @@ def _site_headers(path: str, immutable: bool) -> dict[str, str]:
     if is_iiif_resource(path):
         headers["Access-Control-Allow-Origin"] = "*"
     return headers
-
-
-def is_iiif_resource(path: str) -> bool:
-    """Manifests, the collection, info.json and tiles: what other IIIF viewers open during a
-    preview, so other websites may read them. Pages, search.json and the preview's own files
-    may not: they hold the unpublished stories."""
-    return (
-        path.startswith("images/")
-        or path == "collection.json"
-        or path == "manifest.json"
-        or path.endswith("/manifest.json")
-    )
 
 
 def _media_type(path: str) -> str:

@@ -416,8 +416,9 @@
     var url = root + story.tour + (step ? "#step-" + step : "");
     frameNote.hidden = true;
     frame.hidden = false;
-    if (frame.dataset.tour === story.tour && frame.contentWindow.storiiies) {
-      frame.contentWindow.storiiies.go(step || 0);
+    var shown = frame.contentWindow && frame.contentWindow.storiiies;
+    if (frame.dataset.tour === story.tour && shown && shown.go) {
+      shown.go(step || 0);
       return;
     }
     frame.dataset.tour = story.tour;

@@ -150,7 +150,9 @@
     }).catch(function () { /* no editor */ });
   }
 
-  window.storiiiesPreview = {
+  // `storiiies.preview` (see the theme's common.js); an error page has no other script.
+  window.storiiies = window.storiiies || {};
+  window.storiiies.preview = {
     root: root,
     page: page,
     get token() { return token; },

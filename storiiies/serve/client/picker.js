@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   var tour = window.storiiies;
-  var live = window.storiiiesPreview;
+  var live = tour && tour.preview;
   var stage = document.querySelector(".st-stage");
   if (!tour || !tour.story || !stage || !window.OpenSeadragon) return;
   var story = tour.story;

@@ -2,13 +2,14 @@
 // Tours play by themselves and pause when touched; an untouched screen returns to the start
 // after `idle_seconds`; the home page cycles through every story (the attract loop); links
 // that would leave the kiosk are switched off. Timings come from #st-kiosk-settings and are
-// scaled by `window.storiiiesTimeScale` (tests shorten the clock with it). See docs/kiosk.md.
+// scaled by `storiiies.timeScale` (tests shorten the clock with it); the state is
+// `storiiies.kiosk` (common.js lists the namespace). See docs/kiosk.md.
 (function () {
   "use strict";
   var settingsElement = document.getElementById("st-kiosk-settings");
   var settings = settingsElement ? JSON.parse(settingsElement.textContent || "null") : null;
   var fromQuery = /[?&]kiosk=1(&|$)/.test(location.search);
-  if (!settings || !(settings.enabled || fromQuery)) return;
+  if (!settings || !(settings.enabled || fromQuery) || !window.storiiies) return;
   var root = document.documentElement;
   root.classList.add("st-kiosk");
 
@@ -18,7 +19,7 @@
   var isHome = !document.getElementById("story-data");
 
   function seconds(value) {
-    var scale = Number(window.storiiiesTimeScale) || 1;
+    var scale = Number(window.storiiies.timeScale) || 1;
     return Math.max(0, value * scale * 1000);
   }
 
@@ -56,13 +57,13 @@
 
   // What the kiosk is doing, for tests and host pages: `planned` lists [step, milliseconds].
   var state = { playing: false, attract: false, slide: -1, slidesShown: 0, planned: [], home: homeUrl };
-  window.storiiiesKiosk = state;
+  window.storiiies.kiosk = state;
 
   if (isHome) {
     startHome();
   } else {
     window.addEventListener("storiiies:ready", startTour);
-    if (window.storiiies) startTour();
+    if (window.storiiies.go) startTour();
   }
 
   function startHome() {

@@ -18,7 +18,7 @@
 
   function start() {
     var tour = window.storiiies;
-    if (!tour || window.storiiiesMedia) return;
+    if (!tour || !tour.go || tour.media) return; // before tour.js is ready, or started already
     var story = tour.story;
     var strings = JSON.parse(document.getElementById("st-strings").textContent);
     var root = document.documentElement;
@@ -38,11 +38,7 @@
     var shown = null; // the segment on the stage: {key, start, end}
     var waiting = null; // sound the browser blocked, to start at the next gesture
 
-    function say(message) {
-      if (!live) return;
-      live.textContent = "";
-      window.setTimeout(function () { live.textContent = message; }, 50);
-    }
+    function say(message) { tour.util.say(live, message); }
 
     function bounds(element) {
       var end = element.getAttribute("data-end");
@@ -212,7 +208,7 @@
 
     window.addEventListener("storiiies:step", function (event) { showStep(event.detail.step); });
     showStep(tour.current);
-    window.storiiiesMedia = {
+    tour.media = {
       get on() { return on; },
       setOn: setOn,
       get segment() { return shown ? players[shown.key] : null; },

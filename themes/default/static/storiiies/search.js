@@ -11,7 +11,8 @@
 
   var box = document.querySelector(".st-search");
   var list = document.querySelector(".st-story-list");
-  if (!box || !list) return;
+  if (!box || !list || !window.storiiies) return;
+  var fill = window.storiiies.util.fill;
   var input = box.querySelector("input[type=search]");
   var status = box.querySelector(".st-search-status");
   var tagButtons = Array.prototype.slice.call(box.querySelectorAll(".st-tag"));
@@ -24,12 +25,6 @@
   var index = null;      // url → story entry, once search.json has loaded
   var loading = null;
   var timer = 0;
-
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (all, name) {
-      return name in values ? values[name] : all;
-    });
-  }
 
   /* Case- and accent-blind form of a text, so "eglise" finds "Église". */
   function fold(text) {
@@ -65,7 +60,7 @@
         })
         .catch(function () {
           loading = null;  // try again on the next keystroke
-          say(strings.searchUnavailable);
+          showStatus(strings.searchUnavailable);
         });
     }
     return loading;
@@ -176,7 +171,7 @@
     card.appendChild(hits);
   }
 
-  function say(text) {
+  function showStatus(text) {
     status.textContent = text;
   }
 
@@ -205,10 +200,10 @@
     shown.sort(function (a, b) { return b.relevance - a.relevance || a.position - b.position; });
     shown.forEach(function (entry) { list.appendChild(entry.card); });
     cards.forEach(function (card) { if (card.hidden) list.appendChild(card); });
-    if (!words.length && !tags.length) say("");
-    else if (!shown.length) say(strings.searchNone);
-    else if (shown.length === 1) say(strings.searchOne);
-    else say(fill(strings.searchMany, { n: shown.length }));
+    if (!words.length && !tags.length) showStatus("");
+    else if (!shown.length) showStatus(strings.searchNone);
+    else if (shown.length === 1) showStatus(strings.searchOne);
+    else showStatus(fill(strings.searchMany, { n: shown.length }));
     remember(query, tags);
   }
 

@@ -1,7 +1,7 @@
 // The guided tour: steps beside OpenSeadragon viewers. Plain JS, no framework.
 // Each step's region is fitted into view; `#step-N` deep-links a step and the back button
-// walks back through steps. `window.storiiies` exposes the state for embedding, kiosk.js and
-// tests; every step change is also a `storiiies:step` window event and, inside an iframe, a
+// walks back through steps. It adds the tour to `window.storiiies` (the contract is in
+// common.js) for embedding, kiosk.js and tests; every step change is also a `storiiies:step` window event and, inside an iframe, a
 // postMessage to the host page (see docs/embedding.md).
 // Each viewer's element carries `data-settled`: "false" from the moment a step (or a region
 // link) asks for a move until the view is at its region, "true" once it is there and still.
@@ -10,7 +10,7 @@
 (function () {
   "use strict";
   var dataElement = document.getElementById("story-data");
-  if (!dataElement || !window.OpenSeadragon) return;
+  if (!dataElement || !window.OpenSeadragon || !window.storiiies) return;
   var story = JSON.parse(dataElement.textContent);
   // The site's root, from this file's own address (assets/storiiies/tour.js): a translation's
   // pages sit one folder deeper than their story's (`coins/fr/`).
@@ -42,17 +42,8 @@
   var syncing = false;
   var infoCache = {};
 
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (whole, name) {
-      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
-    });
-  }
-
-  function say(message) {
-    // Clearing first makes screen readers announce a repeated message again.
-    live.textContent = "";
-    window.setTimeout(function () { live.textContent = message; }, 50);
-  }
+  var fill = window.storiiies.util.fill;
+  function say(message) { window.storiiies.util.say(live, message); }
 
   function tileSourceFor(image) {
     var source = image.source;
@@ -567,14 +558,14 @@
 
   var ready = go(stepFromHash(), { history: false });
   if (!/^#step-\d+$/.test(location.hash)) history.replaceState({ step: current }, "", location.href);
-  window.storiiies = {
-    story: story,
-    go: go,
-    ready: ready,
-    stepUrl: stepUrl,
-    get current() { return current; },
-    get panels() { return panels; },
-    get reduceMotion() { return reduceMotion; }
-  };
+  // The tour's part of the namespace (common.js lists it); the viewers stay inside.
+  var namespace = window.storiiies;
+  namespace.story = story;
+  namespace.go = go;
+  namespace.ready = ready;
+  namespace.stepUrl = stepUrl;
+  Object.defineProperty(namespace, "current", { get: function () { return current; }, enumerable: true, configurable: true });
+  Object.defineProperty(namespace, "reduceMotion", { get: function () { return reduceMotion; }, enumerable: true, configurable: true });
+  Object.defineProperty(namespace, "panels", { get: function () { return panels; }, configurable: true });
   window.dispatchEvent(new CustomEvent("storiiies:ready"));
 })();

@@ -1,0 +1,42 @@
+// The one namespace of the site's scripts, `window.storiiies`, and the helpers they share.
+// Loaded first on every page (base.html), before tour.js, media.js, content-state.js, search.js
+// and kiosk.js, which add to it. Plain ES5 plus URL, Promise and fetch (the browsers that run
+// OpenSeadragon 5); see docs/embedding.md for what a host page may use.
+//
+//   What a page embedding a tour may use (set by tour.js on tour pages):
+//     storiiies.story        the story's data, as the build wrote it
+//     storiiies.go(n)        show step n (0 = title); a Promise, settled once the view is there
+//     storiiies.ready        a Promise, settled once the first step is shown
+//     storiiies.current      the step shown now
+//     storiiies.stepUrl(n)   the address of step n
+//   Window events: `storiiies:ready` (tour.js has set the above), `storiiies:step` (detail.step).
+//   Features, each set by its own script:
+//     storiiies.kiosk        kiosk.js: {playing, attract, slide, slidesShown, planned, home}
+//     storiiies.media        media.js: {on, setOn(on), segment, narration(n)}
+//     storiiies.contentState content-state.js: {encode, decode, open, opened} (IIIF Content State)
+//     storiiies.preview      live.js, only under `storiiies serve`: {connected, …}
+//     storiiies.timeScale    read by kiosk.js: a page (or a test) may set it before the scripts
+//                            run to speed up every kiosk clock
+//   Shared by the scripts, not an interface for host pages:
+//     storiiies.panels       tour.js: its OpenSeadragon viewers (content-state.js and the picker)
+//     storiiies.util.fill(template, values)   "{name}" placeholders of an interface string
+//     storiiies.util.say(element, message)    announce in an aria-live element, again if repeated
+(function () {
+  "use strict";
+  var storiiies = window.storiiies = window.storiiies || {};
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
+  function say(element, message) {
+    if (!element) return;
+    // Clearing first makes screen readers announce a repeated message again.
+    element.textContent = "";
+    window.setTimeout(function () { element.textContent = message; }, 50);
+  }
+
+  storiiies.util = { fill: fill, say: say };
+})();
