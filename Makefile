@@ -42,11 +42,14 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy --strict storiiies
 	$(BIN)/mypy $(LINTED)
 
+# Two processes by default (pytest-xdist, one test file per process at a time); override with
+# `make test PYTEST_ARGS=` for one process, or add options: `make test PYTEST_ARGS="-n 2 -x"`.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: setup lint
 	@echo "==> Checking that Chromium is available for the browser tests"
 	./scripts/install-chromium
-	@echo "==> Running the test suite (about 6 minutes on 2 cores; browser tests use Chromium)"
-	$(BIN)/pytest
+	@echo "==> Running the test suite in two processes (about 10 minutes on 2 cores)"
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 # A release in dist/: the sdist, and the wheel built from it. Both carry OpenSeadragon from a
 # fresh `npm ci` (hatch_build.py), so installing either needs neither Node.js nor a clone.
