@@ -48,7 +48,7 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 test: setup lint
 	@echo "==> Checking that Chromium is available for the browser tests"
 	./scripts/install-chromium
-	@echo "==> Running the test suite in two processes (about 10 minutes on 2 cores)"
+	@echo "==> Running the test suite in two processes (about 6 minutes on 2 quiet cores)"
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # A release in dist/: the sdist, and the wheel built from it. Both carry OpenSeadragon from a
