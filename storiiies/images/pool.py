@@ -312,17 +312,7 @@ class _Pool:
 def _outcome(message: dict[str, Any]) -> Outcome:
     if message["state"] == "error":
         return ImageError(message["message"], message["hint"])
-    fields = message["tiled"]
-    return TiledImage(
-        key=fields["key"],
-        path=Path(fields["path"]),
-        width=fields["width"],
-        height=fields["height"],
-        tile_size=fields["tile_size"],
-        scale_factors=tuple(fields["scale_factors"]),
-        sizes=tuple((w, h) for w, h in fields["sizes"]),
-        cached=fields["cached"],
-    )
+    return TiledImage.from_fields(message["tiled"])
 
 
 class _Reporter:

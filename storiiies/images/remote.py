@@ -19,7 +19,6 @@ import os
 import shutil
 import tarfile
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -42,18 +41,10 @@ def sees(path: str, token: str) -> bool:
 def tile_in_place(job: dict[str, Any]) -> dict[str, Any]:
     """Cut the image at job["source"] into job["cache_dir"] (both paths the client's)."""
     try:
-        tiled = cut_tiles(
-            Path(job["source"]),
-            Path(job["cache_dir"]),
-            job["key"],
-            page=job["page"],
-            tile_size=job["tile_size"],
-            label=job["label"],
-            threads=WORKER_THREADS,
-        )
+        tiled = _cut(job, Path(job["source"]), Path(job["cache_dir"]))
     except ImageError as error:
         return {"error": error.message, "hint": error.hint}
-    return _fields(tiled)
+    return tiled.to_fields()
 
 
 def tile_sent(job: dict[str, Any], data: bytes) -> dict[str, Any] | bytes:
@@ -65,15 +56,7 @@ def tile_sent(job: dict[str, Any], data: bytes) -> dict[str, Any] | bytes:
         trees = Path(scratch) / "tiles"
         trees.mkdir()
         try:
-            cut_tiles(
-                source,
-                trees,
-                job["key"],
-                page=job["page"],
-                tile_size=job["tile_size"],
-                label=job["label"],
-                threads=WORKER_THREADS,
-            )
+            _cut(job, source, trees)
         except ImageError as error:
             return {"error": error.message, "hint": error.hint}
         packed = io.BytesIO()
@@ -100,20 +83,13 @@ def unpack_tree(packed: bytes, cache_dir: Path, key: str) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def tiled_from(fields: dict[str, Any]) -> TiledImage:
-    return TiledImage(
-        key=fields["key"],
-        path=Path(fields["path"]),
-        width=fields["width"],
-        height=fields["height"],
-        tile_size=fields["tile_size"],
-        scale_factors=tuple(fields["scale_factors"]),
-        sizes=tuple((w, h) for w, h in fields["sizes"]),
-        cached=False,
+def _cut(job: dict[str, Any], source: Path, cache_dir: Path) -> TiledImage:
+    return cut_tiles(
+        source,
+        cache_dir,
+        job["key"],
+        page=job["page"],
+        tile_size=job["tile_size"],
+        label=job["label"],
+        threads=WORKER_THREADS,
     )
-
-
-def _fields(tiled: TiledImage) -> dict[str, Any]:
-    fields = asdict(tiled)
-    fields["path"] = str(tiled.path)
-    return fields

@@ -13,7 +13,7 @@ import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,6 +69,25 @@ class TiledImage:
     def max_size(self) -> tuple[int, int]:
         """The size of `full/max`: the full image, or its largest listed size if that is smaller."""
         return self.sizes[-1]
+
+    def to_fields(self) -> dict[str, Any]:
+        """Plain JSON-able fields, to cross to another process (`from_fields` reads them)."""
+        fields = asdict(self)
+        fields["path"] = str(self.path)
+        return fields
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any]) -> TiledImage:
+        return cls(
+            key=fields["key"],
+            path=Path(fields["path"]),
+            width=fields["width"],
+            height=fields["height"],
+            tile_size=fields["tile_size"],
+            scale_factors=tuple(fields["scale_factors"]),
+            sizes=tuple((w, h) for w, h in fields["sizes"]),
+            cached=fields["cached"],
+        )
 
 
 @dataclass(frozen=True)
@@ -253,15 +272,8 @@ def _read_done(cache_dir: Path, key: str) -> TiledImage | None:
     record = cache.read_record(cache_dir, key)
     if record is None:
         return None
-    return TiledImage(
-        key=key,
-        path=cache_dir / key / "tiles",
-        width=record["width"],
-        height=record["height"],
-        tile_size=record["tile_size"],
-        scale_factors=tuple(record["scale_factors"]),
-        sizes=tuple((w, h) for w, h in record["sizes"]),
-        cached=True,
+    return TiledImage.from_fields(
+        {**record, "key": key, "path": cache_dir / key / "tiles", "cached": True}
     )
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +55,7 @@ def work(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
     except ImageError as error:
         send({"index": index, "state": "error", "message": error.message, "hint": error.hint})
         return
-    fields = asdict(tiled)
-    fields["path"] = str(tiled.path)
-    send({"index": index, "state": "tiled", "tiled": fields})
+    send({"index": index, "state": "tiled", "tiled": tiled.to_fields()})
 
 
 if __name__ == "__main__":
