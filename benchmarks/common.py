@@ -7,7 +7,6 @@ Not a benchmark itself. The scripts put the repository root on `sys.path` and im
 from __future__ import annotations
 
 import gzip
-import shutil
 import statistics
 import sys
 import threading
@@ -19,18 +18,11 @@ from typing import Any
 
 import pyvips
 
+# The browser and flags the browser tests use, so that figures match what CI runs.
+from tests.conftest import CHROMIUM_FLAGS as CHROMIUM_FLAGS  # used by the scripts
+from tests.conftest import chromium_path
+
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-# The flags the browser tests use (tests/conftest.py), so that figures match what CI runs.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def generate_image(path: Path, width: int, height: int, quality: int = 90) -> None:
@@ -59,11 +51,12 @@ def verdict(ok: bool) -> str:
 
 def chromium_or_exit() -> str:
     """Debian's Chromium for Playwright, or a message saying how to get it and exit 2."""
-    for candidate in (CHROMIUM, shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).is_file():
-            return candidate
+    found = chromium_path()
+    if found is not None:
+        return found
     print(
-        "MISSING BROWSER: Chromium is not installed (looked for /usr/bin/chromium).\n"
+        "MISSING BROWSER: Chromium is not installed (looked for $STORIIIES_CHROMIUM, then"
+        " chromium and chromium-browser on the PATH).\n"
         "Install it with ./scripts/install-chromium (Debian: apt-get install -y chromium) "
         "and run again.",
         file=sys.stderr,
