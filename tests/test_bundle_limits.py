@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -18,7 +19,7 @@ from starlette.routing import Route
 from storiiies.bundle import bundle_site
 from storiiies.bundle.download import Download, DownloadPolicy, download_all
 from storiiies.cli import main
-from storiiies.errors import BuildFailed
+from storiiies.errors import BuildFailed, Problem
 from tests.conftest import LiveServer
 from tests.helpers import bomb_jpeg
 
@@ -38,6 +39,17 @@ def _info(base: str, width: int, height: int, tile: int = 256) -> dict:
     }
 
 
+def failed_bundle(project: Path) -> list[Problem]:
+    """The errors of a bundle of `project` that must fail."""
+    with pytest.raises(BuildFailed) as failure:
+        bundle_site(project)
+    return [p for p in failure.value.problems if p.is_error]
+
+
+def bundle_errors(project: Path) -> list[str]:
+    return [str(p) for p in failed_bundle(project)]
+
+
 def _story(url: str, alias: str = "huge") -> str:
     return (
         f"---\ntitle: Hostile\nsources:\n  {alias}: {url}\n---\n"
@@ -54,9 +66,7 @@ def test_an_info_json_declaring_a_huge_image_is_refused_at_its_source_line(
     server = serve_dir(served)
     (served / "info.json").write_text(json.dumps(_info(server.url, side, side)))
     project = make_project({"stories/a.md": _story(f"{server.url}/info.json")}, config=CONFIG)
-    with pytest.raises(BuildFailed) as failure:
-        bundle_site(project)
-    assert [str(p) for p in failure.value.problems if p.is_error] == [
+    assert bundle_errors(project) == [
         f"stories/a.md:4:3: error: source 'huge': cannot mirror {server.url}/huge/info.json: "
         f"the info.json declares {side:,}×{side:,} pixels, more than a bundle copies "
         "(200,000 pixels a side, 10 gigapixels) — check the address; a bundle cannot copy this "
@@ -70,9 +80,7 @@ def test_an_info_json_declaring_one_pixel_tiles_is_refused(make_project, serve_d
     server = serve_dir(served)
     (served / "info.json").write_text(json.dumps(_info(server.url, 40_000, 30_000, tile=1)))
     project = make_project({"stories/a.md": _story(f"{server.url}/info.json")}, config=CONFIG)
-    with pytest.raises(BuildFailed) as failure:
-        bundle_site(project)
-    assert [str(p) for p in failure.value.problems if p.is_error] == [
+    assert bundle_errors(project) == [
         f"stories/a.md:4:3: error: source 'huge': cannot mirror {server.url}/huge/info.json: "
         "the info.json declares tiles of 1×1 pixels; a bundle copies tiles of 32 to 8,192 "
         "pixels a side — check the address; a bundle cannot copy this image: leave this story "
@@ -159,9 +167,7 @@ def hostile(serve_app) -> Hostile:  # type: ignore[no-untyped-def]
 
 def test_a_tile_declaring_3_gb_is_refused_from_its_header(hostile, make_project):
     project = make_project({"stories/a.md": _story(f"{hostile.url}/huge/info.json")}, config=CONFIG)
-    with pytest.raises(BuildFailed) as failure:
-        bundle_site(project)
-    errors = [p for p in failure.value.problems if p.is_error]
+    errors = failed_bundle(project)
     assert len(errors) == hostile.requests  # one line per tile, each asked for once
     print(f"bundle limits: {len(errors)} tiles declaring 3 GB, {hostile.requests} requests")
     first = errors[0]
@@ -180,9 +186,7 @@ def test_a_plain_image_streamed_without_end_is_cut_off_at_the_limit(hostile, mak
     config = CONFIG + "  max_image_mb: 4\n"
     story = _story(f"{hostile.url}/manifest.json", alias="photo").replace("(photo#", "(photo/1#")
     project = make_project({"stories/a.md": story}, config=config)
-    with pytest.raises(BuildFailed) as failure:
-        bundle_site(project)
-    assert [str(p) for p in failure.value.problems if p.is_error] == [
+    assert bundle_errors(project) == [
         f"stories/a.md:4:3: error: source 'photo': cannot fetch {hostile.url}/plain.jpg: it sent "
         "more than the 4 MB a bundle fetches for one image — check the address; if the image "
         "really is this large, raise bundle.max_image_mb in storiiies.yml"
@@ -198,9 +202,7 @@ def test_a_remote_plain_image_declaring_65000_pixels_a_side_is_refused_before_de
     hostile.bomb = bomb_jpeg()
     story = _story(f"{hostile.url}/manifest.json", alias="photo").replace("(photo#", "(photo/1#")
     project = make_project({"stories/a.md": story}, config=CONFIG)
-    with pytest.raises(BuildFailed) as failure:
-        bundle_site(project)
-    assert [str(p) for p in failure.value.problems if p.is_error] == [
+    assert bundle_errors(project) == [
         f"stories/a.md:4:3: error: source 'photo': {hostile.url}/plain.jpg says it is "
         "65,000×65,000 pixels (4,225 megapixels), more than the 1,000 that "
         "max_image_megapixels allows — a small or damaged file can claim any size; if the "
@@ -211,11 +213,9 @@ def test_a_remote_plain_image_declaring_65000_pixels_a_side_is_refused_before_de
 def test_a_tile_declaring_65000_pixels_a_side_is_refused_before_decoding(hostile, make_project):
     hostile.bomb = bomb_jpeg()
     project = make_project({"stories/a.md": _story(f"{hostile.url}/huge/info.json")}, config=CONFIG)
-    with pytest.raises(BuildFailed) as failure:
-        bundle_site(project)
     # One line for the image, at its first tile (the smallest level, which the viewer would
     # have decoded as it is), however many of its tiles are bombs.
-    assert [str(p) for p in failure.value.problems if p.is_error] == [
+    assert bundle_errors(project) == [
         f"stories/a.md:4:3: error: source 'huge': cannot mirror {hostile.url}/huge/info.json: "
         "its tile full/4,3/0/default.jpg says it is 65,000×65,000 pixels, where the image "
         "service's grid has 4×3 — the server does not send tiles at this address: check it, "
