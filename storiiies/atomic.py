@@ -41,11 +41,15 @@ def replacing(target: Path) -> Iterator[Path]:
 def write_durably(temporary: Path, content: bytes, *, mode_of: Path) -> None:
     """Write `content` to `temporary` and flush it to disk, with the permissions of `mode_of`
     (the file it is about to replace): an author's story keeps its mode through an edit."""
-    with temporary.open("wb") as stream:
+    _write_synced(temporary, content, "wb")
+    os.chmod(temporary, mode_of.stat().st_mode & 0o7777)
+
+
+def _write_synced(path: Path, content: bytes, mode: str) -> None:
+    with path.open(mode) as stream:
         stream.write(content)
         stream.flush()
         os.fsync(stream.fileno())
-    os.chmod(temporary, mode_of.stat().st_mode & 0o7777)
 
 
 def create_new(targets: Iterable[Path], content: bytes) -> Path | None:
@@ -58,10 +62,7 @@ def create_new(targets: Iterable[Path], content: bytes) -> Path | None:
         return None
     temporary = first.with_name(f".{first.name}.{secrets.token_hex(8)}.tmp{first.suffix}")
     try:
-        with temporary.open("xb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
+        _write_synced(temporary, content, "xb")
         for target in itertools.chain([first], names):
             try:
                 os.link(temporary, target)
