@@ -87,13 +87,7 @@ def own_host(header: str, bound: str) -> bool:
         return False
     if is_loopback(name):
         return True
-    if is_loopback(bound):
-        return False
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
+    return not is_loopback(bound) and _is_address(name)
 
 
 class OnlySafePaths:
