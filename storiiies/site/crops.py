@@ -98,12 +98,7 @@ def local_crops(
         ]
         from_tiles.append((tree, regions))
     workers = (os.cpu_count() or 1) if workers is None else workers
-    if executor is not None:
-        tasks = [(tree, part) for tree, regions in from_tiles for part in _shares(regions, workers)]
-        for done in [executor.submit(cut_from_tiles_into_files, *task) for task in tasks]:
-            done.result()
-    else:
-        _cut_from_tiles(from_tiles, workers)
+    _cut_from_tiles(from_tiles, workers, executor)
     return list(outputs.values())
 
 
@@ -116,11 +111,14 @@ TASK_MAXIMUM = 2000
 
 
 def _cut_from_tiles(
-    images: list[tuple[TiledImage, list[tuple[Region, Path]]]], workers: int
+    images: list[tuple[TiledImage, list[tuple[Region, Path]]]],
+    workers: int,
+    executor: Executor | None = None,
 ) -> None:
-    """Cut each image's crops here, or in worker processes when there are enough to pay for
-    starting them. Each task decodes the tiles it needs once (regions.TileReader), so one
-    image's crops go in as few tasks as keep the workers busy.
+    """Cut each image's crops on `executor` (a cluster) when there is one; else here, or in
+    worker processes when there are enough to pay for starting them. Each task decodes the
+    tiles it needs once (regions.TileReader), so one image's crops go in as few tasks as keep
+    the workers busy.
 
     Processes, not threads: a crop spends much of its time in Python and pyvips' calls, which
     threads would take turns at. A fresh interpreter (spawn) rather than a fork of this one,
@@ -128,15 +126,22 @@ def _cut_from_tiles(
     libvips and little else. Each task is a list of regions and the tiles' folder, so memory
     stays flat however many stories there are."""
     crops = sum(len(regions) for _, regions in images)
-    if workers < 2 or crops < POOL_MINIMUM:
+    if executor is None and (workers < 2 or crops < POOL_MINIMUM):
         for tree, regions in images:
             cut_from_tiles_into_files(tree, regions)
         return
     tasks = [(tree, part) for tree, regions in images for part in _shares(regions, workers)]
+    if executor is not None:
+        _run(executor, tasks)
+        return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context) as pool:
-        for done in [pool.submit(cut_from_tiles_into_files, *task) for task in tasks]:
-            done.result()
+        _run(pool, tasks)
+
+
+def _run(executor: Executor, tasks: list[tuple[TiledImage, list[tuple[Region, Path]]]]) -> None:
+    for done in [executor.submit(cut_from_tiles_into_files, *task) for task in tasks]:
+        done.result()
 
 
 def _shares(regions: list[tuple[Region, Path]], workers: int) -> list[list[tuple[Region, Path]]]:
