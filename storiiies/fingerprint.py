@@ -58,7 +58,16 @@ BY_CONTENT = 1024 * 1024
 SKIPPED_FOLDERS = {"__pycache__", "node_modules"}
 
 #: The libraries whose version can change what a build writes.
-LIBRARIES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "nh3", "pydantic", "pyyaml")
+LIBRARIES = (
+    "jinja2",
+    "markdown-it-py",
+    "mdit-py-plugins",
+    "nh3",
+    "pydantic",
+    "pyyaml",
+    "rcssmin",
+    "rjsmin",
+)
 
 #: Bumped when the record's shape changes: an older record is never taken as current.
 RECORD_VERSION = 1

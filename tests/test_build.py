@@ -145,6 +145,31 @@ def test_theme_symlinks_out_of_the_theme_are_not_published(local_project, tmp_pa
     assert not (assets / "leak.txt").exists()
 
 
+def test_theme_scripts_and_stylesheets_are_minified_in_the_built_site(local_project):
+    static = local_project / "overrides" / "static"
+    static.mkdir(parents=True)
+    script = "/*! Extra 1.0, MIT */\n// Greets the reader.\nfunction greet ( name ) {\n  return 'hi ' + name;\n}\n"
+    (static / "extra.js").write_text(script)
+    (static / "extra.css").write_text("/* Dark text. */\nbody {\n  color : #111;\n}\n")
+    latin1 = "// caf\xe9\nvar a = 1;\n".encode("latin-1")
+    (static / "old.js").write_bytes(latin1)
+    config = local_project / "storiiies.yml"
+    config.write_text(config.read_text() + "theme_dir: overrides\n")
+    build_site(local_project)
+    assets = local_project / "_site" / "assets"
+    assert (
+        assets / "extra.js"
+    ).read_text() == "/*! Extra 1.0, MIT */function greet(name){return'hi '+name;}"
+    assert (assets / "extra.css").read_text() == "body{color:#111}"
+    # Not UTF-8: copied as it is rather than garbled.
+    assert (assets / "old.js").read_bytes() == latin1
+    # The theme's own scripts too: no comment survives, and they shrink.
+    tour = (assets / "storiiies" / "tour.js").read_text()
+    assert "\n//" not in tour and len(tour) < 0.8 * len(
+        (EXAMPLES.parent / "themes" / "default" / "static" / "storiiies" / "tour.js").read_text()
+    )
+
+
 def test_a_region_the_zoom_cap_keeps_small_is_a_warning_at_its_line(make_project):
     root = make_project(
         {

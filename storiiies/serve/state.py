@@ -216,7 +216,7 @@ class Preview:
         other_paths = [p for p in changed or () if not self._in_theme(p)]
         stylesheets = bool(theme_paths) and all(map(_is_stylesheet, theme_paths))
         if not config_hit and not other_paths and stylesheets and self.theme is not None:
-            self._assets = asset_files(self.theme)
+            self._assets = asset_files(self.theme, minify=False)
             return True
         if config_hit or theme_paths or self._env is None:
             self._load_theme()
@@ -230,7 +230,7 @@ class Preview:
             theme = site_theme(self.config)
             env = make_environment(theme)
             problems = template_problems(env, self.project)
-            assets = asset_files(theme)
+            assets = asset_files(theme, minify=False)
         except BuildFailed as failure:
             self._problems["theme"] = list(failure.problems)
             return
