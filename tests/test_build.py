@@ -148,7 +148,10 @@ def test_theme_symlinks_out_of_the_theme_are_not_published(local_project, tmp_pa
 def test_theme_scripts_and_stylesheets_are_minified_in_the_built_site(local_project):
     static = local_project / "overrides" / "static"
     static.mkdir(parents=True)
-    script = "/*! Extra 1.0, MIT */\n// Greets the reader.\nfunction greet ( name ) {\n  return 'hi ' + name;\n}\n"
+    script = (
+        "/*! Extra 1.0, MIT */\n// Greets the reader.\n"
+        "function greet ( name ) {\n  return 'hi ' + name;\n}\n"
+    )
     (static / "extra.js").write_text(script)
     (static / "extra.css").write_text("/* Dark text. */\nbody {\n  color : #111;\n}\n")
     latin1 = "// caf\xe9\nvar a = 1;\n".encode("latin-1")

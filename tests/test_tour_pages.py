@@ -207,7 +207,7 @@ def test_theme_dir_overrides_a_template_a_block_and_a_stylesheet(make_project):
     assert 'class="st-index house-style"' in (site / "index.html").read_text()
     assert (
         site / "assets" / "storiiies" / "tour.css"
-    ).read_text() == "body { color: rebeccapurple; }\n"
+    ).read_text() == "body{color:rebeccapurple}"  # the override, minified
     assert (
         site / "assets" / "storiiies" / "tour.js"
     ).is_file()  # the rest still comes from the theme
