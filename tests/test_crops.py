@@ -11,7 +11,7 @@ import pyvips
 
 from storiiies.build import load_site, tile_images
 from storiiies.config import load_config
-from storiiies.images.regions import TileReader, cut_from_tiles, region_of
+from storiiies.images.regions import TileReader, cut_from_tiles, region_of, save_crop
 from storiiies.images.tiles import tile_image
 from storiiies.site.crops import POOL_MINIMUM, local_crops, wanted_crops
 from storiiies.site.image_urls import crop_name, crop_size
@@ -155,3 +155,32 @@ def test_a_tile_reader_decodes_each_tile_once_for_all_its_crops(tmp_path):
     assert again == first
     with pytest.raises(FileNotFoundError):
         cut_from_tiles(tree, regions[0])
+
+
+def grey(value, bands=1, interpretation="b-w", format="uchar"):
+    return (
+        (pyvips.Image.black(120, 80, bands=bands) + value)
+        .cast(format)
+        .copy(interpretation=interpretation)
+    )
+
+
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        grey(90, 3, "srgb"),
+        grey(90),
+        # Not 8-bit grey or sRGB: libvips converts (alpha flattened, 16 bits brought to 8).
+        grey(90, 3, "srgb").bandjoin(255),
+        grey(90 * 256, 1, "grey16", "ushort"),
+    ],
+    ids=["srgb", "grey", "srgb with alpha", "16-bit grey"],
+)
+def test_a_crop_of_any_kind_of_pixels_is_a_jpeg_of_its_pixels(tmp_path, pixels):
+    target = tmp_path / "crops" / "a.jpg"
+    save_crop(pixels, target)
+    assert target.read_bytes()[:3] == b"\xff\xd8\xff"
+    saved = pyvips.Image.new_from_file(str(target))
+    assert (saved.width, saved.height) == (120, 80)
+    assert abs(saved.avg() - 90) < 2
+    assert list(tmp_path.joinpath("crops").iterdir()) == [target]  # no temporary file left
