@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,15 +244,21 @@ def write_built_site(
     template_errors = template_problems(env, config.root)
     if template_errors:
         raise BuildFailed([*problems, *template_errors])
-    try:
-        files: list[OutputFile] = list(render_site(site, env))
-    except jinja2.TemplateError as error:  # e.g. an undefined name in an overriding template
-        raise BuildFailed([*problems, render_problem(error, config.root)]) from None
-    files.extend(image_files(site, tiled))
-    # Crops are cut from the tile trees: on the cluster only when its workers see them.
+    # Crops are cut from the tile trees (on the cluster only when its workers see them) while
+    # the pages render here: neither needs the other, and the crops' worker processes would
+    # otherwise leave this one waiting.
     sees = executor is not None and executor.sees(config.cache_dir)
     crops_on = executor if sees else None
-    files.extend(local_crops(site.story_versions, config.cache_dir, tiled, executor=crops_on))
+    with ThreadPoolExecutor(1, thread_name_prefix="storiiies-crops") as background:
+        crops = background.submit(
+            local_crops, site.story_versions, config.cache_dir, tiled, executor=crops_on
+        )
+        try:
+            files: list[OutputFile] = list(render_site(site, env))
+        except jinja2.TemplateError as error:  # e.g. an undefined name in an overriding template
+            raise BuildFailed([*problems, render_problem(error, config.root)]) from None
+        files.extend(image_files(site, tiled))
+        files.extend(crops.result())
     files.extend(media_files(site.story_versions))
     files.extend(extra_files)
     files.extend(asset_files(theme))

@@ -180,6 +180,9 @@ class Renderer:
         self.site = site
         self.env = env
         self.live = live
+        # What a story's pages share (tour data, kiosk timing, credits), made once for its
+        # pages, which render one after another: the last story's, known by identity.
+        self._shared: tuple[Story, Story, str, dict[str, Any]] | None = None
 
     def common(self, root: str) -> dict[str, Any]:
         settings = self.site.config.settings
@@ -249,18 +252,14 @@ class Renderer:
             page_file=PAGE_FILES.get(template, ""),
             name_of=strings.language_name,
         )
-        data = story_data(story, self.site, original)
         return self.env.get_template(template).render(
             **self.common(root),
+            **self._story_shared(story, original, root),
             story=story,
             lang=story.lang,
             s=page_strings(self.env, story.lang),
             language_versions=languages,
             manifest_href=f"{root}{original.slug}/manifest.json",
-            data=_script_json(data),
-            preload_info=[root + info for info in first_local_infos(data)],
-            kiosk_json=_script_json(kiosk_data(self.site, story)),
-            credits=credits(story),
             crop=lambda view, width=TEXT_WIDTH: crop_url(view, story, width, root),
             crop_size=lambda view, width=TEXT_WIDTH: crop_size(view, story, width),
             cover_image=crop_url(story.cover, story, SOCIAL_WIDTH, root),
@@ -270,6 +269,19 @@ class Renderer:
             page_url=page_url,
             embed_url=page_url + "embed.html",
         )
+
+    def _story_shared(self, story: Story, original: Story, root: str) -> dict[str, Any]:
+        last = self._shared
+        if last is None or not (last[0] is story and last[1] is original and last[2] == root):
+            data = story_data(story, self.site, original)
+            shared = {
+                "data": _script_json(data),
+                "preload_info": [root + info for info in first_local_infos(data)],
+                "kiosk_json": _script_json(kiosk_data(self.site, story)),
+                "credits": credits(story),
+            }
+            self._shared = last = (story, original, root, shared)
+        return last[3]
 
 
 def render_page(
