@@ -254,15 +254,17 @@ def _files(
     such a link is a source, recorded by itself (`record_build`)."""
     if not folder.is_dir():
         return
-    pending = [folder]
+    # Paths as text, not Path objects: a site of 20,000 tiles and crops is walked in each build.
+    skipped_paths = {str(path) for path in skipped}
+    pending = [str(folder)]
     while pending:
         with os.scandir(pending.pop()) as entries:
             for entry in entries:
                 if entry.name.startswith(".") and not hidden:
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIPPED_FOLDERS and Path(entry.path) not in skipped:
-                        pending.append(Path(entry.path))
+                    if entry.name not in SKIPPED_FOLDERS and entry.path not in skipped_paths:
+                        pending.append(entry.path)
                 elif entry.is_file():
                     yield entry
 
@@ -322,9 +324,9 @@ def _site_files(site_folder: Path) -> list[tuple[object, ...]]:
     a page deleted or edited in the output, or a site that is no build's, is noticed."""
     if not (site_folder / MARKER).is_file():
         return [("no marker",)]
+    start = len(str(site_folder)) + 1
     return sorted(
-        (str(Path(entry.path).relative_to(site_folder)), *_metadata(entry)[1:3])
-        for entry in _files(site_folder, hidden=True)
+        (entry.path[start:], *_metadata(entry)[1:3]) for entry in _files(site_folder, hidden=True)
     )
 
 
