@@ -44,8 +44,9 @@ def write_site(
     staging = staging_folder(out_dir.parent, f".{out_dir.name}")
     try:
         shared = cache_dir.resolve() if cache_dir is not None else None
+        folders: set[Path] = set()  # made in staging: one mkdir each, not one per file
         for output in files:
-            _write_one(output, staging, shared)
+            _write_one(output, staging, shared, folders)
         (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         _swap(staging, out_dir)
     finally:
@@ -81,14 +82,16 @@ def recover(out_dir: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_one(output: OutputFile, staging: Path, shared: Path | None) -> None:
+def _write_one(output: OutputFile, staging: Path, shared: Path | None, folders: set[Path]) -> None:
     # The staging folder is new and holds only what this loop made (no symbolic links), so
     # the path alone tells whether it stays inside.
     relative = os.path.normpath(output.path)
     if os.path.isabs(relative) or relative == ".." or relative.startswith("../"):
         raise ValueError(f"refusing to write outside the site: {output.path}")
     target = staging / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.parent not in folders:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folders.add(target.parent)
     if output.content is not None:
         target.write_bytes(output.content)
     elif output.source is not None and output.source.is_dir():
