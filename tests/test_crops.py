@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 import pyvips
+from PIL import Image
 
 from storiiies.build import load_site, tile_images
 from storiiies.config import load_config
@@ -155,6 +156,26 @@ def test_a_tile_reader_decodes_each_tile_once_for_all_its_crops(tmp_path):
     assert again == first
     with pytest.raises(FileNotFoundError):
         cut_from_tiles(tree, regions[0])
+
+
+@pytest.mark.parametrize("budget", [64 * 2**20, 300_000])
+def test_a_crop_copied_by_pillow_is_the_crop_libvips_cuts_byte_for_byte(tmp_path, budget):
+    """`TileReader.picture` copies pixels in Pillow only where no resizing is needed, and the
+    saved crop is the one `cut` gives, whichever path made it."""
+    make_pattern(tmp_path / "scan.jpg", 1000, 800)
+    tree = tile_image(tmp_path / "scan.jpg", tmp_path / "tiles", threads=0)
+    reader = TileReader(tree, budget=budget)
+    copied = 0
+    for number, region in enumerate(many_regions(tree.width, tree.height)):
+        picture, cut = tmp_path / f"p{number}.jpg", tmp_path / f"c{number}.jpg"
+        shown = reader.picture(region)
+        save_crop(shown, picture)
+        save_crop(reader.cut(region), cut)
+        assert picture.read_bytes() == cut.read_bytes(), region
+        copied += isinstance(shown, Image.Image)
+    # A level held whole (the large budget) gives Pillow copies for the regions at their own
+    # size; tile by tile (the small one), libvips cuts them all.
+    assert (copied > 0) == (budget > 1_000_000), copied
 
 
 def grey(value, bands=1, interpretation="b-w", format="uchar"):

@@ -104,18 +104,11 @@ class TileReader:
         self.budget = budget
         self.levels = pyramid_levels(tiled.width, tiled.height, tiled.tile_size)
         self._held: OrderedDict[tuple[int, int, int], pyvips.Image] = OrderedDict()
+        self._pictures: dict[int, Image.Image | None] = {}
         self.held_bytes = 0
 
     def cut(self, region: Region) -> pyvips.Image:
-        level = max(
-            (
-                lv
-                for lv in self.levels
-                if region.width / lv.scale >= region.out_width
-                and region.height / lv.scale >= region.out_height
-            ),
-            key=lambda lv: lv.scale,
-        )
+        level = self._level(region)
         step = self.tiled.tile_size
         scale = 1 / level.scale
         if self._fits_whole(level):
@@ -129,6 +122,44 @@ class TileReader:
         rows = range(first_y, bottom, step)
         tiles = [self._tile(level, x, y) for y in rows for x in columns]
         return _cut_scaled(_join(tiles, len(columns)), region, scale, scale, first_x, first_y)
+
+    def picture(self, region: Region) -> pyvips.Image | Image.Image:
+        """The crop `cut` makes, as a Pillow image when it is a plain copy of pixels from a
+        level held whole (a crop at its region's own size): copying them in Pillow spares
+        libvips' pipeline for each crop (0.35 of 0.9 ms for a 300-pixel one)."""
+        level = self._level(region)
+        whole = self._whole_picture(level) if self._fits_whole(level) else None
+        if whole is not None:
+            scale = 1 / level.scale
+            box = _box(region, scale, scale, 0, 0, whole.size)
+            if (box[2] - box[0], box[3] - box[1]) == (region.out_width, region.out_height):
+                return whole.crop(box)
+        return self.cut(region)
+
+    def _level(self, region: Region) -> Level:
+        """The smallest level that still has the crop's pixels."""
+        return max(
+            (
+                lv
+                for lv in self.levels
+                if region.width / lv.scale >= region.out_width
+                and region.height / lv.scale >= region.out_height
+            ),
+            key=lambda lv: lv.scale,
+        )
+
+    def _whole_picture(self, level: Level) -> Image.Image | None:
+        """`_whole(level)` as a Pillow image, when its pixels are ones Pillow holds as they are
+        (8-bit grey or sRGB); kept beside it."""
+        if level.scale not in self._pictures:
+            pixels = self._whole(level)
+            mode = PILLOW_MODES.get((pixels.interpretation, pixels.bands))
+            self._pictures[level.scale] = (
+                Image.frombytes(mode, (pixels.width, pixels.height), pixels.write_to_memory())
+                if mode is not None and pixels.format == "uchar"
+                else None
+            )
+        return self._pictures[level.scale]
 
     def _fits_whole(self, level: Level) -> bool:
         # Tiles are joined on a grid of whole tiles: the level's pixels, rounded up to tiles.
@@ -174,10 +205,10 @@ def cut_from_tiles_into_files(tiled: TiledImage, crops: Sequence[tuple[Region, P
     of a worker process: it takes only what pickles, and imports nothing of the stories)."""
     reader = TileReader(tiled)
     for region, target in crops:
-        save_crop(reader.cut(region), target)
+        save_crop(reader.picture(region), target)
 
 
-def save_crop(pixels: pyvips.Image, target: Path) -> None:
+def save_crop(pixels: pyvips.Image | Image.Image, target: Path) -> None:
     """Save the crop as a JPEG without metadata.
 
     libvips computes the pixels; Pillow encodes the common 8-bit grey or sRGB ones, with the
@@ -185,6 +216,10 @@ def save_crop(pixels: pyvips.Image, target: Path) -> None:
     sets up a threaded pipeline for each save, which costs more than a small picture's
     encoding). Anything else (alpha, CMYK, 16 bits) goes through libvips' own conversion."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(pixels, Image.Image):
+        with replacing(target) as temporary:
+            pixels.save(temporary, "JPEG", quality=CROP_QUALITY)
+        return
     mode = PILLOW_MODES.get((pixels.interpretation, pixels.bands))
     with replacing(target) as temporary:
         if mode is None or pixels.format != "uchar":
@@ -220,11 +255,9 @@ def _cut_scaled(
 ) -> pyvips.Image:
     """Crop `region` (full-size pixels) out of `pixels`, which hold the image at `scale` with
     their top-left corner at (origin_x, origin_y) of that scaled image, and size it exactly."""
-    left = max(0, math.floor(region.x * scale_x) - origin_x)
-    top = max(0, math.floor(region.y * scale_y) - origin_y)
-    right = min(pixels.width, math.ceil((region.x + region.width) * scale_x) - origin_x)
-    bottom = min(pixels.height, math.ceil((region.y + region.height) * scale_y) - origin_y)
-    part = pixels.crop(left, top, max(1, right - left), max(1, bottom - top))
+    size = (pixels.width, pixels.height)
+    left, top, right, bottom = _box(region, scale_x, scale_y, origin_x, origin_y, size)
+    part = pixels.crop(left, top, right - left, bottom - top)
     if (part.width, part.height) != (region.out_width, region.out_height):
         part = part.resize(region.out_width / part.width, vscale=region.out_height / part.height)
     if (part.width, part.height) != (region.out_width, region.out_height):
@@ -234,3 +267,20 @@ def _cut_scaled(
         )
         part = part.embed(0, 0, region.out_width, region.out_height, extend="copy")
     return part
+
+
+def _box(
+    region: Region,
+    scale_x: float,
+    scale_y: float,
+    origin_x: int,
+    origin_y: int,
+    size: tuple[int, int],
+) -> tuple[int, int, int, int]:
+    """The pixels (left, top, right, bottom) that hold `region` in an image of `size` holding
+    the full image at `scale` from (origin_x, origin_y): whole pixels, at least one."""
+    left = max(0, math.floor(region.x * scale_x) - origin_x)
+    top = max(0, math.floor(region.y * scale_y) - origin_y)
+    right = min(size[0], math.ceil((region.x + region.width) * scale_x) - origin_x)
+    bottom = min(size[1], math.ceil((region.y + region.height) * scale_y) - origin_y)
+    return left, top, left + max(1, right - left), top + max(1, bottom - top)
