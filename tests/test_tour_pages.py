@@ -152,6 +152,13 @@ def test_kiosk_settings_reach_the_pages(make_project):
     loop = json.loads(home.split('id="st-kiosk-settings">')[1].split("</script>")[0])
     assert [(s["url"], s["title"]) for s in loop["stories"]] == [("coins/", 'Coins <of> "Pompeii"')]
     assert (site / loop["stories"][0]["image"]).is_file()  # the attract loop never leaves the site
+    assert 'src="../assets/storiiies/kiosk.js"' in page and "storiiies/kiosk.js" in home
+
+
+def test_pages_of_a_site_without_the_kiosk_do_not_load_its_script(make_project):
+    site = build(make_project)
+    for page in (site / "index.html", site / "coins" / "index.html", site / "coins" / "text.html"):
+        assert "kiosk.js" not in page.read_text(), page
 
 
 def test_kiosk_settings_are_checked_with_their_line(make_project):

@@ -39,4 +39,13 @@
   }
 
   storiiies.util = { fill: fill, say: say };
+
+  // Kiosk mode asked for by the address (`?kiosk=1`) on a site without `kiosk: enabled`,
+  // whose pages do not load kiosk.js (base.html): it is loaded now, beside this file.
+  var kioskScript = document.querySelector('script[src$="storiiies/kiosk.js"]');
+  if (/[?&]kiosk=1(&|$)/.test(location.search) && !kioskScript && document.currentScript) {
+    var script = document.createElement("script");
+    script.src = new URL("kiosk.js", document.currentScript.src).href;
+    document.head.appendChild(script);
+  }
 })();
