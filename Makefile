@@ -18,8 +18,9 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 	@echo "==> Python environment ready"
 
-node_modules/.installed: package.json package-lock.json
-	@echo "==> Installing OpenSeadragon (and the test-only Mirador and axe-core) with npm ci"
+node_modules/.installed: package.json package-lock.json scripts/openseadragon.mjs
+	@echo "==> Installing OpenSeadragon (and the test-only Mirador and axe-core) with npm ci;"
+	@echo "    its postinstall writes the trimmed OpenSeadragon sites carry (scripts/openseadragon.mjs)"
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 	@echo "==> npm packages ready"

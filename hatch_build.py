@@ -1,11 +1,12 @@
 """Build hook: every wheel and sdist carries OpenSeadragon, so an installed storiiies needs neither
 Node.js nor a clone of the repository.
 
-OpenSeadragon comes from npm, pinned in package.json, and is never committed. The hook adds its
-build file and licence to the archive as `storiiies/_vendor/openseadragon/` (where
-storiiies/assets.py looks first), straight from where they are:
+OpenSeadragon comes from npm, pinned in package.json, and is never committed. The hook adds the
+build file a site carries and the licence to the archive as `storiiies/_vendor/openseadragon/`
+(where storiiies/site/assets.py looks first), straight from where they are:
 
-- in a checkout, from `node_modules/openseadragon/` (`npm ci` puts it there);
+- in a checkout, from `node_modules/.storiiies/openseadragon/`: npm's build without the parts the
+  tour never uses, which `npm ci` writes after installing (scripts/openseadragon.mjs);
 - in an unpacked sdist, which has no node_modules, from the sdist's own
   `storiiies/_vendor/openseadragon/`, so `pip install storiiies-X.tar.gz` works without Node.
 
@@ -62,11 +63,13 @@ def installed_files(root: Path, pinned: str) -> dict[str, Path]:
                 f"node_modules has {PACKAGE} {package_json.get('version')}, but package.json pins "
                 f"{pinned}: run `npm ci` first"
             )
-        files = {
-            BUILD_FILE: installed / "build" / "openseadragon" / BUILD_FILE,
-            LICENCE_FILE: installed / LICENCE_FILE,
-        }
-        where = f"{installed} (run `npm ci` again)"
+        trimmed = root / "node_modules" / ".storiiies" / PACKAGE
+        files = {BUILD_FILE: trimmed / BUILD_FILE, LICENCE_FILE: installed / LICENCE_FILE}
+        where = f"{trimmed.parent.parent} (run `npm ci` again: it writes {trimmed})"
+        if files[BUILD_FILE].is_file() and banner_version(files[BUILD_FILE]) != pinned:
+            raise OpenSeadragonMissing(
+                f"{files[BUILD_FILE]} is not {PACKAGE} {pinned}: run `npm ci` again"
+            )
     elif (root / VENDOR / BUILD_FILE).is_file():  # an unpacked sdist
         files = {name: root / VENDOR / name for name in (BUILD_FILE, LICENCE_FILE)}
         found = banner_version(files[BUILD_FILE])

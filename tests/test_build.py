@@ -173,6 +173,19 @@ def test_theme_scripts_and_stylesheets_are_minified_in_the_built_site(local_proj
     )
 
 
+def test_the_site_carries_openseadragon_without_the_parts_the_tour_never_uses(local_project):
+    build_site(local_project)
+    carried = (
+        local_project / "_site" / "assets" / "openseadragon" / "openseadragon.min.js"
+    ).read_text()
+    npm_build = EXAMPLES.parent / "node_modules" / "openseadragon" / "build" / "openseadragon"
+    whole = (npm_build / "openseadragon.min.js").read_text()
+    assert carried.splitlines()[:5] == whole.splitlines()[:5]  # version, date, commit, licence
+    assert "//! Left out by storiiies: WebGLDrawer, Mat3, HTMLDrawer, Navigator" in carried
+    assert "IIIFTileSource" in carried and "CanvasDrawer" in carried
+    assert len(carried) < 0.85 * len(whole)
+
+
 def test_a_region_the_zoom_cap_keeps_small_is_a_warning_at_its_line(make_project):
     root = make_project(
         {

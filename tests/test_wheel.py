@@ -32,7 +32,8 @@ PINNED = json.loads((REPO / "package.json").read_text(encoding="utf-8"))["depend
     "openseadragon"
 ]
 NODE_PACKAGE = REPO / "node_modules" / "openseadragon"
-OSD_BUILD = NODE_PACKAGE / "build" / "openseadragon" / "openseadragon.min.js"
+# What a site carries: npm's build trimmed by scripts/openseadragon.mjs (run by `npm ci`).
+OSD_BUILD = REPO / "node_modules" / ".storiiies" / "openseadragon" / "openseadragon.min.js"
 VENDOR = "storiiies/_vendor/openseadragon"
 SITE_OSD = "assets/openseadragon/openseadragon.min.js"
 # What the hook needs to build a wheel from a checkout: no tests, examples or node_modules.

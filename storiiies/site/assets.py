@@ -22,13 +22,13 @@ OSD_FILE = "openseadragon.min.js"
 
 def openseadragon_dir() -> Path:
     """Where OpenSeadragon's build is: a wheel's `_vendor` (hatch_build.py puts it there), or
-    node_modules of a checkout."""
+    the trimmed build `npm ci` makes in a checkout's node_modules (scripts/openseadragon.mjs)."""
     package = Path(__file__).resolve().parents[1]
     checkout = package.parent
     candidates = [package / "_vendor" / "openseadragon"]
     if env := os.environ.get("STORIIIES_NODE_MODULES"):
-        candidates.insert(0, Path(env) / "openseadragon" / "build" / "openseadragon")
-    candidates.append(checkout / "node_modules" / "openseadragon" / "build" / "openseadragon")
+        candidates.insert(0, Path(env) / ".storiiies" / "openseadragon")
+    candidates.append(checkout / "node_modules" / ".storiiies" / "openseadragon")
     for candidate in candidates:
         if (candidate / OSD_FILE).is_file():
             return candidate
@@ -49,7 +49,8 @@ def openseadragon_dir() -> Path:
             Problem(
                 SourceLocation("storiiies"),
                 "OpenSeadragon is not installed",
-                f"run `npm ci` in {checkout} (`make example` in a clone of the repository does it)",
+                f"run `npm ci` in {checkout} (`make example` in a clone of the repository does it;"
+                " its postinstall step writes the build the site carries)",
             )
         ]
     )
