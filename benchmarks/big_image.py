@@ -77,6 +77,8 @@ def main() -> int:
     width, height = (8_000, 6_000) if args.quick else (16_000, 12_000)
     if args.huge:
         width, height = 40_000, 30_000
+    if args.dir is not None:
+        args.dir.mkdir(parents=True, exist_ok=True)  # a --dir that does not exist yet
     work = Path(tempfile.mkdtemp(prefix="storiiies-big-", dir=args.dir))
     try:
         project = make_project(work, width, height)

@@ -53,6 +53,8 @@ def main() -> int:
         )
         return 2
     width, height = (40_000, 30_000) if args.huge else (20_000, 15_000)
+    if args.dir is not None:
+        args.dir.mkdir(parents=True, exist_ok=True)  # a --dir that does not exist yet
     work = Path(tempfile.mkdtemp(prefix="storiiies-bench-", dir=args.dir))
     try:
         return run(vips, work, width, height, args.repeat, args.input)
