@@ -75,11 +75,14 @@ def build_if_changed(
     *,
     offline: bool = False,
     progress: Progress | None = None,
-    executor: RemoteExecutor | None = None,
+    connect: Callable[[], RemoteExecutor | None] | None = None,
 ) -> BuildReport | LastBuild:
     """`storiiies build`: build the site of `project`, unless the last build's site is still
     current: nothing it was built from has changed and its folder is as it was left
-    (fingerprint.py). Then nothing is read or written, and the last build is returned."""
+    (fingerprint.py). Then nothing is read or written, and the last build is returned.
+
+    `connect` gives the executor (a Dask cluster) to build with; it is called only when a
+    build runs, so a site that is current needs no scheduler."""
     config = load_config(project)
     fingerprint = take_fingerprint(config, offline=offline, output=config.output_dir)
     last = last_build(fingerprint, config.output_dir, config.cache_dir)
@@ -90,7 +93,7 @@ def build_if_changed(
         offline=offline,
         progress=progress,
         fingerprint=fingerprint,
-        executor=executor,
+        executor=connect() if connect is not None else None,
     )
 
 

@@ -172,17 +172,19 @@ def build(project: Path, offline: bool, quiet: bool, force: bool, cluster: str |
             bar.update(task, description=what, completed=done, total=total)
 
     previous = _previous_output(project, None, bundle=False)
-    executor = None
+    connected: list[Any] = []  # the cluster, once a build needs it
+
+    def connect() -> Any:
+        connected.append(_cluster_executor(project, cluster))
+        return connected[-1]
+
     try:
-        executor = _cluster_executor(project, cluster)
         if force:
             report: BuildReport | LastBuild = build_site(
-                project, offline=offline, progress=progress, executor=executor
+                project, offline=offline, progress=progress, executor=connect()
             )
         else:
-            report = build_if_changed(
-                project, offline=offline, progress=progress, executor=executor
-            )
+            report = build_if_changed(project, offline=offline, progress=progress, connect=connect)
     except BuildFailed as failure:
         if progress is not None:
             bar.stop()
@@ -191,8 +193,9 @@ def build(project: Path, offline: bool, quiet: bool, force: bool, cluster: str |
         console.print(f"[red]Build failed[/]: {count_problems(failure.problems)}. {kept}")
         sys.exit(1)
     finally:
-        if executor is not None:
-            executor.shutdown()
+        for executor in connected:
+            if executor is not None:
+                executor.shutdown()
     if progress is not None:
         bar.stop()
     if isinstance(report, LastBuild):

@@ -125,6 +125,28 @@ def test_an_unreachable_scheduler_is_one_error_and_the_site_stays(tmp_path: Path
     assert tree_digest(project / "_site") == before
 
 
+def test_a_current_site_is_not_built_again_and_needs_no_scheduler(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", images=1)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "storiiies", "build", str(project)]
+    subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
+    before = tree_digest(project / "_site")
+    with socket.socket() as holder:  # a port nothing listens on
+        holder.bind(("127.0.0.1", 0))
+        port = holder.getsockname()[1]
+    run = subprocess.run(
+        [*command, "--cluster", f"tcp://127.0.0.1:{port}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Nothing changed since the last build" in run.stdout + run.stderr
+    assert "error" not in run.stderr
+    assert tree_digest(project / "_site") == before
+
+
 @needs_dask
 def test_a_cluster_build_equals_a_local_build(tmp_path: Path, dask_cluster: Any) -> None:
     from storiiies.images.cluster import connect
