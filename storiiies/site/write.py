@@ -6,6 +6,7 @@ with one atomic `renameat2(RENAME_EXCHANGE)` where the system has it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -95,11 +96,27 @@ def _write_one(output: OutputFile, staging: Path, shared: Path | None, folders: 
     if output.content is not None:
         target.write_bytes(output.content)
     elif output.source is not None and output.source.is_dir():
-        shutil.copytree(output.source, target, copy_function=_link_or_copy, dirs_exist_ok=True)
+        _link_tree(str(output.source), str(target))
     elif output.source is not None and shared is not None and output.source.is_relative_to(shared):
         _link_or_copy(str(output.source), str(target))
     elif output.source is not None:
         shutil.copyfile(output.source, target)
+
+
+def _link_tree(source: str, target: str) -> None:
+    """Make `target` a tree of folders like the folder `source` (a tile tree of the cache),
+    its files hard links to the source's. One mkdir per folder and one link per file: a tile
+    tree has a folder for each tile (its IIIF address), and shutil.copytree would also copy
+    each folder's times and mode, and ask for each whether it exists."""
+    cut = len(source)
+    os.makedirs(target, exist_ok=True)
+    for folder, folders, names in os.walk(source):
+        made = target + folder[cut:]
+        for name in folders:
+            with contextlib.suppress(FileExistsError):  # two trees into one folder
+                os.mkdir(os.path.join(made, name))
+        for name in names:
+            _link_or_copy(os.path.join(folder, name), os.path.join(made, name))
 
 
 def _link_or_copy(source: str, target: str) -> None:
