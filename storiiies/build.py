@@ -29,6 +29,7 @@ from storiiies.fingerprint import (
 from storiiies.iiif.fetch import Fetcher
 from storiiies.images import tiles
 from storiiies.images.pool import RemoteExecutor, tile_many
+from storiiies.images.stored import StoredImages
 from storiiies.images.tiles import TiledImage
 from storiiies.incremental import StageCache
 from storiiies.model import LocalImage, OutputFile, Story, StorySource
@@ -85,7 +86,12 @@ def build_if_changed(
     build runs, so a site that is current needs no scheduler."""
     config = load_config(project)
     fingerprint = take_fingerprint(config, offline=offline, output=config.output_dir)
-    last = last_build(fingerprint, config.output_dir, config.cache_dir)
+    last = last_build(
+        fingerprint,
+        config.output_dir,
+        config.cache_dir,
+        options=config.settings.publish.storage_options,
+    )
     if last is not None:
         return last
     return build_site(
@@ -185,6 +191,10 @@ def resolve_stories(
     """RESOLVE every source the stories name (each once), then each story's references; hang
     each translation on its original."""
     keys_by_story = [source_keys(draft, config.root) for draft in drafts.all]
+    # Images on object storage reach the store as publish does: its endpoint and region.
+    stored = StoredImages(
+        config.cache_dir, offline=offline, options=config.settings.publish.storage_options
+    )
     with _fetcher(config, fetcher, offline) as using:
         resolved = cache.sources(
             (key for keys in keys_by_story for key in keys.values()),
@@ -194,6 +204,7 @@ def resolve_stories(
                 root=config.root,
                 base_url=config.settings.base_url,
                 max_megapixels=config.settings.max_image_megapixels,
+                stored=stored,
             ),
         )
     stories: list[Story] = []

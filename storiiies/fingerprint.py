@@ -15,12 +15,14 @@ all taken before the build reads anything, and then what the build turned out to
 
 - local sources and narration (a file, or a folder's listing), wherever they are;
 - remote documents: each URL asked for, with the digest of the copy in the HTTP cache;
+- images on object storage: each object's URL and stamp (ETag, size, modification time);
 
 and a listing of the site it wrote (names, sizes, modification times, its marker included).
 
 `last_build` compares: the same fingerprint, every local file as it was, every remote document
 still fresh in the HTTP cache by the server's own Cache-Control (iiif/httpcache.py; offline:
-the same copy), and the site folder as the build left it. Then the site is current and nothing
+the same copy), every object on storage with the same stamp as the store gives now (offline:
+the saved copy's), and the site folder as the build left it. Then the site is current and nothing
 is built. Anything else, or a marker that cannot be read, means a full build; a build that
 stood a stale copy in for a failing server records nothing, so the next one asks again.
 """
@@ -43,9 +45,10 @@ import pyvips
 import storiiies
 from storiiies.atomic import write_atomic
 from storiiies.config import SiteConfig
-from storiiies.errors import BuildFailed, Problem, SourceLocation
+from storiiies.errors import BuildFailed, Problem, SourceError, SourceLocation
 from storiiies.iiif.fetch import Fetcher
 from storiiies.iiif.httpcache import ResponseCache
+from storiiies.images.stored import Options, StoredImages
 from storiiies.incremental import StageCache
 from storiiies.site.assemble import Site
 from storiiies.site.themes import load_theme
@@ -70,7 +73,7 @@ LIBRARIES = (
 )
 
 #: Bumped when the record's shape changes: an older record is never taken as current.
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,12 @@ def take_fingerprint(config: SiteConfig, *, offline: bool, output: Path) -> Fing
     return Fingerprint(digest.hexdigest(), offline)
 
 
-def last_build(fingerprint: Fingerprint, output: Path, cache_dir: Path) -> LastBuild | None:
+def last_build(
+    fingerprint: Fingerprint, output: Path, cache_dir: Path, *, options: Options | None = None
+) -> LastBuild | None:
     """The last build into `output`, when its site is current: nothing it read has changed
-    and the folder is as it left it. None otherwise (build again)."""
+    and the folder is as it left it. None otherwise (build again). `options` reach object
+    storage (its endpoint), as the build does."""
     try:
         record = json.loads(_record_path(output, cache_dir).read_text(encoding="utf-8"))
         if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
@@ -115,6 +121,9 @@ def last_build(fingerprint: Fingerprint, output: Path, cache_dir: Path) -> LastB
         if record["local"] != _local_prints(record["local"]):
             return None
         if not _remote_current(record["remote"], record["cache"], offline=fingerprint.offline):
+            return None
+        stored = StoredImages(cache_dir, offline=fingerprint.offline, options=options)
+        if not _stored_current(record["stored"], stored):
             return None
         if record["site"] != _digest(_site_files(output)):
             return None
@@ -178,6 +187,7 @@ def record_build(
         "fingerprint": fingerprint.digest,
         "local": _local_prints(local),
         "remote": remote,
+        "stored": stages.stored_sources(),
         "cache": str(fetcher.cache.folder),
         "stories": len(site.stories),
         "warnings": [asdict(problem) for problem in warnings],
@@ -312,6 +322,15 @@ def _remote_current(remote: dict[str, str], cache_folder: str, *, offline: bool)
         if not offline and not cached.is_fresh(now):
             return False
     return True
+
+
+def _stored_current(stored: dict[str, Any], objects: StoredImages) -> bool:
+    """Every object-storage source holds the objects the build read, by the store's stamps
+    (offline: by the saved copies'). A store that cannot be asked means: build, and tell."""
+    try:
+        return all(objects.prints(url) == prints for url, prints in stored.items())
+    except SourceError:
+        return False
 
 
 def _record_path(output: Path, cache_dir: Path) -> Path:

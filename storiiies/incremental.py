@@ -6,7 +6,8 @@ preview server keeps one for its whole run. Entries are keyed by their inputs, n
 
 - a draft by the story file's text, so an unchanged story is not parsed again;
 - a local source by its files' size and modification time (measuring an image reads it
-  whole to name it by content); a remote one for the run, since the Fetcher also keeps it;
+  whole to name it by content); a remote one (or one on object storage) for the run, since
+  the Fetcher also keeps it;
 - a resolved story by its draft and the very source results it was resolved against (a
   virtual canvas has no result of its own: it is composed then, from its parts' sources).
 
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storiiies.errors import Problem, SourceError
+from storiiies.images.stored import is_stored
 from storiiies.model import Story, StoryDraft, StorySource
-from storiiies.resolve.sources import SourceKey, SourceResult
+from storiiies.resolve.sources import ResolvedSource, SourceKey, SourceResult
 from storiiies.resolve.stories import resolve_story
 from storiiies.story.parse import parse_story
 from storiiies.story.translations import merge_translation
@@ -113,6 +115,14 @@ class StageCache:
             if not _is_remote(key) and key.error is None and Path(key.location).is_absolute()
         )
 
+    def stored_sources(self) -> dict[str, list[list[str]]]:
+        """Each object-storage source read so far: the [URL, stamp] of every object in it."""
+        return {
+            key.location: [list(pair) for pair in result.stored]
+            for key, (_, result) in sorted(self._sources.items(), key=lambda item: str(item[0]))
+            if isinstance(result, ResolvedSource) and result.stored
+        }
+
     def story(
         self,
         draft: StoryDraft,
@@ -142,7 +152,8 @@ class StageCache:
 
 
 def _is_remote(key: SourceKey) -> bool:
-    return key.location.startswith(("http://", "https://"))
+    """A source on a server or a store: read again only by a new StageCache (a new build)."""
+    return key.location.startswith(("http://", "https://")) or is_stored(key.location)
 
 
 def _fingerprint(key: SourceKey) -> Hashable:

@@ -2,6 +2,8 @@
 
 Remote documents are fetched in parallel (once per URL, however many stories use them);
 local images are only measured here: tiling happens after the whole site has been checked.
+An image on object storage (`s3://…`, images/stored.py) is copied into the cache first and is
+then a local image like any other.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from storiiies.config import DEFAULT_MAX_MEGAPIXELS
 from storiiies.errors import ImageError, NotIIIF, SourceError, shown_path
@@ -21,6 +23,7 @@ from storiiies.iiif.model import Canvas, ImageResource, ImageService, SourceDocu
 from storiiies.iiif.presentation import read_source_json
 from storiiies.iiif.remote import only_canvas, read_remote
 from storiiies.images import tiles
+from storiiies.images.stored import StoredImages, base_name, is_stored, shown
 from storiiies.model import LocalImage, StoryDraft
 from storiiies.story.frontmatter import SourceSpec
 from storiiies.story.parse import slugify
@@ -53,6 +56,8 @@ class ResolvedSource:
     region: tuple[float, float, float, float] | None = None
     #: why a copy cached by an earlier build stood in for the server's answer (None: it answered)
     stale: str | None = None
+    #: the objects an object-storage source was copied from: [URL, stamp] pairs
+    stored: tuple[tuple[str, str], ...] = ()
 
 
 SourceResult = ResolvedSource | SourceError
@@ -61,6 +66,8 @@ SourceResult = ResolvedSource | SourceError
 def source_key(spec: SourceSpec, story_dir: Path, root: Path) -> SourceKey:
     if spec.url is None:
         raise ValueError("a virtual canvas has no source key: stories.py composes it")
+    if is_stored(spec.url):
+        return SourceKey(spec.url, spec.manifest, spec.canvas)
     local = not spec.is_remote and (_exists(root / spec.url) or _exists(story_dir / spec.url))
     located = None if local else locate(spec.url)
     if located is not None:
@@ -104,9 +111,12 @@ def resolve_sources(
     root: Path,
     base_url: str,
     max_megapixels: int = DEFAULT_MAX_MEGAPIXELS,
+    stored: StoredImages | None = None,
 ) -> dict[SourceKey, SourceResult]:
     """Each key's document or error. A local image larger than `max_megapixels` is an error
-    from its header alone: nothing later decodes it."""
+    from its header alone: nothing later decodes it. `stored` copies images on object storage
+    (default: into the fetcher's cache, with the store's own configuration only)."""
+    objects = stored or StoredImages(fetcher.cache.folder.parent, offline=fetcher.offline)
     unique = sorted(
         set(keys), key=lambda k: (k.location, str(k.manifest), str(k.canvas), str(k.region))
     )
@@ -128,7 +138,10 @@ def resolve_sources(
                     (fetcher.stale_reasons[u] for u in asked if u in fetcher.stale_reasons), None
                 )
                 return ResolvedSource(document, {}, region, stale=stale)
-            resolved = _local_source(Path(key.location), root, base_url, max_megapixels)
+            if is_stored(key.location):
+                resolved = _stored_source(key.location, objects, base_url, max_megapixels)
+            else:
+                resolved = _local_source(Path(key.location), root, base_url, max_megapixels)
             if key.canvas is None:
                 return resolved
             document = only_canvas(resolved.document, key.canvas)
@@ -136,7 +149,7 @@ def resolve_sources(
                 c.index for c in resolved.document.canvases if c.id == document.canvases[0].id
             )
             images = {1: resolved.images[index]} if index in resolved.images else {}
-            return ResolvedSource(document, images)
+            return ResolvedSource(document, images, stored=resolved.stored)
         except SourceError as error:
             return error
 
@@ -171,10 +184,43 @@ def _local_source(path: Path, root: Path, base_url: str, max_megapixels: int) ->
                 "use JPEG, PNG, TIFF, WebP or JPEG 2000, or a manifest URL",
             )
         pages = [(path, page) for page in range(tiles.page_count(path))]
+    return _image_source(pages, shown, path.stem, base_url, max_megapixels)
+
+
+def _stored_source(
+    url: str, objects: StoredImages, base_url: str, max_megapixels: int
+) -> ResolvedSource:
+    """An image (or a folder of images) on object storage, read from its copy in the cache:
+    the same document as the same file given by path, but for its id (the URL)."""
+    source = objects.fetch(url)
+    labels = {file.path: shown(file.url) for file in source.files}
+    if source.folder:
+        pages = [(file.path, 0) for file in source.files]
+    else:
+        [file] = source.files
+        count = tiles.page_count(file.path, label=labels[file.path])
+        pages = [(file.path, page) for page in range(count)]
+    stem = PurePosixPath(base_name(url)).stem if not source.folder else base_name(url)
+    resolved = _image_source(pages, shown(url), stem, base_url, max_megapixels, labels)
+    prints = tuple((file.url, file.stamp) for file in source.files)
+    return ResolvedSource(resolved.document, resolved.images, stored=prints)
+
+
+def _image_source(
+    pages: list[tuple[Path, int]],
+    document_id: str,
+    label: str,
+    base_url: str,
+    max_megapixels: int,
+    shown_as: Mapping[Path, str] | None = None,
+) -> ResolvedSource:
+    """The document of image files (each page a canvas), measured from their headers."""
     canvases = []
     images: dict[int, LocalImage] = {}
     for index, (file, page) in enumerate(pages, start=1):
-        width, height = tiles.read_image_size(file, page, max_megapixels=max_megapixels)
+        width, height = tiles.read_image_size(
+            file, page, max_megapixels=max_megapixels, label=(shown_as or {}).get(file)
+        )
         name = f"{slugify(file.stem)}-{_digest(file)[:12]}" + (f"-p{page + 1}" if page else "")
         service = ImageService(
             id=f"{base_url}images/{name}", version=3, level=0, width=width, height=height
@@ -199,10 +245,10 @@ def _local_source(path: Path, root: Path, base_url: str, max_megapixels: int) ->
         )
         images[index] = LocalImage(path=file, name=name, page=page, width=width, height=height)
     document = SourceDocument(
-        id=shown,
+        id=document_id,
         kind="local-image",
         canvases=tuple(canvases),
-        label={"none": (path.stem,)},
+        label={"none": (label,)},
     )
     return ResolvedSource(document, images)
 
