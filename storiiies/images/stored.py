@@ -284,9 +284,12 @@ def _explanation(error: Exception, url: str) -> ImageError:
             return ImageError(
                 f"the bucket of {where} does not exist", "check the bucket's name in the URL"
             )
+        on_disk = urlsplit(url).scheme.lower() == "file"
         return ImageError(
             f"{where} does not exist",
-            "check the bucket and the object's name (they are case-sensitive)",
+            "check the path (file:// URLs name a file on this machine)"
+            if on_disk
+            else "check the bucket and the object's name (they are case-sensitive)",
         )
     if isinstance(error, PermissionError):
         return ImageError(
