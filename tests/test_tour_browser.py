@@ -576,3 +576,49 @@ def test_a_steps_image_is_opened_without_waiting_for_layout_frames(new_page, exa
         polling=50,
     )
     assert page.evaluate("window.heldFrames.length") > 0
+
+
+# Every value the page's scripts can reach from `window` without calling anything: its own
+# properties (enumerable or not) one level into plain objects and arrays, the namespace's three
+# levels deep (`storiiies.panels[0].viewer` is found), and what `storiiies.views()` returns. A
+# viewer is an object with a `viewport` and a `world`, as an OpenSeadragon.Viewer has.
+VIEWERS_REACHABLE = """() => {
+  const found = [];
+  const isViewer = (value) => value !== null && typeof value === "object"
+    && "viewport" in value && "world" in value;
+  const isPlain = (value) => Array.isArray(value) || (value !== null && typeof value === "object"
+    && [Object.prototype, null].includes(Object.getPrototypeOf(value)));
+  const walk = (value, path, levels) => {
+    if (isViewer(value)) { found.push(path); return; }
+    if (!levels || !isPlain(value)) return;
+    for (const name of Object.getOwnPropertyNames(value)) {
+      let child;
+      try { child = value[name]; } catch (error) { continue; }
+      walk(child, path + "." + name, levels - 1);
+    }
+  };
+  for (const name of Object.getOwnPropertyNames(window)) {
+    let value;
+    try { value = window[name]; } catch (error) { continue; }
+    walk(value, "window." + name, value === window.storiiies ? 3 : 1);
+  }
+  if (typeof window.storiiies.views === "function") {
+    walk(window.storiiies.views(), "window.storiiies.views()", 3);
+  }
+  return found;
+}"""
+
+
+def test_no_viewer_is_reachable_from_window(new_page, examples_server):
+    page, errors = open_tour(new_page, f"{examples_server.url}/fields-family/#step-4")
+    # Ready, and both panels of the comparison step settled.
+    page.wait_for_function(
+        """() => window.storiiies?.go && window.storiiies.current === 4
+          && [...document.querySelectorAll('.st-viewer:not([hidden])')].length === 2
+          && [...document.querySelectorAll('.st-viewer:not([hidden])')]
+            .every(element => element.getAttribute('data-settled') === 'true')"""
+    )
+    page.evaluate("() => window.storiiies.ready")
+    assert page.evaluate(VIEWERS_REACHABLE) == []
+    assert page.evaluate("() => 'panels' in window.storiiies") is False
+    assert errors == []

@@ -24,7 +24,8 @@
 //                  lies and whether every tile it needs for the view has arrived
 //         settled  whether the element's data-settled is "true"
 //         error    the element's data-error (why an image failed), or null
-//       Every position is in canvas pixels, unrounded.
+//       Every position is in canvas pixels, unrounded. The OpenSeadragon viewers themselves
+//       stay inside tour.js.
 //   Window events: `storiiies:ready` (tour.js has set the above), `storiiies:step` (detail.step).
 //   Features, each set by its own script:
 //     storiiies.kiosk        kiosk.js: {playing, attract, slide, slidesShown, planned, home}
@@ -34,7 +35,6 @@
 //     storiiies.timeScale    read by kiosk.js: a page (or a test) may set it before the scripts
 //                            run to speed up every kiosk clock
 //   Shared by the scripts, not an interface for host pages:
-//     storiiies.panels       tour.js: its OpenSeadragon viewers
 //     storiiies.fitRegion(canvas, region)   tour.js: show region ([x, y, w, h], canvas pixels)
 //                            at once in the first panel showing that canvas (content-state.js)
 //     storiiies.util.fill(template, values)   "{name}" placeholders of an interface string

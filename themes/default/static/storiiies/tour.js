@@ -3,6 +3,8 @@
 // walks back through steps. It adds the tour to `window.storiiies` (the contract is in
 // common.js) for embedding, kiosk.js and tests; every step change is also a `storiiies:step` window event and, inside an iframe, a
 // postMessage to the host page (see docs/embedding.md).
+// The OpenSeadragon viewers never leave this file: `storiiies.views()` reports each one's state
+// as plain data, and `storiiies.fitRegion()` is the one move other scripts may ask for.
 // Each viewer's element carries `data-settled`: "false" from the moment a step (or a region
 // link) asks for a move until the view is at its region, "true" once it is there and still.
 // A resize sets it to "false" until the region has been refitted on the next frame (or kept,
@@ -611,6 +613,5 @@
   namespace.fitRegion = fitRegion;
   Object.defineProperty(namespace, "current", { get: function () { return current; }, enumerable: true, configurable: true });
   Object.defineProperty(namespace, "reduceMotion", { get: function () { return reduceMotion; }, enumerable: true, configurable: true });
-  Object.defineProperty(namespace, "panels", { get: function () { return panels; }, configurable: true });
   window.dispatchEvent(new CustomEvent("storiiies:ready"));
 })();
