@@ -277,10 +277,9 @@ def test_screens_must_be_width_height_pairs(make_project):
     assert "between 100 and 16384" in problem.message
 
 
-WALK_SETTLED = """() => window.storiiies?.go && window.storiiies.panels.length > 0 &&
-  window.storiiies.panels.filter(p => !p.element.hidden).every(p =>
-    p.element.getAttribute('data-settled') === 'true'
-    && p.viewer.world.getItemCount() > 0 && p.viewer.world.getItemAt(0).getFullyLoaded())"""
+WALK_SETTLED = """() => window.storiiies?.go && window.storiiies.views().length > 0 &&
+  window.storiiies.views().filter(v => !v.hidden).every(v =>
+    v.settled && v.items.length > 0 && v.items[0].loaded)"""
 
 
 @pytest.mark.browser

@@ -223,15 +223,14 @@ class TestTourOpensContentStates:
         # that region is the in-step link of step 1: the step opens and the link is followed
         assert page.evaluate("() => window.storiiies.current") == 1
         page.wait_for_function(
-            "() => { const p = window.storiiies.panels[0];"
-            " return p.region && p.region[0] === 14 && p.region[1] === 228; }"
+            "() => { const v = window.storiiies.views()[0];"
+            " return v.region && v.region[0] === 14 && v.region[1] === 228; }"
         )
         odd = {"id": f"{canvas}#xywh=100,100,40,30", "type": "Canvas"}
         self.open(page, f"{examples_server.url}/coins/?iiif-content={encode(json.dumps(odd))}")
         assert page.evaluate("() => window.storiiies.current") == 0
         bounds = page.evaluate(
-            "() => { const b = window.storiiies.panels[0].viewer.viewport.getBounds(true);"
-            " return [b.x, b.y, b.width, b.height].map(n => n * 384); }"
+            "() => { const b = window.storiiies.views()[0].bounds; return [b.x, b.y, b.w, b.h]; }"
         )
         centre = (bounds[0] + bounds[2] / 2, bounds[1] + bounds[3] / 2)
         assert abs(centre[0] - 120) < 5 and abs(centre[1] - 115) < 5

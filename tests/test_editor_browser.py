@@ -44,7 +44,7 @@ def wait_for_picker(page) -> None:
     page.wait_for_function(
         "() => { const f = document.getElementById('ste-frame');"
         " return f.contentWindow && f.contentWindow.storiiies"
-        " && f.contentWindow.storiiies.picker && f.contentWindow.storiiies.panels.length; }"
+        " && f.contentWindow.storiiies.picker && f.contentWindow.storiiies.views().length; }"
     )
 
 

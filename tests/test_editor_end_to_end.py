@@ -85,7 +85,7 @@ def test_a_four_step_story_with_a_comparison_is_authored_entirely_in_the_browser
     page.wait_for_function(
         "() => { const f = document.getElementById('ste-frame');"
         " return !f.hidden && f.contentWindow && f.contentWindow.storiiies"
-        " && f.contentWindow.storiiies.picker && f.contentWindow.storiiies.panels.length; }"
+        " && f.contentWindow.storiiies.picker && f.contentWindow.storiiies.views().length; }"
     )
     frame = page.frame_locator("#ste-frame")
     frame.get_by_role("button", name="Zoom out").first.click()  # the image inside the panel

@@ -33,9 +33,9 @@ def open_tour(page, url: str) -> None:
     page.goto(url)
     page.wait_for_function("() => window.storiiies?.preview && window.storiiies?.preview.connected")
     page.wait_for_function(
-        """() => window.storiiies?.go && window.storiiies.panels.length && window.storiiies.panels
-          .filter(p => !p.element.hidden)
-          .every(p => p.element.getAttribute('data-settled') === 'true')"""
+        """() => window.storiiies?.go && window.storiiies.views().length && window.storiiies.views()
+          .filter(v => !v.hidden)
+          .every(v => v.settled)"""
     )
 
 
@@ -91,14 +91,12 @@ def test_region_picker_gives_the_reference_and_inserts_it(project, preview_serve
     # Where canvas pixels (40, 30) and (160, 120) are on screen (the step shows 0,0,200,150).
     corners = page.evaluate(
         """() => {
-      const panel = window.storiiies.panels[0];
-      const rect = panel.element.getBoundingClientRect();
-      const width = window.storiiies.story.canvases[panel.canvasKey].width;
-      return [[40, 30], [160, 120]].map(([x, y]) => {
-        const point = new OpenSeadragon.Point(x / width, y / width);
-        const p = panel.viewer.viewport.pixelFromPoint(point, true);
-        return [rect.left + p.x, rect.top + p.y];
-      });
+      const view = window.storiiies.views()[0];
+      const rect = document.getElementById(view.id).getBoundingClientRect();
+      const scale = view.size.w / view.bounds.w;  // screen pixels per canvas pixel
+      return [[40, 30], [160, 120]].map(([x, y]) => [
+        rect.left + (x - view.bounds.x) * scale, rect.top + (y - view.bounds.y) * scale,
+      ]);
     }"""
     )
     page.mouse.move(*corners[0])

@@ -361,9 +361,9 @@ def test_the_published_site_plays_from_the_bucket(s3, s3_endpoint, project, new_
     assert tile.value.url.startswith(base)
     assert tile.value.headers["cache-control"] == IMMUTABLE
     page.wait_for_function(
-        "() => window.storiiies && window.storiiies.panels && window.storiiies.panels[0]"
-        " && window.storiiies.panels[0].viewer.world.getItemCount() > 0"
-        " && window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
+        "() => window.storiiies && window.storiiies.views && window.storiiies.views()[0]"
+        " && window.storiiies.views()[0].items.length > 0"
+        " && window.storiiies.views()[0].items[0].loaded"
     )
 
 

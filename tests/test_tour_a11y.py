@@ -51,15 +51,15 @@ def axe_violations(page) -> list[dict]:
 # every deep-zoom viewer on screen settled on its region.
 STILL = """() => document.readyState === 'complete'
   && [...document.images].every(img => img.complete)
-  && (!window.storiiies?.panels || window.storiiies.panels.filter(p => !p.element.hidden)
-    .every(p => p.element.getAttribute('data-settled') === 'true'))"""
+  && (!window.storiiies?.views || window.storiiies.views().filter(v => !v.hidden)
+    .every(v => v.settled))"""
 
 
 def check(new_page, url: str, size: tuple[int, int]) -> list[dict]:
     page = new_page(viewport={"width": size[0], "height": size[1]}, reduced_motion="reduce")
     page.goto(url)
     if page.locator("#story-data").count():
-        page.wait_for_function("() => window.storiiies?.go && window.storiiies.panels.length > 0")
+        page.wait_for_function("() => window.storiiies?.go && window.storiiies.views().length > 0")
     if "?q=" in url:
         page.wait_for_function("() => document.querySelectorAll('.st-hits').length > 0")
     page.wait_for_function(STILL)

@@ -13,20 +13,20 @@ pytestmark = pytest.mark.browser
 #: Desktop, tablet (portrait), phone: the sizes the tour is designed for.
 SIZES = {"desktop": (1280, 800), "tablet": (768, 1024), "phone": (320, 640)}
 
-# For each visible panel: the viewer's bounds and the step's region, in viewport units, plus
-# whether the zoom is at its limit (twice the image's native resolution).
+# For each visible panel: the viewer's bounds and the step's region, in viewport units (canvas
+# widths), plus whether the zoom is at its limit (twice the image's native resolution).
 GEOMETRY = """
-() => window.storiiies.panels.filter(p => !p.element.hidden).map(p => {
-  const canvas = window.storiiies.story.canvases[p.canvasKey];
-  const r = p.region || [0, 0, canvas.width, canvas.height];
-  const b = p.viewer.viewport.getBounds(true);
-  const vp = p.viewer.viewport;
-  const box = p.element.getBoundingClientRect();
+() => window.storiiies.views().filter(v => !v.hidden).map(v => {
+  const canvas = window.storiiies.story.canvases[v.canvas];
+  const r = v.region || [0, 0, canvas.width, canvas.height];
+  const b = v.bounds;
+  const element = document.getElementById(v.id);
+  const box = element.getBoundingClientRect();
   return {
-    bounds: [b.x, b.y, b.width, b.height],
+    bounds: [b.x, b.y, b.w, b.h].map(n => n / canvas.width),
     region: r.map(n => n / canvas.width),
-    atMaxZoom: vp.getZoom(true) >= vp.getMaxZoom() * 0.98,
-    settled: p.element.getAttribute("data-settled"),
+    atMaxZoom: v.zoom >= v.maxZoom * 0.98,
+    settled: element.getAttribute("data-settled"),
     box: [box.x, box.y, box.width, box.height],
   };
 })
@@ -49,8 +49,8 @@ def assert_region_fills_view(panel: dict) -> None:
 
 def wait_settled(page) -> list[dict]:
     page.wait_for_function(
-        "() => window.storiiies?.go && window.storiiies.panels.filter(p => !p.element.hidden)"
-        ".every(p => p.element.getAttribute('data-settled') === 'true')"
+        "() => window.storiiies?.go && window.storiiies.views().filter(v => !v.hidden)"
+        ".every(v => v.settled)"
     )
     return page.evaluate(GEOMETRY)
 
@@ -58,10 +58,9 @@ def wait_settled(page) -> list[dict]:
 # Every visible viewer has taken its element's new size, and what a resize does after that
 # (refit the region, or keep the reader's zoom) is done: the tour marks it settled again.
 RESIZED = """
-() => window.storiiies.panels.filter(p => !p.element.hidden).every(p => {
-  const size = p.viewer.viewport.getContainerSize();
-  return size.x === p.viewer.container.clientWidth && size.y === p.viewer.container.clientHeight
-    && p.element.getAttribute('data-settled') === 'true';
+() => window.storiiies.views().filter(v => !v.hidden).every(v => {
+  const element = document.getElementById(v.id);
+  return v.size.w === element.clientWidth && v.size.h === element.clientHeight && v.settled;
 })
 """
 
@@ -163,7 +162,7 @@ def test_every_control_is_reachable_by_tab_with_a_visible_focus_ring(
         assert control in names, (control, seen)
 
 
-ZOOM = "() => window.storiiies.panels[0].viewer.viewport.getZoom(true)"
+ZOOM = "() => window.storiiies.views()[0].zoom"
 
 
 def zoom_in_with_plus(page) -> float:
@@ -189,7 +188,7 @@ def test_zoom_keys_and_buttons_zoom_and_zero_returns_to_the_region(new_page, exa
         assert_region_fills_view(panel)
     # Arrow keys pan a focused viewer instead of changing step: one key press does one or the
     # other, so once the view has panned right the step is known.
-    centre = "() => window.storiiies.panels[0].viewer.viewport.getCenter(false).x"
+    centre = "() => { const to = window.storiiies.views()[0].target; return to.x + to.w / 2; }"
     page.locator(".openseadragon-canvas").first.focus()
     before = page.evaluate(centre)
     page.keyboard.press("ArrowRight")
@@ -232,11 +231,12 @@ def test_reduced_motion_moves_at_once(new_page, examples_server):
     # The moment the step's move is made, the view is already where it is going: no frame of
     # it is left to animate (measured in the page, so a busy machine cannot blur it).
     still_moving = page.evaluate(
-        """() => window.storiiies.go(3).then(() => window.storiiies.panels
-             .filter(p => !p.element.hidden)
-             .map(p => [p.viewer.viewport.getBounds(true), p.viewer.viewport.getBounds(false)])
-             .filter(([now, target]) => Math.abs(now.x - target.x) + Math.abs(now.y - target.y)
-               + Math.abs(now.width - target.width) + Math.abs(now.height - target.height) > 1e-9)
+        """() => window.storiiies.go(3).then(() => window.storiiies.views()
+             .filter(v => !v.hidden)
+             .map(v => [v.bounds, v.target, window.storiiies.story.canvases[v.canvas].width])
+             .filter(([now, target, width]) => (Math.abs(now.x - target.x)
+               + Math.abs(now.y - target.y) + Math.abs(now.w - target.w)
+               + Math.abs(now.h - target.h)) / width > 1e-9)
              .length)"""
     )
     assert still_moving == 0
@@ -320,9 +320,7 @@ def test_tiles_load_from_the_site_itself(new_page, examples_server):
     page.on("request", lambda request: requests.append(request.url))
     page.reload()
     wait_settled(page)
-    page.wait_for_function(
-        "() => window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
-    )
+    page.wait_for_function("() => window.storiiies.views()[0].items[0].loaded")
     assert requests and all(url.startswith(examples_server.url) for url in requests), requests
     assert any("/images/" in url and url.endswith("default.jpg") for url in requests)
 
@@ -341,12 +339,13 @@ def test_comparison_panels_move_together(new_page, examples_server):
     page.mouse.wheel(0, -300)
     # The wheel comes after the drag: once it has zoomed, and every panel is still, both are done.
     page.wait_for_function(
-        f"""() => ({ZOOM})() > {fitted} * 1.05 && window.storiiies.panels
-          .filter(p => !p.element.hidden).every(p => {{
-            const now = p.viewer.viewport.getBounds(true), target = p.viewer.viewport.getBounds();
-            return p.element.getAttribute('data-settled') === 'true'
-              && Math.abs(now.x - target.x) + Math.abs(now.y - target.y)
-               + Math.abs(now.width - target.width) < 1e-9;
+        f"""() => ({ZOOM})() > {fitted} * 1.05 && window.storiiies.views()
+          .filter(v => !v.hidden).every(v => {{
+            const now = v.bounds, target = v.target;
+            const width = window.storiiies.story.canvases[v.canvas].width;
+            return v.settled
+              && (Math.abs(now.x - target.x) + Math.abs(now.y - target.y)
+               + Math.abs(now.w - target.w)) / width < 1e-9;
           }})"""
     )
     left, right = page.evaluate(GEOMETRY)
@@ -364,19 +363,17 @@ def test_comparison_panels_move_together(new_page, examples_server):
 SETTLED_LOG = """
 () => {
   window.settledLog = [];
-  const panel = window.storiiies.panels[0];
+  const element = document.getElementById(window.storiiies.views()[0].id);
   new MutationObserver(() => {
-    if (panel.element.getAttribute("data-settled") !== "true") return;
-    const world = panel.viewer.world;
-    const items = [];
-    for (let i = 0; i < world.getItemCount(); i++) items.push(world.getItemAt(i).getFullyLoaded());
+    if (element.getAttribute("data-settled") !== "true") return;
+    const view = window.storiiies.views()[0];
     window.settledLog.push({
       step: window.storiiies.current,
-      canvas: panel.canvasKey,
-      images: window.storiiies.story.canvases[panel.canvasKey].images.length,
-      items: items.length,
+      canvas: view.canvas,
+      images: window.storiiies.story.canvases[view.canvas].images.length,
+      items: view.items.length,
     });
-  }).observe(panel.element, { attributes: true, attributeFilter: ["data-settled"] });
+  }).observe(element, { attributes: true, attributeFilter: ["data-settled"] });
 }
 """
 
@@ -518,9 +515,7 @@ def test_a_tour_draws_its_tiles_in_2d_without_starting_webgl(new_page, examples_
     page.context.add_init_script(CONTEXTS_ASKED)
     page.goto(f"{examples_server.url}/fields-family/")
     wait_settled(page)
-    page.wait_for_function(
-        "() => window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
-    )
+    page.wait_for_function("() => window.storiiies.views()[0].items[0].loaded")
     asked = page.evaluate("window.contextsAsked")
     assert "2d" in asked
     assert [kind for kind in asked if "webgl" in kind] == []
@@ -555,9 +550,7 @@ def test_the_first_views_info_json_is_preloaded_by_the_page_and_fetched_once(
     page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{examples_server.url}/fields-family/")
     wait_settled(page)
-    page.wait_for_function(
-        "() => window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
-    )
+    page.wait_for_function("() => window.storiiies.views()[0].items[0].loaded")
     infos = [url for url in requested if url.endswith("/info.json")]
     assert len(infos) == 1, requested
     initiators = page.evaluate(
@@ -579,7 +572,53 @@ def test_a_steps_image_is_opened_without_waiting_for_layout_frames(new_page, exa
     page.context.add_init_script(FRAMES_HELD)
     page.goto(f"{examples_server.url}/fields-family/")
     page.wait_for_function(
-        "() => window.storiiies && window.storiiies.panels[0].viewer.world.getItemCount() === 1",
+        "() => window.storiiies && window.storiiies.views()[0].items.length === 1",
         polling=50,
     )
     assert page.evaluate("window.heldFrames.length") > 0
+
+
+# Every value the page's scripts can reach from `window` without calling anything: its own
+# properties (enumerable or not) one level into plain objects and arrays, the namespace's three
+# levels deep (`storiiies.panels[0].viewer` is found), and what `storiiies.views()` returns. A
+# viewer is an object with a `viewport` and a `world`, as an OpenSeadragon.Viewer has.
+VIEWERS_REACHABLE = """() => {
+  const found = [];
+  const isViewer = (value) => value !== null && typeof value === "object"
+    && "viewport" in value && "world" in value;
+  const isPlain = (value) => Array.isArray(value) || (value !== null && typeof value === "object"
+    && [Object.prototype, null].includes(Object.getPrototypeOf(value)));
+  const walk = (value, path, levels) => {
+    if (isViewer(value)) { found.push(path); return; }
+    if (!levels || !isPlain(value)) return;
+    for (const name of Object.getOwnPropertyNames(value)) {
+      let child;
+      try { child = value[name]; } catch (error) { continue; }
+      walk(child, path + "." + name, levels - 1);
+    }
+  };
+  for (const name of Object.getOwnPropertyNames(window)) {
+    let value;
+    try { value = window[name]; } catch (error) { continue; }
+    walk(value, "window." + name, value === window.storiiies ? 3 : 1);
+  }
+  if (typeof window.storiiies.views === "function") {
+    walk(window.storiiies.views(), "window.storiiies.views()", 3);
+  }
+  return found;
+}"""
+
+
+def test_no_viewer_is_reachable_from_window(new_page, examples_server):
+    page, errors = open_tour(new_page, f"{examples_server.url}/fields-family/#step-4")
+    # Ready, and both panels of the comparison step settled.
+    page.wait_for_function(
+        """() => window.storiiies?.go && window.storiiies.current === 4
+          && [...document.querySelectorAll('.st-viewer:not([hidden])')].length === 2
+          && [...document.querySelectorAll('.st-viewer:not([hidden])')]
+            .every(element => element.getAttribute('data-settled') === 'true')"""
+    )
+    page.evaluate("() => window.storiiies.ready")
+    assert page.evaluate(VIEWERS_REACHABLE) == []
+    assert page.evaluate("() => 'panels' in window.storiiies") is False
+    assert errors == []

@@ -69,9 +69,9 @@ def test_embed_fills_its_frame_and_fits_regions(new_page, host_server):
     inner.locator(".st-viewer").first.wait_for()
     frame = page.frames[1]
     frame.wait_for_function(
-        "() => window.storiiies?.go && window.storiiies.current === 4 && window.storiiies.panels"
-        ".filter(p => !p.element.hidden)"
-        ".every(p => p.element.getAttribute('data-settled') === 'true')"
+        "() => window.storiiies?.go && window.storiiies.current === 4 && window.storiiies.views()"
+        ".filter(v => !v.hidden)"
+        ".every(v => v.settled)"
     )
     size = frame.evaluate(
         "({w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight,"

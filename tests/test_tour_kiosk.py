@@ -238,8 +238,7 @@ def test_kiosk_runs_with_the_network_cable_pulled(new_page, make_project, serve_
     while page.evaluate("window.storiiies.current") < 3:
         page.keyboard.press("ArrowRight")
     page.wait_for_function(
-        "() => window.storiiies?.go && "
-        "window.storiiies.panels[0].viewer.world.getItemAt(0).getFullyLoaded()"
+        "() => window.storiiies?.go && window.storiiies.views()[0].items[0].loaded"
     )
     # The step's link to the museum is switched off rather than followed.
     museum = page.locator("#step-3 a", has_text="the museum")

@@ -97,7 +97,7 @@ def test_pinching_the_image_zooms_it(new_page, examples_server):
     )
     wait_settled(page)
     session = page.context.new_cdp_session(page)
-    zoom = "window.storiiies.panels[0].viewer.viewport.getZoom(true)"
+    zoom = "window.storiiies.views()[0].zoom"
     before = page.evaluate(zoom)
     box = page.locator(".st-viewer").first.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

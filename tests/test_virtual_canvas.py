@@ -282,12 +282,9 @@ def site_server(built) -> Iterator[LiveServer]:
 
 ITEMS = """
 () => {
-  const viewer = window.storiiies.panels[0].viewer;
-  const items = [];
-  for (let i = 0; i < viewer.world.getItemCount(); i++) {
-    const b = viewer.world.getItemAt(i).getClippedBounds();
-    items.push([b.x, b.y, b.width, b.height]);
-  }
+  const view = window.storiiies.views()[0];
+  const width = window.storiiies.story.canvases[view.canvas].width;
+  const items = view.items.map(({ bounds: b }) => [b.x, b.y, b.w, b.h].map(n => n / width));
   return items.sort((a, b) => a[0] - b[0]);
 }
 """
@@ -306,8 +303,8 @@ def test_the_tour_shows_the_parts_as_one_deep_zoom_image(new_page, site_server):
         assert got == pytest.approx([n / width for n in want], abs=1e-3)
     # Every tile in view arrives: the Paris server's and the site's own (Oxford) alike.
     page.wait_for_function(
-        "() => { const world = window.storiiies.panels[0].viewer.world;"
-        " return [0, 1].every(i => world.getItemAt(i).getFullyLoaded()); }"
+        "() => { const items = window.storiiies.views()[0].items;"
+        " return [0, 1].every(i => items[i].loaded); }"
     )
     assert page.get_attribute(".st-viewer", "data-error") is None
     # A step on the composed canvas fills the viewer as any region does.

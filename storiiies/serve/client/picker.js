@@ -8,7 +8,7 @@
   var tour = window.storiiies;
   var live = tour && tour.preview;
   var stage = document.querySelector(".st-stage");
-  if (!tour || !tour.story || !stage || !window.OpenSeadragon) return;
+  if (!tour || !tour.story || !tour.views || !stage) return;
   var story = tour.story;
 
   var bar = make("div", "sts-picker");
@@ -39,35 +39,43 @@
     return node;
   }
 
-  function visiblePanels() {
-    return tour.panels.filter(function (panel) { return !panel.element.hidden && panel.canvasKey; });
+  // The tour's panels as plain data (`storiiies.views()`, see the theme's common.js), read
+  // afresh at each use: a view may still be moving when the picker opens.
+  function visibleViews() {
+    return tour.views().filter(function (view) { return !view.hidden && view.canvas; });
+  }
+
+  function viewNamed(id) {
+    return tour.views().filter(function (view) { return view.id === id; })[0];
   }
 
   function clamp(n, low, high) { return Math.max(low, Math.min(high, n)); }
 
-  // Viewer pixels → canvas pixels. The tour places each canvas with its width as 1 viewport
-  // unit, so viewport coordinates times the canvas width are canvas pixels, on both axes.
-  function regionBetween(panel, a, b) {
-    var canvas = story.canvases[panel.canvasKey];
-    var scale = canvas.width;
-    var x = clamp(Math.round(Math.min(a.x, b.x) * scale), 0, canvas.width - 1);
-    var y = clamp(Math.round(Math.min(a.y, b.y) * scale), 0, canvas.height - 1);
-    var right = clamp(Math.round(Math.max(a.x, b.x) * scale), x + 1, canvas.width);
-    var bottom = clamp(Math.round(Math.max(a.y, b.y) * scale), y + 1, canvas.height);
+  // Two corners in canvas pixels → the whole-pixel region between them, inside the canvas.
+  function regionBetween(view, a, b) {
+    var canvas = story.canvases[view.canvas];
+    var x = clamp(Math.round(Math.min(a.x, b.x)), 0, canvas.width - 1);
+    var y = clamp(Math.round(Math.min(a.y, b.y)), 0, canvas.height - 1);
+    var right = clamp(Math.round(Math.max(a.x, b.x)), x + 1, canvas.width);
+    var bottom = clamp(Math.round(Math.max(a.y, b.y)), y + 1, canvas.height);
     return { canvas: canvas, region: [x, y, right - x, bottom - y] };
   }
 
-  function regionFromPixels(panel, from, to) {
-    var viewport = panel.viewer.viewport;
-    return regionBetween(panel,
-      viewport.pointFromPixel(new OpenSeadragon.Point(from.x, from.y), true),
-      viewport.pointFromPixel(new OpenSeadragon.Point(to.x, to.y), true));
+  // Viewer pixels → canvas pixels: the view's bounds span the width the viewer measured, with
+  // one scale for both axes (as OpenSeadragon's own pointFromPixel).
+  function canvasPoint(view, pixel) {
+    var scale = view.bounds.w / view.size.w;
+    return { x: view.bounds.x + pixel.x * scale, y: view.bounds.y + pixel.y * scale };
   }
 
-  function regionFromView(panel) {
-    var bounds = panel.viewer.viewport.getBounds(true);
-    return regionBetween(panel, { x: bounds.x, y: bounds.y },
-      { x: bounds.x + bounds.width, y: bounds.y + bounds.height });
+  function regionFromPixels(view, from, to) {
+    return regionBetween(view, canvasPoint(view, from), canvasPoint(view, to));
+  }
+
+  function regionFromView(view) {
+    var bounds = view.bounds;
+    return regionBetween(view, { x: bounds.x, y: bounds.y },
+      { x: bounds.x + bounds.w, y: bounds.y + bounds.h });
   }
 
   function escapeAlt(text) {
@@ -83,15 +91,15 @@
     stage.classList.toggle("sts-picking", on);
     layers.forEach(function (layer) { layer.remove(); });
     layers = [];
-    if (on) visiblePanels().forEach(function (panel) { layers.push(drawLayer(panel)); });
+    if (on) visibleViews().forEach(function (view) { layers.push(drawLayer(view.id)); });
   }
 
-  function drawLayer(panel) {
+  function drawLayer(id) {
     var layer = make("div", "sts-layer");
     var box = make("div", "sts-box");
     var start = null;
     layer.appendChild(box);
-    panel.element.appendChild(layer);
+    document.getElementById(id).appendChild(layer);
     function at(event) {
       var rect = layer.getBoundingClientRect();
       return { x: clamp(event.clientX - rect.left, 0, rect.width), y: clamp(event.clientY - rect.top, 0, rect.height) };
@@ -118,7 +126,7 @@
       start = null;
       if (Math.abs(end.x - from.x) < 3 || Math.abs(end.y - from.y) < 3) { box.hidden = true; return; }
       setPicking(false);
-      showResult(regionFromPixels(panel, from, end));
+      showResult(regionFromPixels(viewNamed(id), from, end));
     });
     return layer;
   }
@@ -198,8 +206,8 @@
   }
 
   function useView() {
-    var panel = visiblePanels()[0];
-    if (panel) { setPicking(false); showResult(regionFromView(panel)); }
+    var view = visibleViews()[0];
+    if (view) { setPicking(false); showResult(regionFromView(view)); }
   }
 
   pickButton.addEventListener("click", function () {

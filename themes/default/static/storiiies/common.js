@@ -9,6 +9,23 @@
 //     storiiies.ready        a Promise, settled once the first step is shown
 //     storiiies.current      the step shown now
 //     storiiies.stepUrl(n)   the address of step n
+//     storiiies.views()      the deep-zoom panels as plain data, measured when called, one
+//                            record each (hidden ones too), in page order:
+//         id       the id of the panel's element (`st-viewer-0`, …; it carries `data-settled`)
+//         hidden   whether the panel is off (a step shows fewer panels than the page has)
+//         canvas   the key in story.canvases of the canvas it shows
+//         region   [x, y, w, h] the step (or region link) fitted, canvas pixels; null = whole
+//         bounds   {x, y, w, h}: the part of the canvas in view now, mid-move too
+//         target   {x, y, w, h}: where the view is going; equal to bounds once it is still
+//         zoom     now: the canvas's width over the width in view (1 = it just fills the panel)
+//         maxZoom  the most zoom the reader gets: an image pixel over two screen pixels
+//         size     {w, h}: the panel's size in CSS pixels, as the viewer last measured it
+//         items    [{bounds: {x, y, w, h}, loaded}] per image opened on the canvas: where it
+//                  lies and whether every tile it needs for the view has arrived
+//         settled  whether the element's data-settled is "true"
+//         error    the element's data-error (why an image failed), or null
+//       Every position is in canvas pixels, unrounded. The OpenSeadragon viewers themselves
+//       stay inside tour.js.
 //   Window events: `storiiies:ready` (tour.js has set the above), `storiiies:step` (detail.step).
 //   Features, each set by its own script:
 //     storiiies.kiosk        kiosk.js: {playing, attract, slide, slidesShown, planned, home}
@@ -18,7 +35,8 @@
 //     storiiies.timeScale    read by kiosk.js: a page (or a test) may set it before the scripts
 //                            run to speed up every kiosk clock
 //   Shared by the scripts, not an interface for host pages:
-//     storiiies.panels       tour.js: its OpenSeadragon viewers (content-state.js and the picker)
+//     storiiies.fitRegion(canvas, region)   tour.js: show region ([x, y, w, h], canvas pixels)
+//                            at once in the first panel showing that canvas (content-state.js)
 //     storiiies.util.fill(template, values)   "{name}" placeholders of an interface string
 //     storiiies.util.say(element, message)    announce in an aria-live element, again if repeated
 (function () {

@@ -102,11 +102,7 @@
     for (n = 0; n < steps.length; n++) {
       if (steps[n].views.some(function (view) { return view.canvas === place.key; })) {
         return show(n).then(function () {
-          if (!place.region) return true;
-          var canvas = tour.story.canvases[place.key];
-          var panel = tour.panels.filter(function (p) { return p.canvasKey === place.key; })[0];
-          var r = place.region.map(function (v) { return v / canvas.width; });
-          if (panel) panel.viewer.viewport.fitBounds(new OpenSeadragon.Rect(r[0], r[1], r[2], r[3]), true);
+          if (place.region) tour.fitRegion(place.key, place.region);
           return true;
         });
       }

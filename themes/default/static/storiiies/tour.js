@@ -3,6 +3,8 @@
 // walks back through steps. It adds the tour to `window.storiiies` (the contract is in
 // common.js) for embedding, kiosk.js and tests; every step change is also a `storiiies:step` window event and, inside an iframe, a
 // postMessage to the host page (see docs/embedding.md).
+// The OpenSeadragon viewers never leave this file: `storiiies.views()` reports each one's state
+// as plain data, and `storiiies.fitRegion()` is the one move other scripts may ask for.
 // Each viewer's element carries `data-settled`: "false" from the moment a step (or a region
 // link) asks for a move until the view is at its region, "true" once it is there and still.
 // A resize sets it to "false" until the region has been refitted on the next frame (or kept,
@@ -556,6 +558,49 @@
   if (nav && window.ResizeObserver) new ResizeObserver(fitNav).observe(nav);
   fitNav();
 
+  // Each panel's state as plain data, measured when asked (common.js has the contract), so that
+  // the other scripts and the tests never hold an OpenSeadragon object: the viewers stay here.
+  // Viewport units are canvas widths (rectFor): times the width, they are canvas pixels.
+  function canvasPixels(rect, scale) {
+    return { x: rect.x * scale, y: rect.y * scale, w: rect.width * scale, h: rect.height * scale };
+  }
+
+  function views() {
+    return panels.map(function (panel) {
+      var viewport = panel.viewer.viewport;
+      var world = panel.viewer.world;
+      var scale = story.canvases[panel.canvasKey].width;  // a panel opens its canvas as it is made
+      var items = [];
+      for (var i = 0; i < world.getItemCount(); i++) {
+        var item = world.getItemAt(i);
+        items.push({ bounds: canvasPixels(item.getClippedBounds(), scale), loaded: item.getFullyLoaded() });
+      }
+      var size = viewport.getContainerSize();
+      return {
+        id: panel.element.id,
+        hidden: panel.element.hidden,
+        canvas: panel.canvasKey,
+        region: panel.region ? panel.region.slice() : null,
+        bounds: canvasPixels(viewport.getBounds(true), scale),
+        target: canvasPixels(viewport.getBounds(), scale),
+        zoom: viewport.getZoom(true),
+        maxZoom: viewport.getMaxZoom(),
+        size: { w: size.x, h: size.y },
+        items: items,
+        settled: panel.element.getAttribute("data-settled") === "true",
+        error: panel.element.getAttribute("data-error")
+      };
+    });
+  }
+
+  // Content-state.js: `region` of canvas `key` (canvas pixels), at once, in the first panel that
+  // has that canvas open. Not a step's fit: a resize still refits the step's own region.
+  function fitRegion(key, region) {
+    var panel = panels.filter(function (p) { return p.canvasKey === key; })[0];
+    if (panel) panel.viewer.viewport.fitBounds(rectFor(key, region), true);
+    return !!panel;
+  }
+
   var ready = go(stepFromHash(), { history: false });
   if (!/^#step-\d+$/.test(location.hash)) history.replaceState({ step: current }, "", location.href);
   // The tour's part of the namespace (common.js lists it); the viewers stay inside.
@@ -564,8 +609,9 @@
   namespace.go = go;
   namespace.ready = ready;
   namespace.stepUrl = stepUrl;
+  namespace.views = views;
+  namespace.fitRegion = fitRegion;
   Object.defineProperty(namespace, "current", { get: function () { return current; }, enumerable: true, configurable: true });
   Object.defineProperty(namespace, "reduceMotion", { get: function () { return reduceMotion; }, enumerable: true, configurable: true });
-  Object.defineProperty(namespace, "panels", { get: function () { return panels; }, configurable: true });
   window.dispatchEvent(new CustomEvent("storiiies:ready"));
 })();
