@@ -1,7 +1,7 @@
 // The one namespace of the site's scripts, `window.storiiies`, and the helpers they share.
 // Loaded first on every page (base.html), before tour.js, media.js, content-state.js, search.js
 // and kiosk.js, which add to it. Plain ES5 plus URL, Promise and fetch (the browsers that run
-// OpenSeadragon 5); see docs/embedding.md for what a host page may use.
+// OpenSeadragon 6); see docs/embedding.md for what a host page may use.
 //
 //   What a page embedding a tour may use (set by tour.js on tour pages):
 //     storiiies.story        the story's data, as the build wrote it
@@ -9,6 +9,8 @@
 //     storiiies.ready        a Promise, settled once the first step is shown
 //     storiiies.current      the step shown now
 //     storiiies.stepUrl(n)   the address of step n
+//     storiiies.reduceMotion whether the tour moves without animation (the reader's
+//                            prefers-reduced-motion, followed as it changes)
 //     storiiies.views()      the deep-zoom panels as plain data, measured when called, one
 //                            record each (hidden ones too), in page order:
 //         id       the id of the panel's element (`st-viewer-0`, …; it carries `data-settled`)
