@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -72,7 +73,13 @@ class ClusterExecutor(RemoteExecutor):
         answer: Future[Any] = Future()
         answer.set_running_or_notify_cancel()
         # pure=False: two jobs with equal arguments (a retry after a failed build) run again.
-        job = self.client.submit(fn, *args, pure=False, **kwargs)
+        # A sent image travels inside its job, not scattered to a worker first: the scheduler
+        # keeps it, so a job whose worker dies runs again elsewhere (scattered data would die
+        # with that worker). Dask warns of such a "large graph" on every image; that is the
+        # choice made here, not something an author can act on.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            job = self.client.submit(fn, *args, pure=False, **kwargs)
         with self._lock:
             self._running.add(job)
 
