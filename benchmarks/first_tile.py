@@ -127,9 +127,11 @@ PROBE = r"""(() => {
       requestAnimationFrame(() => requestAnimationFrame(drawn));
     });
   };
-  // Our tour: its panels exist when it says it is ready.
+  // Our tour: its panels exist when it says it is ready. The tour keeps its viewers to itself
+  // (storiiies.views() is plain data); OpenSeadragon's own registry finds them by element.
   window.addEventListener("storiiies:ready", () => {
-    window.storiiies.panels.forEach((panel) => probe.watch(panel.viewer));
+    window.storiiies.views().forEach((view) =>
+      probe.watch(OpenSeadragon.getViewer(document.getElementById(view.id))));
   });
   // The Storiiies viewer makes its OpenSeadragon viewer once the manifest is read and marks
   // its container data-loaded when the image opens, before any tile is asked for.
@@ -155,16 +157,16 @@ TIMINGS = """() => {
 }"""
 OUR_FILL = """async (step) => {
   await window.storiiies.go(step);
-  const panel = window.storiiies.panels[0];
+  const first = () => window.storiiies.views()[0];
   await new Promise((resolve) => {
-    const settled = () => panel.element.getAttribute("data-settled") === "true";
-    const check = () => settled() ? resolve() : requestAnimationFrame(check);
+    const check = () => first().settled ? resolve() : requestAnimationFrame(check);
     check();
   });
-  const canvas = window.storiiies.story.canvases[panel.view.canvas];
-  const r = panel.view.region.map((v) => v / canvas.width);
-  const b = panel.viewer.viewport.getBounds(true);
-  return [r, [b.x, b.y, b.width, b.height]];
+  const view = first();
+  const width = window.storiiies.story.canvases[view.canvas].width;
+  const r = view.region.map((v) => v / width);
+  const b = view.bounds;
+  return [r, [b.x / width, b.y / width, b.w / width, b.h / width]];
 }"""
 
 
