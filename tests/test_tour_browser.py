@@ -560,6 +560,43 @@ def test_the_first_views_info_json_is_preloaded_by_the_page_and_fetched_once(
     assert initiators == ["link"]
 
 
+# Every address the page's scripts give an image element (OpenSeadragon's tiles among them).
+IMAGE_SOURCES = """(() => {
+  window.imageSources = [];
+  const src = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, "src");
+  Object.defineProperty(HTMLImageElement.prototype, "src", {
+    get() { return src.get.call(this); },
+    set(value) {
+      window.imageSources.push(new URL(value, location.href).href);
+      src.set.call(this, value);
+    },
+    configurable: true,
+  });
+})();"""
+
+
+def test_the_first_views_top_tile_is_preloaded_and_openseadragon_takes_that_copy(
+    new_page, examples_server
+):
+    page = new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_init_script(IMAGE_SOURCES)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{examples_server.url}/fields-family/")
+    wait_settled(page)
+    page.wait_for_function("() => window.storiiies.views()[0].items[0].loaded")
+    (tile,) = page.eval_on_selector_all(
+        'link[rel="preload"][as="image"]', "links => links.map((link) => link.href)"
+    )
+    assert tile.endswith("/0/default.jpg") and "/images/" in tile, tile
+    assert tile in page.evaluate("window.imageSources")  # OpenSeadragon asked for it ...
+    assert requested.count(tile) == 1, requested  # ... and was given the preloaded copy
+    initiators = page.evaluate(
+        "(url) => performance.getEntriesByName(url).map((entry) => entry.initiatorType)", tile
+    )
+    assert initiators == ["link"]
+
+
 # Animation frames held back: callbacks are kept and never run.
 FRAMES_HELD = """(() => {
   window.heldFrames = [];

@@ -14,6 +14,8 @@ from markupsafe import Markup
 
 from storiiies import __version__
 from storiiies.iiif.language import pick
+from storiiies.images.pyramid import pyramid_levels, tile_file
+from storiiies.images.tiles import TILE_SIZE
 from storiiies.model import OutputFile, Story, View
 from storiiies.site.assemble import Site
 from storiiies.site.credits import (
@@ -82,6 +84,21 @@ def first_local_infos(data: dict[str, Any]) -> list[str]:
             if image["source"]["kind"] == "local" and image["source"]["info"] not in infos:
                 infos.append(image["source"]["info"])
     return infos
+
+
+def first_local_tiles(data: dict[str, Any], story: Story) -> list[str]:
+    """The site-relative tile OpenSeadragon asks for first of each local image the title slide
+    shows: the top of its pyramid, the whole image in one tile. The page preloads it with the
+    info.json, so it arrives while the scripts load rather than a round trip after them."""
+    tiled_here = {image.name: image for image in story.local_images if image.info is None}
+    tiles = []
+    for info in first_local_infos(data):
+        image = tiled_here.get(info.rsplit("/", 2)[-2])  # images/<name>/info.json
+        if image is not None:
+            top = pyramid_levels(image.width, image.height, TILE_SIZE)[-1]
+            tile = tile_file(top, 0, 0, TILE_SIZE, image.width, image.height)
+            tiles.append(f"images/{image.name}/{tile}")
+    return tiles
 
 
 def story_data(story: Story, site: Site, original: Story | None = None) -> dict[str, Any]:
@@ -277,6 +294,7 @@ class Renderer:
             shared = {
                 "data": _script_json(data),
                 "preload_info": [root + info for info in first_local_infos(data)],
+                "preload_tiles": [root + tile for tile in first_local_tiles(data, story)],
                 "kiosk_json": _script_json(kiosk_data(self.site, story)),
                 "credits": credits(story),
             }
