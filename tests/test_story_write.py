@@ -147,6 +147,18 @@ def test_a_second_region_makes_a_comparison_written_under_the_first() -> None:
     )
 
 
+def test_backticks_in_text_alternatives_cannot_join_two_regions_into_one_code_span() -> None:
+    # Unescaped, `![`](coins)` over `![`](coins)` is one paragraph holding a code span from the
+    # first backtick to the second, and no images at all.
+    step = read_story_file(STORY.encode()).steps[2]
+    pair = (Region("`", "coins"), Region("a `tick", "coins/1#xywh=188,26,56,52"))
+    new = edited(STORY.encode(), 3, regions=pair)
+    assert "![\\`](coins)\n![a \\`tick](coins/1#xywh=188,26,56,52)\n" in new.decode()
+    draft = parse_story(StorySource(Path("stories/coins.md"), "coins", new.decode()))
+    assert [region.alt for region in read_story_file(new).steps[2].regions] == ["`", "a `tick"]
+    assert len(draft.steps[2].regions) == 2, step
+
+
 def test_steps_are_reordered_deleted_and_added_with_the_file_s_spacing() -> None:
     raw = STORY.encode()
     story = read_story_file(raw)

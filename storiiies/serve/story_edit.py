@@ -55,9 +55,12 @@ def reference_markdown(alt: str, ref: str, region: tuple[int, int, int, int]) ->
 
 
 def escape_alt(alt: str) -> str:
-    """A text alternative on one line, escaped to stay inside `![...]`."""
+    """A text alternative on one line, escaped to stay inside `![...]`; backticks too, since
+    two of them, in this image and the next, would make a code span of everything between."""
     text = " ".join(alt.split())
-    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    for special in ("\\", "[", "]", "`"):
+        text = text.replace(special, "\\" + special)
+    return text
 
 
 def insert_after_heading(path: Path, built_text: str, heading_line: int, markdown: str) -> Inserted:

@@ -530,7 +530,11 @@
   function conflict(status) {
     var mine = story.steps.map(function (step) {
       var lines = ["## " + step.heading, ""];
-      step.regions.forEach(function (r) { lines.push("![" + r.alt + "](" + r.target + ")"); });
+      step.regions.forEach(function (r) {
+        // Escaped as the server writes it (story_edit.escape_alt), so it pastes as one image.
+        var alt = r.alt.split(/\s+/).filter(Boolean).join(" ").replace(/[\\\[\]`]/g, "\\$&");
+        lines.push("![" + alt + "](" + r.target + ")");
+      });
       if (step.text) lines.push("", step.text);
       return lines.join("\n");
     }).join("\n\n");

@@ -79,7 +79,8 @@
   }
 
   function escapeAlt(text) {
-    return text.split(/\s+/).filter(Boolean).join(" ").replace(/\\/g, "\\\\").replace(/\[/g, "\\[").replace(/\]/g, "\\]");
+    // As story_edit.escape_alt: backslashes, brackets, and backticks (two would make a code span).
+    return text.split(/\s+/).filter(Boolean).join(" ").replace(/[\\\[\]`]/g, "\\$&");
   }
 
   function markdown(pick, alt) {
