@@ -22,6 +22,9 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+#: The S3-compatible server fixture (tests/s3.py), for the publish and object-storage tests.
+pytest_plugins = ["tests.s3"]
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 EXAMPLES = REPO / "examples"

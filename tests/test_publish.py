@@ -11,50 +11,28 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from storiiies.build import build_site
 from storiiies.publish import publish_site
 from storiiies.publish.files import IMMUTABLE, SHORT
 from tests.conftest import EXAMPLES, REPO
 from tests.helpers import tree_digest
+from tests.s3 import fresh_bucket
 
 MANIFEST = ".storiiies-publish.json"
 PENDING = ".storiiies-publish.pending.json"
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
 def s3(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Any:
     """A fresh bucket, readable by anyone over HTTP like a website bucket, and the standard
     AWS environment pointing at the local server (inherited by a publish run as a command)."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": s3_endpoint,
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=s3_endpoint)
-    bucket = request.node.name.replace("_", "-")[:50].strip("-").lower()
-    client.create_bucket(Bucket=bucket)
+    client = fresh_bucket(s3_endpoint, monkeypatch, request.node.name)
+    bucket = client.bucket
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -67,7 +45,6 @@ def s3(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtur
         ],
     }
     client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
-    client.bucket = bucket
     return client
 
 

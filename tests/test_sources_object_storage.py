@@ -8,20 +8,18 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from storiiies.build import build_if_changed, build_site, check_site
 from storiiies.errors import BuildFailed
 from storiiies.fingerprint import LastBuild
 from tests.conftest import REPO
 from tests.helpers import make_image, tree_digest
+from tests.s3 import fresh_bucket
 
 STORY = """\
 ---
@@ -41,33 +39,10 @@ The title slide.
 WHERE = "stories/gradient.md:4:3"
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def s3(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Any:
     """A fresh bucket, and the standard AWS environment pointing at the local server."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": s3_endpoint,
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=s3_endpoint)
-    bucket = request.node.name.replace("_", "-")[:50].strip("-").lower()
-    client.create_bucket(Bucket=bucket)
-    client.bucket = bucket
-    return client
+    return fresh_bucket(s3_endpoint, monkeypatch, request.node.name)
 
 
 @pytest.fixture
