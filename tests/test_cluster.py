@@ -91,28 +91,31 @@ def test_a_build_without_a_cluster_never_imports_dask(tmp_path: Path) -> None:
 
 
 @needs_dask
+def storiiies_build(*args: str) -> subprocess.CompletedProcess[str]:
+    """`storiiies build ARGS` as an author runs it, in a process of its own."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "storiiies", "build", *args]
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+
+
+def unreachable_scheduler() -> str:
+    """The address of a port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{holder.getsockname()[1]}"
+
+
 def test_an_unreachable_scheduler_is_one_error_and_the_site_stays(tmp_path: Path) -> None:
     project = write_project(tmp_path / "p", images=1)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "storiiies", "build", "--quiet", str(project)]
-    subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
+    assert storiiies_build("--quiet", str(project)).returncode == 0
     before = tree_digest(project / "_site")
-    with socket.socket() as holder:  # a port nothing listens on
-        holder.bind(("127.0.0.1", 0))
-        port = holder.getsockname()[1]
     config = project / "storiiies.yml"
     config.write_text(config.read_text() + "cluster:\n  address: tcp://x\n  timeout: 2\n")
     (project / "stories" / "tour.md").write_text(
         (project / "stories" / "tour.md").read_text() + "\nChanged.\n"
     )
     started = time.monotonic()
-    run = subprocess.run(
-        [*command, "--cluster", f"tcp://127.0.0.1:{port}"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    run = storiiies_build("--quiet", str(project), "--cluster", unreachable_scheduler())
     elapsed = time.monotonic() - started
     assert run.returncode == 1
     errors = [line for line in run.stderr.splitlines() if ": error:" in line]
@@ -127,20 +130,9 @@ def test_an_unreachable_scheduler_is_one_error_and_the_site_stays(tmp_path: Path
 
 def test_a_current_site_is_not_built_again_and_needs_no_scheduler(tmp_path: Path) -> None:
     project = write_project(tmp_path / "p", images=1)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "storiiies", "build", str(project)]
-    subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
+    assert storiiies_build(str(project)).returncode == 0
     before = tree_digest(project / "_site")
-    with socket.socket() as holder:  # a port nothing listens on
-        holder.bind(("127.0.0.1", 0))
-        port = holder.getsockname()[1]
-    run = subprocess.run(
-        [*command, "--cluster", f"tcp://127.0.0.1:{port}"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    run = storiiies_build(str(project), "--cluster", unreachable_scheduler())
     assert run.returncode == 0, run.stderr
     assert "Nothing changed since the last build" in run.stdout + run.stderr
     assert "error" not in run.stderr
