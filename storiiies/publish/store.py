@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,21 +103,22 @@ class Destination:
     def put(self, relative: str, source: Path, content_type: str, cache_control: str) -> None:
         """Upload one file whole: an S3 PUT is atomic; a local file is renamed into place."""
         if self.local:
-            target = Path(self._key(relative))
-            with self._translated():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with replacing(target) as temporary:
-                    shutil.copyfile(source, temporary)
+            self._replace_local(relative, lambda temporary: shutil.copyfile(source, temporary))
             return
         self.put_bytes(relative, source.read_bytes(), content_type, cache_control)
 
+    def _replace_local(self, relative: str, fill: Callable[[Path], object]) -> None:
+        """Write the local file at `relative` whole: `fill` writes a temporary sibling, which
+        is then renamed over it."""
+        target = Path(self._key(relative))
+        with self._translated():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with replacing(target) as temporary:
+                fill(temporary)
+
     def put_bytes(self, relative: str, data: bytes, content_type: str, cache_control: str) -> None:
         if self.local:
-            target = Path(self._key(relative))
-            with self._translated():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with replacing(target) as temporary:
-                    temporary.write_bytes(data)
+            self._replace_local(relative, lambda temporary: temporary.write_bytes(data))
             return
         headers = (
             {"ContentType": content_type, "CacheControl": cache_control}
