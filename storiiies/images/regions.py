@@ -152,13 +152,7 @@ class TileReader:
         """`_whole(level)` as a Pillow image, when its pixels are ones Pillow holds as they are
         (8-bit grey or sRGB); kept beside it."""
         if level.scale not in self._pictures:
-            pixels = self._whole(level)
-            mode = PILLOW_MODES.get((pixels.interpretation, pixels.bands))
-            self._pictures[level.scale] = (
-                Image.frombytes(mode, (pixels.width, pixels.height), pixels.write_to_memory())
-                if mode is not None and pixels.format == "uchar"
-                else None
-            )
+            self._pictures[level.scale] = as_pillow(self._whole(level))
         return self._pictures[level.scale]
 
     def _fits_whole(self, level: Level) -> bool:
@@ -216,19 +210,22 @@ def save_crop(pixels: pyvips.Image | Image.Image, target: Path) -> None:
     sets up a threaded pipeline for each save, which costs more than a small picture's
     encoding). Anything else (alpha, CMYK, 16 bits) goes through libvips' own conversion."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(pixels, Image.Image):
-        with replacing(target) as temporary:
-            pixels.save(temporary, "JPEG", quality=CROP_QUALITY)
-        return
-    mode = PILLOW_MODES.get((pixels.interpretation, pixels.bands))
+    if not isinstance(pixels, Image.Image):
+        pixels = as_pillow(pixels) or pixels
     with replacing(target) as temporary:
-        if mode is None or pixels.format != "uchar":
+        if isinstance(pixels, Image.Image):
+            pixels.save(temporary, "JPEG", quality=CROP_QUALITY)
+        else:
             pixels.jpegsave(str(temporary), Q=CROP_QUALITY, strip=True)
-            return
-        size = (pixels.width, pixels.height)
-        Image.frombytes(mode, size, pixels.write_to_memory()).save(
-            temporary, "JPEG", quality=CROP_QUALITY
-        )
+
+
+def as_pillow(pixels: pyvips.Image) -> Image.Image | None:
+    """`pixels` (computed now) as a Pillow image when they are 8-bit grey or sRGB, which
+    Pillow holds as they are; None for anything else."""
+    mode = PILLOW_MODES.get((pixels.interpretation, pixels.bands))
+    if mode is None or pixels.format != "uchar":
+        return None
+    return Image.frombytes(mode, (pixels.width, pixels.height), pixels.write_to_memory())
 
 
 def _join(tiles: list[pyvips.Image], across: int) -> pyvips.Image:
