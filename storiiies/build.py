@@ -329,7 +329,8 @@ def image_files(site: Site, tiled: Mapping[str, TiledImage]) -> list[OutputFile]
             continue
         if image.name not in tiled:
             continue
-        files.append(OutputFile(f"images/{image.name}", source=tiled[image.name].path))
+        tile_folder = tiled[image.name].path
+        files.append(OutputFile(f"images/{image.name}", source=tile_folder, tiles=True))
         info = tiles.info_json(tiled[image.name], f"{site.base_url}images/{image.name}")
         info_bytes = json.dumps(info, indent=2).encode()
         files.append(OutputFile(f"images/{image.name}/info.json", info_bytes))

@@ -167,8 +167,12 @@ class Story:
 
 @dataclass(frozen=True)
 class OutputFile:
-    """A file of the built site: `content` bytes, or a file/folder on disk to copy (`source`)."""
+    """A file of the built site: `content` bytes, or a file/folder on disk to copy (`source`).
+
+    With `tiles`, `source` is a tile folder of the cache (images/tiles.py), which the site
+    holds as the IIIF tree of its tiles."""
 
     path: str
     content: bytes | None = None
     source: Path | None = None
+    tiles: bool = False

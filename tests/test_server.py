@@ -131,6 +131,11 @@ def test_tiles_info_crops_and_assets_are_served(site):
         f"{site.url}/{name}/full/{info['sizes'][0]['width']},{info['sizes'][0]['height']}/0/default.jpg"
     )
     assert tile.status_code == 200 and tile.content[:2] == b"\xff\xd8"
+    full_size = httpx.get(f"{site.url}/{name}/256,0,256,256/256,256/0/default.jpg")
+    assert full_size.status_code == 200 and full_size.content[:2] == b"\xff\xd8"
+    # The tiles' folder answers IIIF paths only, not the names its files have there.
+    for other in ("full_max.jpg", "full/max/0/color.jpg", "full/max/0/default.jpg/x"):
+        assert httpx.get(f"{site.url}/{name}/{other}").status_code == 404
     crop = re.search(r'src="\.\./(crops/[0-9a-f]+\.jpg)"', page)[1]
     response = httpx.get(f"{site.url}/{crop}")
     assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"

@@ -17,6 +17,7 @@ from storiiies.errors import ImageError
 from storiiies.images import jpeg2000, tiles
 from storiiies.images.jpegstrip import strip_tiles
 from storiiies.images.pool import tile_many
+from storiiies.images.pyramid import iiif_path, stored_name
 from storiiies.images.tiles import (
     ProgressEvent,
     TileJob,
@@ -60,13 +61,20 @@ def files_in(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
+def tile_paths(tiled: tiles.TiledImage) -> set[str]:
+    """The IIIF paths of the tiles in the image's cache folder, which holds files only."""
+    entries = list(tiled.path.iterdir())
+    assert all(entry.is_file() for entry in entries)
+    return {iiif_path(entry.name) for entry in entries}
+
+
 def difference(a: Image.Image, b: Image.Image) -> float:
     """Mean absolute difference per channel, 0–255."""
     return max(ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).mean)
 
 
 def colour_at(tiled: tiles.TiledImage, name: str, xy: tuple[int, int]) -> tuple[int, ...]:
-    with Image.open(tiled.path / name) as image:
+    with Image.open(tiled.file(name)) as image:
         pixel = image.convert("RGB").getpixel(xy)
     assert isinstance(pixel, tuple)
     return pixel
@@ -97,10 +105,10 @@ def test_a_tree_holds_exactly_what_viewers_request(shared, tmp_path, name, size)
     assert (tiled.width, tiled.height) == size
     requested = openseadragon_requests(tiled.width, tiled.height, 256, tiled.scale_factors)
     sizes = {f"full/{w},{h}/0/default.jpg" for w, h in tiled.sizes}
-    assert files_in(tiled.path) == requested | sizes | {"full/max/0/default.jpg"}
+    assert tile_paths(tiled) == requested | sizes | {"full/max/0/default.jpg"}
     for path in requested:
         region, size_part = path.split("/")[:2]
-        with Image.open(tiled.path / path) as tile:
+        with Image.open(tiled.file(path)) as tile:
             assert tile.format == "JPEG"
             if size_part != "max":
                 assert tile.size == tuple(int(n) for n in size_part.split(","))
@@ -113,7 +121,7 @@ def test_any_size_gives_exactly_what_viewers_request(tmp_path, size):
 
     requested = openseadragon_requests(*size, 256, tiled.scale_factors)
     sizes = {f"full/{w},{h}/0/default.jpg" for w, h in tiled.sizes}
-    assert files_in(tiled.path) == requested | sizes | {"full/max/0/default.jpg"}
+    assert tile_paths(tiled) == requested | sizes | {"full/max/0/default.jpg"}
 
 
 @pytest.mark.parametrize("bands, rows", [(3, 256), (3, 152), (1, 100)])
@@ -140,14 +148,14 @@ def test_tile_pixels_match_the_source(shared, tmp_path):
     tiled = tile_image(source, tmp_path)
 
     with Image.open(source) as original:
-        with Image.open(tiled.path / "256,512,256,256/256,256/0/default.jpg") as tile:
+        with Image.open(tiled.file("256,512,256,256/256,256/0/default.jpg")) as tile:
             aligned = difference(tile, original.crop((256, 512, 512, 768)))
             shifted = difference(tile, original.crop((257, 512, 513, 768)))
             assert aligned < 5 and aligned < shifted - 1
-        with Image.open(tiled.path / "512,0,488,512/244,256/0/default.jpg") as tile:
+        with Image.open(tiled.file("512,0,488,512/244,256/0/default.jpg")) as tile:
             half = original.crop((512, 0, 1000, 512)).resize((244, 256), Image.Resampling.BOX)
             assert difference(tile, half) < 5
-        with Image.open(tiled.path / "full/max/0/default.jpg") as whole:
+        with Image.open(tiled.file("full/max/0/default.jpg")) as whole:
             assert whole.size == (1000, 872)
             assert difference(whole, original) < 5
 
@@ -156,10 +164,10 @@ def test_tile_pixels_match_the_source(shared, tmp_path):
 def test_grey_stays_grey_and_metadata_is_dropped(shared, tmp_path):
     tiled = tile_image(shared / "samples" / "coins.png", tmp_path)
 
-    with Image.open(tiled.path / "0,0,256,256/256,256/0/default.jpg") as tile:
+    with Image.open(tiled.file("0,0,256,256/256,256/0/default.jpg")) as tile:
         assert tile.mode == "L"
     rocket = tile_image(shared / "samples" / "rocket.jpg", tmp_path)
-    with Image.open(rocket.path / "full/max/0/default.jpg") as whole:
+    with Image.open(rocket.file("full/max/0/default.jpg")) as whole:
         assert "icc_profile" not in whole.info and "exif" not in whole.info
 
 
@@ -171,7 +179,7 @@ def test_adobe_rgb_is_converted_to_srgb(shared, tmp_path):
 
     stored = pyvips.Image.new_from_file(str(source))
     srgb = stored.icc_transform("srgb", embedded=True)
-    with Image.open(tiled.path / "full/max/0/default.jpg") as whole:
+    with Image.open(tiled.file("full/max/0/default.jpg")) as whole:
         expected = Image.frombytes("RGB", (srgb.width, srgb.height), srgb.write_to_memory())
         unconverted = Image.frombytes(
             "RGB", (stored.width, stored.height), stored.write_to_memory()
@@ -201,7 +209,7 @@ def test_info_json_describes_the_tree(tmp_path):
     # full/max is the largest listed size, so info.json says so.
     assert (info["maxWidth"], info["maxHeight"]) == (1500, 500)
     assert info["tiles"] == [{"width": 256, "height": 256, "scaleFactors": [1, 2, 4, 8, 16]}]
-    with Image.open(tiled.path / "full/max/0/default.jpg") as whole:
+    with Image.open(tiled.file("full/max/0/default.jpg")) as whole:
         assert whole.size == (1500, 500)
 
 
@@ -210,7 +218,7 @@ def test_a_small_image_is_one_tile(tmp_path):
 
     assert tiled.scale_factors == (1,)
     assert tiled.sizes == ((200, 100),)
-    assert files_in(tiled.path) == {"full/max/0/default.jpg", "full/200,100/0/default.jpg"}
+    assert tile_paths(tiled) == {"full/max/0/default.jpg", "full/200,100/0/default.jpg"}
     assert "maxWidth" not in info_json(tiled, "https://example.org/small")
 
 
@@ -339,7 +347,7 @@ def test_a_grey_jpeg_2000_stays_grey(tmp_path):
 
     tiled = tile_image(path, tmp_path / "cache")
 
-    with Image.open(tiled.path / "full/max/0/default.jpg") as whole:
+    with Image.open(tiled.file("full/max/0/default.jpg")) as whole:
         assert whole.mode == "L"
         assert whole.size == (300, 200)
 
@@ -525,9 +533,48 @@ def test_publish_links_the_cached_files(tmp_path):
     publish_tiles(tiled, tmp_path / "site" / "images" / "photo")
 
     published = tmp_path / "site" / "images" / "photo"
-    assert files_in(published) == files_in(tiled.path)
+    assert files_in(published) == tile_paths(tiled)
     tile = "256,0,256,256/256,256/0/default.jpg"
-    assert os.path.samefile(published / tile, tiled.path / tile)
+    assert os.path.samefile(published / tile, tiled.file(tile))
+    assert os.path.samefile(
+        published / "full/max/0/default.jpg", tiled.file("full/max/0/default.jpg")
+    )
+
+    # Again over the same tree (and another image's folders beside it): the same tree.
+    (published / "elsewhere" / "0").mkdir(parents=True)
+    publish_tiles(tiled, published)
+    assert files_in(published) == tile_paths(tiled)
+    assert os.path.samefile(published / tile, tiled.file(tile))
+
+
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("0,0,256,256/256,256/0/default.jpg", "0,0,256,256_256,256.jpg"),
+        ("full/max/0/default.jpg", "full_max.jpg"),
+        ("full/1500,500/0/default.jpg", "full_1500,500.jpg"),
+    ],
+)
+def test_a_tile_is_stored_under_a_name_that_gives_back_its_path(path, name):
+    assert stored_name(path) == name
+    assert iiif_path(name) == path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "full/max/0/color.jpg",
+        "full/max/90/default.jpg",
+        "full/0/default.jpg",
+        "a/b/c/0/default.jpg",
+        "full_x/max/0/default.jpg",
+        "../max/0/default.jpg/x",
+        "info.json",
+    ],
+)
+def test_only_a_tile_path_has_a_stored_name(path):
+    with pytest.raises(ValueError, match="not the path of a tile"):
+        stored_name(path)
 
 
 # --- many at once -----------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The tile cache on disk: content keys, the memo that spares re-hashing, atomic commits.
 
-cache_dir/<key>/tiles/…        a tile tree
-cache_dir/<key>/image.json     its record, written before the commit; no record, no tree
-cache_dir/<key>.tmp-<pid>-<n>  a tree being cut; renamed to <key> in one step when complete
+cache_dir/<key>/tiles/…        a tile folder: the tiles of the image's tree, side by side
+                               under their stored names (pyramid.py)
+cache_dir/<key>/image.json     its record, written before the commit; no record, no tiles
+cache_dir/<key>.tmp-<pid>-<n>  tiles being cut; renamed to <key> in one step when complete
 cache_dir/memo/<…>.json        file identity → key, so an unchanged file is not re-read
 """
 
@@ -20,8 +21,9 @@ from storiiies.atomic import staging_folder as new_staging_folder
 from storiiies.atomic import write_atomic
 from storiiies.errors import ImageError
 
-#: Bump whenever the same input would be cut differently (it is part of every key).
-FORMAT_VERSION = 1
+#: Bump whenever the same input would be cut or stored differently (it is part of every key).
+#: 2: tiles side by side under their stored names, not in the tree of their IIIF paths.
+FORMAT_VERSION = 2
 
 # The memo trusts a file's identity (device, inode, size, mtime, ctime) instead of re-reading it,
 # as git's index does. A file written in the same instant it was hashed could change again
@@ -45,7 +47,7 @@ def content_key(source: Path, salt: str, shown: str) -> str:
 
 
 def memo_key(source: Path, page: int, tile_size: int, cache_dir: Path) -> str | None:
-    """The key remembered for this file, if the file is unchanged and its tree is there."""
+    """The key remembered for this file, if the file is unchanged and its tiles are there."""
     try:
         memo = json.loads(_memo_path(source, page, tile_size, cache_dir).read_text("utf-8"))
     except (OSError, ValueError):

@@ -1,11 +1,17 @@
-"""Cut an image into an Image API 3.0 level-0 tile tree, one strip of tiles at a time.
+"""Cut an image into the tiles of an Image API 3.0 level-0 tree, one strip of tiles at a time.
 
-The tree has the layout of `vips dzsave --layout iiif3`: `{region}/{size}/0/default.jpg`, with
-`x,y,w,h` regions in full-size pixels and `w,h` sizes, each level half the one before (rounded
-up) until one tile holds it. Two differences make it match what viewers request: a tile that
-covers the whole image is called `full` (and `max` at full size), as OpenSeadragon asks for it;
-and every level up to `MAX_DERIVATIVE` pixels is also written whole, as `full/w,h`, for the
-info.json `sizes` that thumbnails use, with the largest doubling as `full/max`.
+The tiles are those of `vips dzsave --layout iiif3`, each named by its IIIF path
+`{region}/{size}/0/default.jpg`, with `x,y,w,h` regions in full-size pixels and `w,h` sizes,
+each level half the one before (rounded up) until one tile holds it. Two differences make it
+match what viewers request: a tile that covers the whole image is called `full` (and `max` at
+full size), as OpenSeadragon asks for it; and every level up to `MAX_DERIVATIVE` pixels is also
+written whole, as `full/w,h`, for the info.json `sizes` that thumbnails use, with the largest
+doubling as `full/max`.
+
+They are written side by side in one folder, each under its *stored name*
+(`{region}_{size}.jpg`, see `stored_name`), not as the tree of their paths: the tree has three
+folders for every tile, and a folder costs the file system as much as a file. The cache keeps
+the flat folder; a site gets the tree, its files hard links to the folder's (tiles.py).
 
 The image is decoded top to bottom once, by this thread, a strip of tiles at a time, while worker
 threads encode the strip's tiles (as one JPEG, see jpegstrip.py) and shrink it for the next
@@ -14,7 +20,6 @@ level: memory stays a few strips, however large the image.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import os
@@ -82,6 +87,22 @@ def whole_file(level: Level) -> str:
 
 
 MAX_FILE = "full/max/0/default.jpg"
+_TAIL = "/0/default.jpg"
+
+
+def stored_name(path: str) -> str:
+    """The name of the tile with IIIF path `{region}/{size}/0/default.jpg` in a tile folder:
+    `{region}_{size}.jpg` (neither part can hold `_` or `/`). ValueError for other paths."""
+    region, slash, size = path.removesuffix(_TAIL).partition("/")
+    if not path.endswith(_TAIL) or not slash or "/" in size or "_" in region + size:
+        raise ValueError(f"not the path of a tile: {path!r}")
+    return f"{region}_{size}.jpg"
+
+
+def iiif_path(name: str) -> str:
+    """The IIIF path of the tile stored as `name`: what `stored_name` undoes."""
+    region, _, size = name.removesuffix(".jpg").partition("_")
+    return f"{region}/{size}{_TAIL}"
 
 
 def write_pyramid(
@@ -93,7 +114,8 @@ def write_pyramid(
     threads: int,
     progress: Callable[[float], None] | None = None,
 ) -> tuple[Level, ...]:
-    """Write `image` (8-bit, 1 or 3 bands) as a tile tree into the empty folder `out`.
+    """Write `image` (8-bit, 1 or 3 bands) as tiles into the empty folder `out`, each under
+    its stored name.
 
     `threads` workers encode tiles while this thread decodes; 0 does everything in this thread.
     Raises pyvips.Error when the image cannot be decoded.
@@ -213,21 +235,20 @@ class _Cutter:
 
     def save(self, image: pyvips.Image, name: str) -> None:
         if self.claim(name):
-            image.jpegsave(f"{self.root}/{name}", Q=self.quality, **NO_METADATA)
+            image.jpegsave(f"{self.root}/{stored_name(name)}", Q=self.quality, **NO_METADATA)
 
     def write(self, jpeg: bytes, name: str) -> None:
         if self.claim(name):
-            with open(f"{self.root}/{name}", "wb") as file:
+            with open(f"{self.root}/{stored_name(name)}", "wb") as file:
                 file.write(jpeg)
 
     def claim(self, name: str) -> bool:
-        """Make the file's folders; False if the name is taken (tiny edge tiles of two levels
-        can share one, and the first written wins)."""
+        """False if the name is taken (tiny edge tiles of two levels can share one, and the
+        first written wins)."""
         with self.lock:
             if name in self.written:
                 return False
             self.written.add(name)
-        _make_dirs(self.root, name)
         return True
 
     def write_whole_levels(self) -> None:
@@ -246,19 +267,9 @@ class _Cutter:
             _link(self.out, whole_file(largest), MAX_FILE)
 
 
-def _make_dirs(root: str, name: str) -> None:
-    """Create the folders of `name` below root: one mkdir each, no checks first."""
-    end = name.find("/")
-    while end != -1:
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(f"{root}/{name[:end]}")
-        end = name.find("/", end + 1)
-
-
 def _link(root: Path, existing: str, new: str) -> None:
-    if not (root / new).exists():
-        _make_dirs(str(root), new)
-        os.link(root / existing, root / new)
+    if not (root / stored_name(new)).exists():
+        os.link(root / stored_name(existing), root / stored_name(new))
 
 
 @functools.cache

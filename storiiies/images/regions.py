@@ -239,7 +239,7 @@ def _size(pixels: pyvips.Image) -> int:
 def _read_tile(tiled: TiledImage, level: Level, x: int, y: int) -> pyvips.Image:
     name = tile_file(level, x, y, tiled.tile_size, tiled.width, tiled.height)
     # From the file's bytes, not its name: libvips caches loads by file name.
-    return pyvips.Image.new_from_buffer((tiled.path / name).read_bytes(), "")
+    return pyvips.Image.new_from_buffer(tiled.file(name).read_bytes(), "")
 
 
 def _cut_scaled(

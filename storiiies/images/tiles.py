@@ -1,9 +1,10 @@
 """Local images → IIIF Image API 3.0 level-0 tile trees, cached by content.
 
-A tree (see pyramid.py for its layout) lives in the cache under a key: the SHA-256 of the file's
-bytes plus page, tile size, quality and a format version (see cache.py). Moving or renaming
-an image reuses its tiles; changing one pixel cuts it again. info.json is not cached: its `id`
-depends on where the site is published (see `info_json`).
+An image's tiles (see pyramid.py) live in the cache in one folder under a key: the SHA-256 of
+the file's bytes plus page, tile size, quality and a format version (see cache.py). Moving or
+renaming an image reuses its tiles; changing one pixel cuts it again. A site holds them as
+their IIIF tree (`link_tiles`). info.json is not cached: its `id` depends on where the site is
+published (see `info_json`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import contextlib
 import os
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -22,7 +22,7 @@ import pyvips
 from storiiies.images import cache, decode
 from storiiies.images.decode import page_count, read_image_size
 from storiiies.images.folders import IMAGE_SUFFIXES, list_folder_images, natural_sort_key
-from storiiies.images.pyramid import whole_levels, write_pyramid
+from storiiies.images.pyramid import iiif_path, stored_name, whole_levels, write_pyramid
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -33,6 +33,7 @@ __all__ = [
     "list_folder_images",
     "natural_sort_key",
     "page_count",
+    "link_tiles",
     "publish_tiles",
     "read_image_size",
     "tile_image",
@@ -55,6 +56,7 @@ class TileJob:
 @dataclass(frozen=True)
 class TiledImage:
     key: str
+    #: the folder of the tiles, each under its stored name (`file` finds one by IIIF path)
     path: Path
     width: int
     height: int
@@ -64,6 +66,10 @@ class TiledImage:
     sizes: tuple[tuple[int, int], ...]
     #: True when the tiles came from the cache without decoding the image
     cached: bool = False
+
+    def file(self, tile: str) -> Path:
+        """The file of the tile whose IIIF path is `tile` (`{region}/{size}/0/default.jpg`)."""
+        return self.path / stored_name(tile)
 
     @property
     def max_size(self) -> tuple[int, int]:
@@ -177,40 +183,41 @@ def info_json(tiled: TiledImage, image_id: str) -> dict[str, Any]:
 
 
 def publish_tiles(tiled: TiledImage, dest: Path) -> None:
-    """Put the tile tree at `dest`: hard links to the cache, copies across file systems.
+    """Put the image's tile tree at `dest`: hard links to the cache, copies across file systems."""
+    link_tiles(str(tiled.path), str(dest))
 
-    Each region folder is one task for a few threads: creating thousands of folders and links
-    waits on the file system, and 4 threads took 0.6× the time of one in our measurements.
-    """
-    dest.mkdir(parents=True, exist_ok=True)
-    linking = [True]
 
-    def place(source: str, target: str) -> None:
-        if linking[0]:
+def link_tiles(folder: str, dest: str) -> None:
+    """Make `dest` the IIIF tree of the tile folder `folder`: each tile at its IIIF path, a
+    hard link to the folder's file (a copy where links cannot be made). One mkdir per folder
+    of the tree, and no check first whether it exists: `dest` may hold other files already."""
+    os.makedirs(dest, exist_ok=True)
+    made: set[str] = set()
+    linking = True
+    with os.scandir(folder) as entries:
+        names = [entry.name for entry in entries]
+    for name in names:
+        path = iiif_path(name)
+        end = path.find("/")
+        while end != -1:
+            part = path[:end]
+            if part not in made:
+                made.add(part)
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(f"{dest}/{part}")
+            end = path.find("/", end + 1)
+        source, target = f"{folder}/{name}", f"{dest}/{path}"
+        if linking:
             try:
                 os.link(source, target)
-                return
+                continue
             except FileExistsError:
                 os.unlink(target)
                 os.link(source, target)
-                return
+                continue
             except OSError:
-                linking[0] = False  # another file system, or no hard links: copy from now on
+                linking = False  # another file system, or no hard links: copy from now on
         shutil.copyfile(source, target)
-
-    def copy(entry: os.DirEntry[str], target: str) -> None:
-        if not entry.is_dir(follow_symlinks=False):
-            place(entry.path, target)
-            return
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(target)
-        with os.scandir(entry.path) as entries:
-            for inner in entries:
-                copy(inner, os.path.join(target, inner.name))
-
-    with os.scandir(tiled.path) as top, ThreadPoolExecutor(4) as pool:
-        for future in [pool.submit(copy, entry, str(dest / entry.name)) for entry in top]:
-            future.result()
 
 
 def cached_tiles(job: TileJob, cache_dir: Path) -> TiledImage | None:

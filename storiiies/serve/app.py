@@ -33,6 +33,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 
 from storiiies.errors import Problem
+from storiiies.images.pyramid import stored_name
 from storiiies.images.server import image_api_app
 from storiiies.serve.editor import editor_routes
 from storiiies.serve.editor_files import EditorState
@@ -223,6 +224,12 @@ def _site_file(preview: Preview, snapshot: Snapshot, path: str) -> bytes | Path 
             return output.content
         if output.source is None:
             return None
+        if output.tiles:  # a tile folder of the cache: the rest of the path names a tile
+            try:
+                name = stored_name("/".join(parts[cut_at:]))
+            except ValueError:
+                return None
+            return contained(output.source / name, snapshot.roots)
         return contained(output.source.joinpath(*parts[cut_at:]), snapshot.roots)
     return None
 

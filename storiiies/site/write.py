@@ -16,6 +16,7 @@ from pathlib import Path
 
 from storiiies.atomic import staging_folder, sweep_staging
 from storiiies.errors import BuildFailed, Problem, SourceLocation
+from storiiies.images.tiles import link_tiles
 from storiiies.model import OutputFile
 
 _RENAME_EXCHANGE = 2
@@ -95,6 +96,8 @@ def _write_one(output: OutputFile, staging: Path, shared: Path | None, folders: 
         folders.add(target.parent)
     if output.content is not None:
         target.write_bytes(output.content)
+    elif output.source is not None and output.tiles:
+        link_tiles(str(output.source), str(target))
     elif output.source is not None and output.source.is_dir():
         _link_tree(str(output.source), str(target))
     elif output.source is not None and shared is not None and output.source.is_relative_to(shared):
@@ -104,10 +107,11 @@ def _write_one(output: OutputFile, staging: Path, shared: Path | None, folders: 
 
 
 def _link_tree(source: str, target: str) -> None:
-    """Make `target` a tree of folders like the folder `source` (a tile tree of the cache),
-    its files hard links to the source's. One mkdir per folder and one link per file: a tile
-    tree has a folder for each tile (its IIIF address), and shutil.copytree would also copy
-    each folder's times and mode, and ask for each whether it exists."""
+    """Make `target` a tree of folders like the folder `source` (a ready tile tree, such as a
+    bundle's copy of a remote image), its files hard links to the source's. One mkdir per
+    folder and one link per file: a tile tree has a folder for each tile (its IIIF address),
+    and shutil.copytree would also copy each folder's times and mode, and ask for each whether
+    it exists."""
     cut = len(source)
     os.makedirs(target, exist_ok=True)
     for folder, folders, names in os.walk(source):
