@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import jinja2
@@ -258,11 +259,12 @@ def write_built_site(
     template_errors = template_problems(env, config.root)
     if template_errors:
         raise BuildFailed([*problems, *template_errors])
-    # Crops are cut from the tile trees (on the cluster only when its workers see them) while
-    # the pages render here: neither needs the other, and the crops' worker processes would
-    # otherwise leave this one waiting.
+    # Crops are cut from the tiles (on the cluster only when its workers see them) while the
+    # pages render and the site is written: nothing else needs them, so they are written last,
+    # and the crops' worker processes would otherwise leave this one waiting.
     sees = executor is not None and executor.sees(config.cache_dir)
     crops_on = executor if sees else None
+    out_dir = output or config.output_dir
     with ThreadPoolExecutor(1, thread_name_prefix="storiiies-crops") as background:
         crops = background.submit(
             local_crops, site.story_versions, config.cache_dir, tiled, executor=crops_on
@@ -272,17 +274,21 @@ def write_built_site(
         except jinja2.TemplateError as error:  # e.g. an undefined name in an overriding template
             raise BuildFailed([*problems, render_problem(error, config.root)]) from None
         files.extend(image_files(site, tiled))
-        files.extend(crops.result())
-    files.extend(media_files(site.story_versions))
-    files.extend(extra_files)
-    files.extend(asset_files(theme))
-    out_dir = output or config.output_dir
-    write_site(files, out_dir, cache_dir=config.cache_dir)
+        files.extend(media_files(site.story_versions))
+        files.extend(extra_files)
+        files.extend(asset_files(theme))
+        crop_files: list[OutputFile] = []
+
+        def crops_when_cut() -> Iterator[OutputFile]:
+            crop_files.extend(crops.result())
+            yield from crop_files
+
+        write_site(chain(files, crops_when_cut()), out_dir, cache_dir=config.cache_dir)
     return BuildReport(
         site=site,
         output=out_dir,
         problems=tuple(problems),
-        files=len(files),
+        files=len(files) + len(crop_files),
         images_tiled=sum(1 for t in tiled.values() if not t.cached),
         images_cached=sum(1 for t in tiled.values() if t.cached),
         seconds=time.monotonic() - started,
