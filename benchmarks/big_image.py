@@ -8,8 +8,10 @@
 A project with one JPEG (gradients, a pattern and noise) and one story of one step is generated
 in a temporary folder. Each run times the whole command an author waits for, `storiiies build`
 in its own process with an empty cache (tiles, crops, thumbnails, link previews, pages), and
-`vips dzsave --layout iiif3` on the same file, alternating which goes first. Peak memory is the
-child's maximum resident set (from wait4). Needs the `vips` command (Debian: apt-get install
+`vips dzsave --layout iiif3` on the same file, alternating which goes first; earlier outputs are
+moved aside rather than deleted until the end (see common.set_aside), and so are best not
+deleted by another command in the minutes before a run. Peak memory is the child's maximum
+resident set (from wait4). Needs the `vips` command (Debian: apt-get install
 libvips-tools); without it the script says so and stops.
 
 Targets (issue 16): time ≤ 0.6 × the reference; peak RSS ≤ 400 MB (≤ 600 MB at 1.2 gigapixels).
@@ -29,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import generate_image, verdict  # noqa: E402
+from benchmarks.common import generate_image, set_aside, verdict  # noqa: E402
 
 TIME_TARGET = 0.6
 RSS_TARGET_MB = 400
@@ -113,9 +115,10 @@ def build_command(project: Path) -> list[str]:
 
 
 def fresh(project: Path) -> None:
-    """An author's first build: no cache, no output."""
+    """An author's first build: no cache, no output (the last run's are set aside, not
+    deleted: see `set_aside`)."""
     for name in (".storiiies-cache", "_site"):
-        shutil.rmtree(project / name, ignore_errors=True)
+        set_aside(project / name, project.parent / "discarded")
 
 
 def compare(vips: str, project: Path, work: Path, repeat: int, rss_target: float) -> int:
@@ -136,7 +139,7 @@ def compare(vips: str, project: Path, work: Path, repeat: int, rss_target: float
             fresh(project)
             os.sync()
             (ours if name == "storiiies" else reference).append(measure(commands[name]))
-        shutil.rmtree(out, ignore_errors=True)
+        set_aside(out, work / "discarded")
         print(f"  run {n + 1}: storiiies build {ours[-1]['wall']:.2f} s, ", end="")
         print(f"vips dzsave {reference[-1]['wall']:.2f} s")
 

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import verdict  # noqa: E402
+from benchmarks.common import set_aside, verdict  # noqa: E402
 
 FIRST_TARGET = 2.0
 REBUILD_TARGET = 0.5
@@ -174,7 +174,7 @@ def compare(mkdocs: str, project: Path, twin: Path, repeat: int) -> int:
                 theirs.append(measure(reference))
                 continue
             for folder in (".storiiies-cache", "_site"):
-                shutil.rmtree(project / folder, ignore_errors=True)
+                set_aside(project / folder, project.parent / "discarded")
             first.append(measure(storiiies))
             os.sync()
             again.append(measure(storiiies))
