@@ -46,7 +46,7 @@ from storiiies.site.themes import (
     render_problem,
     template_problems,
 )
-from storiiies.site.write import write_site
+from storiiies.site.write import SiteStaging
 from storiiies.story.files import read_stories
 from storiiies.story.narration import media_files, read_local_narration
 from storiiies.story.translations import (
@@ -250,25 +250,38 @@ def write_built_site(
     started = started or time.monotonic()
     config = site.config
     theme = site_theme(config)
-    tiled, tile_problems = tile_images(site.local_images, config, progress, executor)
-    if tile_problems:
-        raise BuildFailed([*problems, *tile_problems])
-    env = make_environment(theme)
-    # A syntax error in a template of the author's theme_dir is a problem with file and line,
-    # as in the preview, not a traceback.
-    template_errors = template_problems(env, config.root)
-    if template_errors:
-        raise BuildFailed([*problems, *template_errors])
-    # Crops are cut from the tiles (on the cluster only when its workers see them) while the
-    # pages render and the site is written: nothing else needs them, so they are written last,
-    # and the crops' worker processes would otherwise leave this one waiting.
-    sees = executor is not None and executor.sees(config.cache_dir)
-    crops_on = executor if sees else None
     out_dir = output or config.output_dir
-    with ThreadPoolExecutor(1, thread_name_prefix="storiiies-crops") as background:
+    trees = [image for image in site.local_images if image.info is None]
+    crop_files: list[OutputFile] = []
+    with (
+        SiteStaging(out_dir, cache_dir=config.cache_dir) as staging,
+        ThreadPoolExecutor(1, thread_name_prefix="storiiies-site") as background,
+    ):
+        # The folders of the site's tile trees (three for each tile) are made while the tiles
+        # are cut, on the share of the cores that the tiler leaves.
+        folders = background.submit(_make_tree_folders, staging, trees)
+        tiled, tile_problems = tile_images(site.local_images, config, progress, executor)
+        folders.result()
+        if tile_problems:
+            raise BuildFailed([*problems, *tile_problems])
+        for image in trees:  # an image that changed since it was read: its folders are not
+            if (tiled[image.name].width, tiled[image.name].height) != (image.width, image.height):
+                staging.remove(f"images/{image.name}")
+        # Crops are cut from the tiles (on the cluster only when its workers see them) while
+        # the templates load, the pages render and the site is written: nothing else needs
+        # them, so they are written last, and the crops' worker processes would otherwise
+        # leave this one waiting.
+        sees = executor is not None and executor.sees(config.cache_dir)
+        crops_on = executor if sees else None
         crops = background.submit(
             local_crops, site.story_versions, config.cache_dir, tiled, executor=crops_on
         )
+        env = make_environment(theme)
+        # A syntax error in a template of the author's theme_dir is a problem with file and
+        # line, as in the preview, not a traceback.
+        template_errors = template_problems(env, config.root)
+        if template_errors:
+            raise BuildFailed([*problems, *template_errors])
         try:
             files: list[OutputFile] = list(render_site(site, env))
         except jinja2.TemplateError as error:  # e.g. an undefined name in an overriding template
@@ -277,13 +290,13 @@ def write_built_site(
         files.extend(media_files(site.story_versions))
         files.extend(extra_files)
         files.extend(asset_files(theme))
-        crop_files: list[OutputFile] = []
 
         def crops_when_cut() -> Iterator[OutputFile]:
             crop_files.extend(crops.result())
             yield from crop_files
 
-        write_site(chain(files, crops_when_cut()), out_dir, cache_dir=config.cache_dir)
+        staging.write(chain(files, crops_when_cut()))
+        staging.finish()
     return BuildReport(
         site=site,
         output=out_dir,
@@ -293,6 +306,11 @@ def write_built_site(
         images_cached=sum(1 for t in tiled.values() if t.cached),
         seconds=time.monotonic() - started,
     )
+
+
+def _make_tree_folders(staging: SiteStaging, images: Sequence[LocalImage]) -> None:
+    for image in images:
+        staging.make_folders(f"images/{image.name}", tiles.tree_folders(image.width, image.height))
 
 
 def tile_images(

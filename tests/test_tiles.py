@@ -28,6 +28,7 @@ from storiiies.images.tiles import (
     publish_tiles,
     read_image_size,
     tile_image,
+    tree_folders,
 )
 
 
@@ -122,6 +123,24 @@ def test_any_size_gives_exactly_what_viewers_request(tmp_path, size):
     requested = openseadragon_requests(*size, 256, tiled.scale_factors)
     sizes = {f"full/{w},{h}/0/default.jpg" for w, h in tiled.sizes}
     assert tile_paths(tiled) == requested | sizes | {"full/max/0/default.jpg"}
+
+
+@pytest.mark.parametrize("size", [(2, 2), (256, 256), (257, 100), (513, 513), (1500, 700)])
+def test_the_folders_made_before_the_tiles_are_cut_are_those_the_tree_needs(tmp_path, size):
+    tiled = tile_image(solid(tmp_path / "odd.png", *size, [90, 40, 10]), tmp_path / "cache")
+    ahead = tmp_path / "ahead"
+    ahead.mkdir()
+    for folder in tree_folders(*size):
+        (ahead / folder).mkdir()  # parents first: each one's parent is there already
+
+    publish_tiles(tiled, ahead)
+    publish_tiles(tiled, tmp_path / "after")
+
+    def folders(root: Path) -> set[str]:
+        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
+
+    assert folders(ahead) == folders(tmp_path / "after") == set(tree_folders(*size))
+    assert files_in(ahead) == tile_paths(tiled)
 
 
 @pytest.mark.parametrize("bands, rows", [(3, 256), (3, 152), (1, 100)])

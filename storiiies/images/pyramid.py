@@ -82,6 +82,20 @@ def tile_file(level: Level, x: int, y: int, tile_size: int, width: int, height: 
     return f"{region}/{size}/0/default.jpg"
 
 
+def tile_paths(width: int, height: int, tile_size: int) -> list[str]:
+    """The IIIF path of every tile `write_pyramid` writes for an image of this size."""
+    levels = pyramid_levels(width, height, tile_size)
+    paths = {
+        tile_file(level, x, y, tile_size, width, height): None
+        for level in levels
+        for y in range(0, level.height, tile_size)
+        for x in range(0, level.width, tile_size)
+    }
+    paths.update(dict.fromkeys(whole_file(level) for level in whole_levels(levels)))
+    paths[MAX_FILE] = None
+    return list(paths)
+
+
 def whole_file(level: Level) -> str:
     return f"full/{level.width},{level.height}/0/default.jpg"
 

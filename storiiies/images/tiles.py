@@ -9,7 +9,6 @@ published (see `info_json`).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 from collections.abc import Callable
@@ -22,7 +21,13 @@ import pyvips
 from storiiies.images import cache, decode
 from storiiies.images.decode import page_count, read_image_size
 from storiiies.images.folders import IMAGE_SUFFIXES, list_folder_images, natural_sort_key
-from storiiies.images.pyramid import iiif_path, stored_name, whole_levels, write_pyramid
+from storiiies.images.pyramid import (
+    iiif_path,
+    stored_name,
+    tile_paths,
+    whole_levels,
+    write_pyramid,
+)
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -35,6 +40,7 @@ __all__ = [
     "page_count",
     "link_tiles",
     "publish_tiles",
+    "tree_folders",
     "read_image_size",
     "tile_image",
 ]
@@ -189,35 +195,49 @@ def publish_tiles(tiled: TiledImage, dest: Path) -> None:
 
 def link_tiles(folder: str, dest: str) -> None:
     """Make `dest` the IIIF tree of the tile folder `folder`: each tile at its IIIF path, a
-    hard link to the folder's file (a copy where links cannot be made). One mkdir per folder
-    of the tree, and no check first whether it exists: `dest` may hold other files already."""
+    hard link to the folder's file (a copy where links cannot be made). Folders that are not
+    there yet are made (`tree_folders` can make them all beforehand); a file already at a
+    tile's path is replaced."""
     os.makedirs(dest, exist_ok=True)
-    made: set[str] = set()
     linking = True
     with os.scandir(folder) as entries:
         names = [entry.name for entry in entries]
     for name in names:
-        path = iiif_path(name)
-        end = path.find("/")
-        while end != -1:
-            part = path[:end]
-            if part not in made:
-                made.add(part)
-                with contextlib.suppress(FileExistsError):
-                    os.mkdir(f"{dest}/{part}")
-            end = path.find("/", end + 1)
-        source, target = f"{folder}/{name}", f"{dest}/{path}"
-        if linking:
-            try:
-                os.link(source, target)
-                continue
-            except FileExistsError:
-                os.unlink(target)
-                os.link(source, target)
-                continue
-            except OSError:
-                linking = False  # another file system, or no hard links: copy from now on
-        shutil.copyfile(source, target)
+        source, target = f"{folder}/{name}", f"{dest}/{iiif_path(name)}"
+        try:
+            linking = _place(source, target, linking)
+        except FileNotFoundError:  # its folders are not made yet (or the tile is gone: again)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            linking = _place(source, target, linking)
+
+
+def _place(source: str, target: str, linking: bool) -> bool:
+    """Put a hard link to `source` at `target` (replacing a file there), or a copy when links
+    cannot be made; returns whether to keep trying links."""
+    if linking:
+        try:
+            os.link(source, target)
+            return True
+        except FileExistsError:
+            os.unlink(target)
+            os.link(source, target)
+            return True
+        except FileNotFoundError:
+            raise
+        except OSError:
+            pass  # another file system, or no hard links: copy from now on
+    shutil.copyfile(source, target)
+    return False
+
+
+def tree_folders(width: int, height: int, tile_size: int = TILE_SIZE) -> list[str]:
+    """Every folder of the IIIF tree of an image of this size, parents first: what
+    `link_tiles` fills once the tiles are cut."""
+    folders: dict[str, None] = {}
+    for path in tile_paths(width, height, tile_size):
+        region, size, _ = path.split("/", 2)
+        folders.update(dict.fromkeys((region, f"{region}/{size}", f"{region}/{size}/0")))
+    return list(folders)
 
 
 def cached_tiles(job: TileJob, cache_dir: Path) -> TiledImage | None:

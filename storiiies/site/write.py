@@ -32,28 +32,85 @@ _MARKER_TEXT = (
 def write_site(
     files: Iterable[OutputFile], out_dir: Path, *, cache_dir: Path | None = None
 ) -> None:
-    """Write `files` as the new content of `out_dir`. Raises BuildFailed, before writing
-    anything, when `out_dir` holds something a build did not make.
+    """Write `files` as the new content of `out_dir` (see SiteStaging). Raises BuildFailed,
+    before writing anything, when `out_dir` holds something a build did not make."""
+    with SiteStaging(out_dir, cache_dir=cache_dir) as staging:
+        staging.write(files)
+        staging.finish()
+
+
+class SiteStaging:
+    """A new site, put together in a hidden folder beside `out_dir` and swapped in whole by
+    `finish`; left unfinished (an error, a killed build), it is deleted and `out_dir` is as
+    it was. Raises BuildFailed, before making anything, when `out_dir` holds something a
+    build did not make.
 
     Files copied from `cache_dir` (tiles, crops) are hard links where the system allows: the
     cache never changes a file in place (each is written whole, then renamed over), so the
     site and the cache can share it. Other files (the author's own, such as narration) are
     copied, so nothing done to the site can reach them."""
-    out_dir = out_dir.resolve()
-    check_replaceable(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    recover(out_dir)
-    staging = staging_folder(out_dir.parent, f".{out_dir.name}")
-    try:
-        shared = cache_dir.resolve() if cache_dir is not None else None
-        folders: set[Path] = set()  # made in staging: one mkdir each, not one per file
+
+    def __init__(self, out_dir: Path, *, cache_dir: Path | None = None) -> None:
+        self.out_dir = out_dir.resolve()
+        check_replaceable(self.out_dir)
+        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        recover(self.out_dir)
+        self.folder = staging_folder(self.out_dir.parent, f".{self.out_dir.name}")
+        self.shared = cache_dir.resolve() if cache_dir is not None else None
+        self.folders: set[Path] = set()  # made in staging: one mkdir each, not one per file
+
+    def __enter__(self) -> SiteStaging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.folder.exists():
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def make_folders(self, base: str, names: Iterable[str]) -> None:
+        """Make the folders `names` (relative to `base`, parents first) ahead of the files that
+        go in them: a tile tree's folders can be made while its tiles are cut."""
+        root = str(self._inside(base))
+        os.makedirs(root, exist_ok=True)
+        for name in names:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(f"{root}/{name}")
+
+    def remove(self, path: str) -> None:
+        """Delete what is at `path` in the new site (folders made for a tree that changed)."""
+        shutil.rmtree(self._inside(path), ignore_errors=True)
+
+    def write(self, files: Iterable[OutputFile]) -> None:
         for output in files:
-            _write_one(output, staging, shared, folders)
-        (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
-        _swap(staging, out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+            self._write_one(output)
+
+    def finish(self) -> None:
+        """Swap the new site in: `out_dir` holds it, and the old site is gone."""
+        (self.folder / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        _swap(self.folder, self.out_dir)
+
+    def _inside(self, path: str) -> Path:
+        # The staging folder is new and holds only what this class made (no symbolic links),
+        # so the path alone tells whether it stays inside.
+        relative = os.path.normpath(path)
+        if os.path.isabs(relative) or relative == ".." or relative.startswith("../"):
+            raise ValueError(f"refusing to write outside the site: {path}")
+        return self.folder / relative
+
+    def _write_one(self, output: OutputFile) -> None:
+        target, source, shared = self._inside(output.path), output.source, self.shared
+        if target.parent not in self.folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(target.parent)
+        if output.content is not None:
+            target.write_bytes(output.content)
+        elif source is not None and output.tiles:
+            link_tiles(str(source), str(target))
+        elif source is not None and source.is_dir():
+            _link_tree(str(source), str(target))
+        elif source is not None and shared is not None and source.is_relative_to(shared):
+            _link_or_copy(str(source), str(target))
+        elif source is not None:
+            shutil.copyfile(source, target)
 
 
 def check_replaceable(out_dir: Path) -> None:
@@ -82,28 +139,6 @@ def recover(out_dir: Path) -> None:
             old.rename(out_dir)
         else:
             shutil.rmtree(old, ignore_errors=True)
-
-
-def _write_one(output: OutputFile, staging: Path, shared: Path | None, folders: set[Path]) -> None:
-    # The staging folder is new and holds only what this loop made (no symbolic links), so
-    # the path alone tells whether it stays inside.
-    relative = os.path.normpath(output.path)
-    if os.path.isabs(relative) or relative == ".." or relative.startswith("../"):
-        raise ValueError(f"refusing to write outside the site: {output.path}")
-    target = staging / relative
-    if target.parent not in folders:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        folders.add(target.parent)
-    if output.content is not None:
-        target.write_bytes(output.content)
-    elif output.source is not None and output.tiles:
-        link_tiles(str(output.source), str(target))
-    elif output.source is not None and output.source.is_dir():
-        _link_tree(str(output.source), str(target))
-    elif output.source is not None and shared is not None and output.source.is_relative_to(shared):
-        _link_or_copy(str(output.source), str(target))
-    elif output.source is not None:
-        shutil.copyfile(output.source, target)
 
 
 def _link_tree(source: str, target: str) -> None:
