@@ -18,6 +18,7 @@ pixels differ from a crop of the decoded file by a few levels (tests/test_crops.
 
 from __future__ import annotations
 
+import io
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -181,7 +182,7 @@ class TileReader:
             return _read_tile(self.tiled, level, x, y)
         key = (level.scale, x, y)
         if key not in self._held:
-            self._hold(key, _read_tile(self.tiled, level, x, y).copy_memory())
+            self._hold(key, _read_tile(self.tiled, level, x, y))
         self._held.move_to_end(key)
         return self._held[key]
 
@@ -237,9 +238,20 @@ def _size(pixels: pyvips.Image) -> int:
 
 
 def _read_tile(tiled: TiledImage, level: Level, x: int, y: int) -> pyvips.Image:
+    """The tile's pixels, decoded into memory.
+
+    Pillow decodes the 8-bit grey or sRGB JPEGs that the tiler writes, with the same
+    libjpeg-turbo and so to the same pixels, in 0.3 ms against libvips' 1.3 ms for a
+    256-pixel tile (libvips sets up a pipeline for each image it loads)."""
     name = tile_file(level, x, y, tiled.tile_size, tiled.width, tiled.height)
+    data = tiled.file(name).read_bytes()
+    with Image.open(io.BytesIO(data)) as tile:
+        if tile.mode in ("L", "RGB") and tile.format == "JPEG":
+            pixels = tile.tobytes()
+            bands = 1 if tile.mode == "L" else 3
+            return pyvips.Image.new_from_memory(pixels, tile.width, tile.height, bands, "uchar")
     # From the file's bytes, not its name: libvips caches loads by file name.
-    return pyvips.Image.new_from_buffer(tiled.file(name).read_bytes(), "")
+    return pyvips.Image.new_from_buffer(data, "").copy_memory()
 
 
 def _cut_scaled(
