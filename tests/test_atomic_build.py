@@ -21,8 +21,10 @@ from pathlib import Path
 
 import pytest
 
+import storiiies.build as build_module
 from storiiies.build import build_site, check_site
 from storiiies.errors import BuildFailed
+from storiiies.images.tiles import tree_folders
 from storiiies.model import OutputFile
 from storiiies.site.write import write_site
 from tests.conftest import REPO
@@ -278,3 +280,36 @@ def test_a_site_links_the_caches_files_copies_the_authors_and_writes_nothing_out
         with pytest.raises(ValueError, match="refusing to write outside the site"):
             write_site([OutputFile(outside, b"x")], tmp_path / "other")
         assert not (tmp_path / "escaped.html").exists()
+
+
+def test_a_sites_tile_folders_are_exactly_its_trees_even_for_an_image_changed_mid_build(
+    make_project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The folders of each tile tree are made from the image's size as it was read, while the
+    # tiles are cut; an image rewritten at another size in between must not leave the folders
+    # of the size it no longer has.
+    source = "  {0}:\n    url: images/{0}.jpg\n    rights: https://creativecommons.org/publicdomain/zero/1.0/\n"
+    story = (
+        "---\ntitle: Two\nsources:\n" + source.format("kept") + source.format("changed") + "---\n"
+        "Intro.\n\n## One\n![A part](kept#xywh=10,10,300,200)\n\n"
+        "## Two\n![A part](changed#xywh=10,10,300,200)\n"
+    )
+    root = make_project({"stories/two.md": story})
+    make_image(root / "images" / "kept.jpg", 1300, 900)
+    make_image(root / "images" / "changed.jpg", 1200, 800)
+    real_tile_images = build_module.tile_images
+
+    def rewritten_first(images, config, *args, **kwargs):  # type: ignore[no-untyped-def]
+        make_image(root / "images" / "changed.jpg", 700, 1500)
+        return real_tile_images(images, config, *args, **kwargs)
+
+    monkeypatch.setattr(build_module, "tile_images", rewritten_first)
+    build_site(root)
+
+    site = root / "_site"
+    empty = [p for p in site.rglob("*") if p.is_dir() and not any(p.iterdir())]
+    assert empty == []
+    for name, size in (("kept", (1300, 900)), ("changed", (700, 1500))):
+        (folder,) = (site / "images").glob(f"{name}-*")
+        tree = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_dir()}
+        assert tree == set(tree_folders(*size))
