@@ -173,7 +173,10 @@ class TileReader:
                 for y in range(0, level.height, step)
                 for x in columns
             ]
-            self._hold(key, _join(tiles, len(columns)).copy_memory())
+            # One tile is in memory already (and copy_memory would give back the same pixels
+            # in an image that does not keep the bytes beneath them alive).
+            whole = tiles[0] if len(tiles) == 1 else _join(tiles, len(columns)).copy_memory()
+            self._hold(key, whole)
         self._held.move_to_end(key)
         return self._held[key]
 
