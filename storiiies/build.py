@@ -255,11 +255,12 @@ def write_built_site(
     crop_files: list[OutputFile] = []
     with (
         SiteStaging(out_dir, cache_dir=config.cache_dir) as staging,
-        ThreadPoolExecutor(1, thread_name_prefix="storiiies-site") as background,
+        ThreadPoolExecutor(2, thread_name_prefix="storiiies-site") as background,
     ):
-        # The folders of the site's tile trees (three for each tile) are made while the tiles
-        # are cut, on the share of the cores that the tiler leaves.
+        # While the tiles are cut, on the share of the cores that the tiler leaves: the folders
+        # of the site's tile trees are made (three for each tile), and the pages rendered.
         folders = background.submit(_make_tree_folders, staging, trees)
+        pages = background.submit(_pages, site, theme, problems)
         tiled, tile_problems = tile_images(site.local_images, config, progress, executor)
         folders.result()
         if tile_problems:
@@ -268,28 +269,17 @@ def write_built_site(
             if (tiled[image.name].width, tiled[image.name].height) != (image.width, image.height):
                 staging.remove(f"images/{image.name}")
         # Crops are cut from the tiles (on the cluster only when its workers see them) while
-        # the templates load, the pages render and the site is written: nothing else needs
-        # them, so they are written last, and the crops' worker processes would otherwise
-        # leave this one waiting.
+        # the site is written: nothing else needs them, so they are written last, and the
+        # crops' worker processes would otherwise leave this one waiting.
         sees = executor is not None and executor.sees(config.cache_dir)
         crops_on = executor if sees else None
         crops = background.submit(
             local_crops, site.story_versions, config.cache_dir, tiled, executor=crops_on
         )
-        env = make_environment(theme)
-        # A syntax error in a template of the author's theme_dir is a problem with file and
-        # line, as in the preview, not a traceback.
-        template_errors = template_problems(env, config.root)
-        if template_errors:
-            raise BuildFailed([*problems, *template_errors])
-        try:
-            files: list[OutputFile] = list(render_site(site, env))
-        except jinja2.TemplateError as error:  # e.g. an undefined name in an overriding template
-            raise BuildFailed([*problems, render_problem(error, config.root)]) from None
+        files = pages.result()
         files.extend(image_files(site, tiled))
         files.extend(media_files(site.story_versions))
         files.extend(extra_files)
-        files.extend(asset_files(theme))
 
         def crops_when_cut() -> Iterator[OutputFile]:
             crop_files.extend(crops.result())
@@ -306,6 +296,23 @@ def write_built_site(
         images_cached=sum(1 for t in tiled.values() if t.cached),
         seconds=time.monotonic() - started,
     )
+
+
+def _pages(site: Site, theme: Theme, problems: list[Problem]) -> list[OutputFile]:
+    """The site's pages and the theme's assets. Raises BuildFailed for a template that does
+    not compile or render: a syntax error in a template of the author's theme_dir, or an
+    undefined name in an overriding template, is a problem with file and line, as in the
+    preview, not a traceback."""
+    env = make_environment(theme)
+    template_errors = template_problems(env, site.config.root)
+    if template_errors:
+        raise BuildFailed([*problems, *template_errors])
+    try:
+        files = list(render_site(site, env))
+    except jinja2.TemplateError as error:
+        raise BuildFailed([*problems, render_problem(error, site.config.root)]) from None
+    files.extend(asset_files(theme))
+    return files
 
 
 def _make_tree_folders(staging: SiteStaging, images: Sequence[LocalImage]) -> None:
