@@ -70,6 +70,8 @@ class BuildReport:
     images_cached: int = 0
     seconds: float = 0.0
     warnings: tuple[Problem, ...] = field(default=())
+    #: the paths of the files written into `output`
+    written: tuple[str, ...] = field(default=(), repr=False)
 
 
 def build_if_changed(
@@ -132,7 +134,7 @@ def build_site(
         site, problems, output=out_dir, progress=progress, started=started, executor=executor
     )
     if record is not None:
-        record.save(out_dir, config.cache_dir)
+        record.save(out_dir, config.cache_dir, written=report.written)
     return report
 
 
@@ -292,6 +294,7 @@ def write_built_site(
         output=out_dir,
         problems=tuple(problems),
         files=len(files) + len(crop_files),
+        written=tuple(staging.written),
         images_tiled=sum(1 for t in tiled.values() if not t.cached),
         images_cached=sum(1 for t in tiled.values() if t.cached),
         seconds=time.monotonic() - started,

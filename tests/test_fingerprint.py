@@ -14,9 +14,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import storiiies
+from storiiies import fingerprint
 from storiiies.build import BuildReport, build_if_changed, build_site
 from storiiies.fingerprint import LastBuild
 from tests.helpers import make_image
+from tests.test_narration import project_files
 
 STORY = """\
 ---
@@ -197,3 +199,21 @@ def test_a_story_edited_in_a_linked_stories_folder_builds_again(make_project, tm
 
     assert isinstance(build_if_changed(root), BuildReport)
     assert "Changed." in (root / "_site" / "gradient" / "index.html").read_text()
+
+
+def test_the_build_records_the_listing_of_what_it_wrote_as_a_walk_of_the_site_gives_it(
+    make_project,
+):
+    # The record lists the files the build wrote instead of reading the site's folders back:
+    # the two listings must agree, or an unchanged site would be built again.
+    root = make_project({**project_files(), "theme/static/nested/extra.css": "p {}\n"})
+    (root / "storiiies.yml").write_text("title: Test exhibit\ntheme_dir: theme\n")
+    report = build_site(root)
+
+    walked = fingerprint._site_files(report.output)
+    assert fingerprint._written_files(report.output, report.written) == walked
+    names = {item[0] for item in walked}
+    assert {".storiiies-site", "assets/nested/extra.css", "coins/index.html"} <= names
+    assert any(name.startswith("media/") for name in names)  # the narration, copied
+    assert any(name.endswith("/0/default.jpg") for name in names)  # the tiles, linked
+    assert any(name.startswith("crops/") for name in names)

@@ -193,22 +193,24 @@ def publish_tiles(tiled: TiledImage, dest: Path) -> None:
     link_tiles(str(tiled.path), str(dest))
 
 
-def link_tiles(folder: str, dest: str) -> None:
+def link_tiles(folder: str, dest: str) -> list[str]:
     """Make `dest` the IIIF tree of the tile folder `folder`: each tile at its IIIF path, a
     hard link to the folder's file (a copy where links cannot be made). Folders that are not
     there yet are made (`tree_folders` can make them all beforehand); a file already at a
-    tile's path is replaced."""
+    tile's path is replaced. Returns the IIIF paths."""
     os.makedirs(dest, exist_ok=True)
     linking = True
     with os.scandir(folder) as entries:
         names = [entry.name for entry in entries]
-    for name in names:
-        source, target = f"{folder}/{name}", f"{dest}/{iiif_path(name)}"
+    paths = [iiif_path(name) for name in names]
+    for name, path in zip(names, paths, strict=True):
+        source, target = f"{folder}/{name}", f"{dest}/{path}"
         try:
             linking = _place(source, target, linking)
         except FileNotFoundError:  # its folders are not made yet (or the tile is gone: again)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             linking = _place(source, target, linking)
+    return paths
 
 
 def _place(source: str, target: str, linking: bool) -> bool:

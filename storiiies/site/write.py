@@ -58,6 +58,8 @@ class SiteStaging:
         self.folder = staging_folder(self.out_dir.parent, f".{self.out_dir.name}")
         self.shared = cache_dir.resolve() if cache_dir is not None else None
         self.folders: set[Path] = set()  # made in staging: one mkdir each, not one per file
+        #: every file written, by its path in the site (for the build record: no listing needed)
+        self.written: list[str] = []
 
     def __enter__(self) -> SiteStaging:
         return self
@@ -86,6 +88,7 @@ class SiteStaging:
     def finish(self) -> None:
         """Swap the new site in: `out_dir` holds it, and the old site is gone."""
         (self.folder / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        self.written.append(MARKER)
         _swap(self.folder, self.out_dir)
 
     def _inside(self, path: str) -> Path:
@@ -101,16 +104,24 @@ class SiteStaging:
         if target.parent not in self.folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             self.folders.add(target.parent)
+        site_path = str(target.relative_to(self.folder).as_posix())
         if output.content is not None:
             target.write_bytes(output.content)
         elif source is not None and output.tiles:
-            link_tiles(str(source), str(target))
+            inside = link_tiles(str(source), str(target))
+            self.written.extend(f"{site_path}/{path}" for path in inside)
+            return
         elif source is not None and source.is_dir():
-            _link_tree(str(source), str(target))
+            inside = _link_tree(str(source), str(target))
+            self.written.extend(f"{site_path}/{path}" for path in inside)
+            return
         elif source is not None and shared is not None and source.is_relative_to(shared):
             _link_or_copy(str(source), str(target))
         elif source is not None:
             shutil.copyfile(source, target)
+        else:
+            return
+        self.written.append(site_path)
 
 
 def check_replaceable(out_dir: Path) -> None:
@@ -141,14 +152,15 @@ def recover(out_dir: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _link_tree(source: str, target: str) -> None:
+def _link_tree(source: str, target: str) -> list[str]:
     """Make `target` a tree of folders like the folder `source` (a ready tile tree, such as a
     bundle's copy of a remote image), its files hard links to the source's. One mkdir per
     folder and one link per file: a tile tree has a folder for each tile (its IIIF address),
     and shutil.copytree would also copy each folder's times and mode, and ask for each whether
-    it exists."""
+    it exists. Returns the files' paths below `target`."""
     cut = len(source)
     os.makedirs(target, exist_ok=True)
+    paths: list[str] = []
     for folder, folders, names in os.walk(source):
         made = target + folder[cut:]
         for name in folders:
@@ -156,6 +168,8 @@ def _link_tree(source: str, target: str) -> None:
                 os.mkdir(os.path.join(made, name))
         for name in names:
             _link_or_copy(os.path.join(folder, name), os.path.join(made, name))
+            paths.append(os.path.join(folder[cut + 1 :], name).replace(os.sep, "/"))
+    return paths
 
 
 def _link_or_copy(source: str, target: str) -> None:
