@@ -14,7 +14,7 @@ from storiiies.build import load_site, tile_images
 from storiiies.config import load_config
 from storiiies.images.regions import TileReader, cut_from_tiles, region_of, save_crop
 from storiiies.images.tiles import tile_image
-from storiiies.site.crops import POOL_MINIMUM, local_crops, wanted_crops
+from storiiies.site.crops import POOL_MINIMUM, _cut_from_tiles, local_crops, wanted_crops
 from storiiies.site.image_urls import crop_name, crop_size
 
 STORY = """\
@@ -205,3 +205,29 @@ def test_a_crop_of_any_kind_of_pixels_is_a_jpeg_of_its_pixels(tmp_path, pixels):
     assert (saved.width, saved.height) == (120, 80)
     assert abs(saved.avg() - 90) < 2
     assert list(tmp_path.joinpath("crops").iterdir()) == [target]  # no temporary file left
+
+
+def test_a_few_crops_are_shared_among_threads_by_level_and_cut_as_in_one(tmp_path):
+    make_pattern(tmp_path / "scan.jpg", 3000, 2000)
+    tree = tile_image(tmp_path / "scan.jpg", tmp_path / "tiles", threads=0)
+    boxes = [(0, 0, 3000, 2000)] * 3 + [(1000, 600, 900, 700), (1000, 600, 900, 700)]
+    widths = [200, 400, 800, 800, 300]
+    crops = [
+        (region_of(box, width, (3000, 2000)), tmp_path / f"c{n}.jpg")
+        for n, (box, width) in enumerate(zip(boxes, widths, strict=True))
+    ]
+    reader = TileReader(tree)
+
+    shares = reader.shares(crops, 2)
+
+    assert len(shares) == 2
+    assert sorted(c[1] for share in shares for c in share) == sorted(c[1] for c in crops)
+    levels = [{reader._level(region) for region, _ in share} for share in shares]
+    assert not levels[0] & levels[1]  # a level's crops stay together
+    # The crops cut by two readers at once are those one reader cuts.
+    alone = {}
+    for region, target in crops:
+        save_crop(TileReader(tree).picture(region), target.with_suffix(".one.jpg"))
+        alone[target] = target.with_suffix(".one.jpg").read_bytes()
+    _cut_from_tiles([(tree, crops)], workers=2)
+    assert {target: target.read_bytes() for _, target in crops} == alone

@@ -137,6 +137,36 @@ class TileReader:
                 return whole.crop(box)
         return self.cut(region)
 
+    def shares(
+        self, crops: Sequence[tuple[Region, Path]], parts: int
+    ) -> list[list[tuple[Region, Path]]]:
+        """`crops` in at most `parts` shares of about the same work, for as many readers at
+        once: the crops from one level stay together (a reader decodes its tiles once), and a
+        level's work is the tiles it decodes (the whole level, or the tiles its crops cover)."""
+        by_level: dict[Level, list[tuple[Region, Path]]] = {}
+        for crop in crops:
+            by_level.setdefault(self._level(crop[0]), []).append(crop)
+        work = {level: self._tiles_read(level, group) for level, group in by_level.items()}
+        shares: list[list[tuple[Region, Path]]] = [[] for _ in range(parts)]
+        loads = [0] * parts
+        # The largest first, each to the share with the least work so far.
+        for level in sorted(by_level, key=lambda lv: -work[lv]):
+            least = loads.index(min(loads))
+            shares[least].extend(by_level[level])
+            loads[least] += work[level]
+        return [share for share in shares if share]
+
+    def _tiles_read(self, level: Level, crops: list[tuple[Region, Path]]) -> int:
+        step = self.tiled.tile_size
+        if self._fits_whole(level):
+            return -(-level.width // step) * -(-level.height // step)
+        span = step * level.scale
+        return sum(
+            (-(-(r.x + r.width) // span) - r.x // span)
+            * (-(-(r.y + r.height) // span) - r.y // span)
+            for r, _ in crops
+        )
+
     def _level(self, region: Region) -> Level:
         """The smallest level that still has the crop's pixels."""
         return max(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from storiiies.images.decode import open_image
 from storiiies.images.regions import (
     Region,
+    TileReader,
     cut,
     cut_from_tiles_into_files,
     region_of,
@@ -120,15 +121,27 @@ def _cut_from_tiles(
     tiles it needs once (regions.TileReader), so one image's crops go in as few tasks as keep
     the workers busy.
 
-    Processes, not threads: a crop spends much of its time in Python and pyvips' calls, which
-    threads would take turns at. A fresh interpreter (spawn) rather than a fork of this one,
-    which holds libvips' threads. The task's function lives in images/, so a worker imports
-    libvips and little else. Each task is a list of regions and the tiles' folder, so memory
-    stays flat however many stories there are."""
+    Processes, not threads, for many crops: a crop spends much of its time in Python and
+    pyvips' calls, which threads would take turns at; a few (the crops of one new image) are
+    cut in threads, each image's crops shared by level (TileReader.shares). A fresh
+    interpreter (spawn) rather than a fork of this one, which holds libvips' threads. The
+    task's function lives in images/, so a worker imports libvips and little else. Each task
+    is a list of regions and the tiles' folder, so memory stays flat however many stories
+    there are."""
     crops = sum(len(regions) for _, regions in images)
-    if executor is None and (workers < 2 or crops < POOL_MINIMUM):
+    if executor is None and workers < 2:
         for tree, regions in images:
             cut_from_tiles_into_files(tree, regions)
+        return
+    if executor is None and crops < POOL_MINIMUM:
+        # Threads here: pyvips and Pillow let go of Python while they decode and encode.
+        shared = [
+            (tree, share)
+            for tree, regions in images
+            for share in TileReader(tree).shares(regions, workers)
+        ]
+        with ThreadPoolExecutor(min(workers, len(shared) or 1)) as threads:
+            _run(threads, shared)
         return
     tasks = [(tree, part) for tree, regions in images for part in _shares(regions, workers)]
     if executor is not None:
