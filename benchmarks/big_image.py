@@ -98,7 +98,10 @@ def make_project(work: Path, width: int, height: int) -> Path:
     project = work / "project"
     (project / "images").mkdir(parents=True)
     (project / "stories").mkdir()
-    (project / "storiiies.yml").write_text("title: Big image benchmark\n")
+    # Past the default limit of 1,000 megapixels (the --huge image), the author says so.
+    limit = f"max_image_megapixels: {-(-width * height // 1_000_000)}\n"
+    config = "title: Big image benchmark\n" + (limit if width * height > 1e9 else "")
+    (project / "storiiies.yml").write_text(config)
     source = project / "images" / "big.jpg"
     generate_image(source, width, height)
     w, h = width // 7, height // 7
