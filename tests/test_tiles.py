@@ -14,7 +14,7 @@ import pyvips
 from PIL import Image, ImageChops, ImageStat
 
 from storiiies.errors import ImageError
-from storiiies.images import jpeg2000, tiles
+from storiiies.images import decode, jpeg2000, tiles
 from storiiies.images.jpegstrip import strip_tiles
 from storiiies.images.pool import tile_many
 from storiiies.images.pyramid import iiif_path, stored_name
@@ -647,3 +647,23 @@ def test_folder_images_skip_hidden_and_other_files(tmp_path):
         "p3.webp",
         "p10.jpg",
     ]
+
+
+def test_a_large_file_is_read_not_mapped_and_tiles_the_same(tmp_path, monkeypatch):
+    source = solid(tmp_path / "photo.jpg", 900, 700, [30, 120, 200])
+    mapped = tile_image(source, tmp_path / "mapped")
+    opened: list[str] = []
+    real_read_source = decode._read_source
+
+    def read_source(path: Path) -> pyvips.Source:
+        opened.append(path.name)
+        return real_read_source(path)
+
+    monkeypatch.setattr(decode, "READ_ABOVE_BYTES", 100)  # every file is "large"
+    monkeypatch.setattr(decode, "_read_source", read_source)
+    read = tile_image(source, tmp_path / "read")
+
+    assert opened == ["photo.jpg"]  # read once, for the tiles (the header is mapped)
+    assert tile_paths(read) == tile_paths(mapped)
+    for path in tile_paths(mapped):
+        assert read.file(path).read_bytes() == mapped.file(path).read_bytes()
