@@ -7,6 +7,7 @@ import math
 import os
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -667,3 +668,29 @@ def test_a_large_file_is_read_not_mapped_and_tiles_the_same(tmp_path, monkeypatc
     assert tile_paths(read) == tile_paths(mapped)
     for path in tile_paths(mapped):
         assert read.file(path).read_bytes() == mapped.file(path).read_bytes()
+
+
+def test_a_large_file_is_hashed_while_it_is_cut_and_a_copy_of_a_cached_one_stops_early(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(tiles, "HASH_WHILE_CUTTING", 0)  # every file is "large"
+    monkeypatch.setattr(tiles.cache, "_RACY_NS", 0)  # files written now may be remembered
+    cache_dir = tmp_path / "cache"
+    first = solid(tmp_path / "scan.png", 3000, 2600, [30, 60, 90])
+    cut = tile_image(first, cache_dir)
+    expected = tiles.find_tiles(first, tmp_path / "elsewhere")[0]  # the key by content
+
+    assert not cut.cached and cut.key == expected
+    assert tiles.cached_tiles(TileJob(first), cache_dir) == replace(cut, cached=True)
+
+    # The same bytes under another name: no memo, so it starts cutting until the key is
+    # known, then takes the cached tiles (the strips it cut are thrown away).
+    copy = tmp_path / "copy.png"
+    copy.write_bytes(first.read_bytes())
+    strips: list[float] = []
+    again = tile_image(copy, cache_dir, progress=strips.append)
+
+    assert again.cached and again.key == cut.key and again.path == cut.path
+    assert len(strips) < 11  # stopped early: the image is 11 strips of 256 rows
+    assert tiles.cached_tiles(TileJob(copy), cache_dir) is not None  # remembered
+    assert not [p for p in cache_dir.iterdir() if ".tmp-" in p.name]

@@ -4,6 +4,7 @@ cache_dir/<key>/tiles/…        a tile folder: the tiles of the image's tree, s
                                under their stored names (pyramid.py)
 cache_dir/<key>/image.json     its record, written before the commit; no record, no tiles
 cache_dir/<key>.tmp-<pid>-<n>  tiles being cut; renamed to <key> in one step when complete
+cache_dir/new-<…>.tmp-<pid>-<n> the same, while the key is still being computed
 cache_dir/memo/<…>.json        file identity → key, so an unchanged file is not re-read
 """
 
@@ -99,6 +100,12 @@ def commit(staging: Path, cache_dir: Path, key: str, record: dict[str, Any]) -> 
             raise
         # Another process finished the same image first; its tree is as good as ours.
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def provisional_name(source: Path, page: int, tile_size: int) -> str:
+    """What tiles being cut before their key is known are staged under: one name per file,
+    so the leftovers of a killed cut are swept by the next cut of the same file."""
+    return "new-" + _memo_path(source, page, tile_size, Path()).stem
 
 
 def _memo_path(source: Path, page: int, tile_size: int, cache_dir: Path) -> Path:

@@ -30,7 +30,7 @@ from storiiies.images.tiles import (
     TiledImage,
     TileJob,
     cached_tiles,
-    cut_tiles,
+    find_or_cut,
     find_tiles,
     tree_at,
 )
@@ -83,16 +83,12 @@ def _in_this_process(
     job = jobs[index]
     where: dict[str, Any] = {"page": job.page, "tile_size": job.tile_size, "label": job.label}
     try:
-        key, found = find_tiles(job.source, cache_dir, **where)
-        if found is not None:
-            return found
-        report.update(index, "started", 0.0)
-        return cut_tiles(
+        return find_or_cut(
             job.source,
             cache_dir,
-            key,
             **where,
             progress=lambda f: report.update(index, "tiling", f),
+            cutting=lambda: report.update(index, "started", 0.0),
         )
     except ImageError as error:
         return error

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from storiiies.errors import ImageError
-from storiiies.images.tiles import cut_tiles, find_tiles
+from storiiies.images.tiles import find_or_cut
 
 
 def main() -> None:
@@ -46,12 +46,14 @@ def work(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
             send({"index": index, "state": "tiling", "fraction": fraction})
 
     try:
-        key, tiled = find_tiles(source, cache_dir, **where)
-        if tiled is None:
-            send({"index": index, "state": "started"})
-            tiled = cut_tiles(
-                source, cache_dir, key, **where, threads=job["threads"], progress=progress
-            )
+        tiled = find_or_cut(
+            source,
+            cache_dir,
+            **where,
+            threads=job["threads"],
+            progress=progress,
+            cutting=lambda: send({"index": index, "state": "started"}),
+        )
     except ImageError as error:
         send({"index": index, "state": "error", "message": error.message, "hint": error.hint})
         return
