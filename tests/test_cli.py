@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import subprocess
 import sys
@@ -254,6 +255,28 @@ def test_a_bug_is_one_line_with_a_report_file_not_a_traceback(tmp_path, monkeypa
         "Traceback" in report.read_text()
         and "something storiiies did not expect" in report.read_text()
     )
+
+
+def test_a_build_called_by_another_program_leaves_its_collector_as_it_was(make_project):
+    """The `storiiies` process pauses Python's collector while a build imports its modules and
+    then freezes what they made (cli._imports). A program that calls `main` itself (here
+    click's runner) must keep its collector as it was, or its own garbage would be kept."""
+    from click.testing import CliRunner
+
+    from storiiies.cli import main
+
+    root = make_project(
+        {
+            "stories/a.md": "---\ntitle: A\nsources:\n  pic: images/pic.jpg\n---\n"
+            "## One\n![A picture](pic)\n"
+        }
+    )
+    make_image(root / "images" / "pic.jpg", 400, 300)
+    frozen = gc.get_freeze_count()
+    result = CliRunner().invoke(main, ["build", "--quiet", str(root)])
+    assert result.exit_code == 0, result.output
+    assert (root / "_site" / "a" / "index.html").is_file()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
 
 
 @pytest.mark.parametrize(
