@@ -29,7 +29,7 @@ import pyvips
 from PIL import Image
 
 from storiiies.atomic import replacing
-from storiiies.images.pyramid import Level, pyramid_levels, tile_file
+from storiiies.images.pyramid import Level, pyramid_levels, tile_file, whole_file, whole_levels
 from storiiies.images.tiles import TiledImage
 
 #: The JPEG quality of crops: they are seen small, beside text.
@@ -93,17 +93,21 @@ class TileReader:
     """Cuts many crops from one tile tree, decoding each tile once.
 
     Decoding a tile costs more than cutting a crop from pixels in memory and encoding it, so
-    decoded tiles are kept, least recently used first out, within `budget` bytes. A level that
-    fits in a quarter of the budget is decoded whole, once (the level of a 1000-pixel image is
-    three megabytes); a larger one tile by tile. The crops are the same, byte for byte, as
-    crops cut by `cut_from_tiles`: the same tiles, joined on the same grid. A budget of 0
-    keeps nothing, and reads the tiles of each crop lazily.
+    decoded tiles are kept, least recently used first out, within `budget` bytes. A level the
+    tiler wrote whole (`full/w,h`: those at most 2,048 pixels a side) is decoded from that one
+    file; another that fits in a quarter of the budget is decoded whole from its tiles, once
+    (the level of a 1000-pixel image is three megabytes); a larger one tile by tile. A whole
+    level is kept when it fits in that quarter. The crops are the same, byte for byte,
+    whatever the budget, and as crops cut by `cut_from_tiles`: each level is read from the
+    same files, joined on the same grid. A budget of 0 keeps nothing, and reads the files of
+    each crop lazily.
     """
 
     def __init__(self, tiled: TiledImage, *, budget: int = READER_BUDGET) -> None:
         self.tiled = tiled
         self.budget = budget
         self.levels = pyramid_levels(tiled.width, tiled.height, tiled.tile_size)
+        self.written_whole = frozenset(whole_levels(self.levels))
         self._held: OrderedDict[tuple[int, int, int], pyvips.Image] = OrderedDict()
         self._pictures: dict[int, Image.Image | None] = {}
         self.held_bytes = 0
@@ -112,7 +116,7 @@ class TileReader:
         level = self._level(region)
         step = self.tiled.tile_size
         scale = 1 / level.scale
-        if self._fits_whole(level):
+        if level in self.written_whole or self._fits_whole(level):
             return _cut_scaled(self._whole(level), region, scale, scale, 0, 0)
         left = min(region.x // level.scale, level.width - 1)
         top = min(region.y // level.scale, level.height - 1)
@@ -193,9 +197,16 @@ class TileReader:
         return width * height * 3 <= self.budget // 4
 
     def _whole(self, level: Level) -> pyvips.Image:
-        """Every tile of `level`, joined and decoded into memory once."""
+        """The whole of `level`, decoded into memory: from its one file where the tiler wrote
+        it whole (`full/w,h`: one decode, against ~50 tiles decoded and joined for a
+        2,000-pixel level), else from every tile, joined. Kept when it fits the budget."""
         key = (level.scale, -1, -1)
-        if key not in self._held:
+        if key in self._held:
+            self._held.move_to_end(key)
+            return self._held[key]
+        if level in self.written_whole:
+            whole = _read_jpeg(self.tiled, whole_file(level))
+        else:
             step = self.tiled.tile_size
             columns = range(0, level.width, step)
             tiles = [
@@ -206,9 +217,9 @@ class TileReader:
             # One tile is in memory already (and copy_memory would give back the same pixels
             # in an image that does not keep the bytes beneath them alive).
             whole = tiles[0] if len(tiles) == 1 else _join(tiles, len(columns)).copy_memory()
+        if self._fits_whole(level):
             self._hold(key, whole)
-        self._held.move_to_end(key)
-        return self._held[key]
+        return whole
 
     def _tile(self, level: Level, x: int, y: int) -> pyvips.Image:
         if self.budget <= 0:
@@ -271,12 +282,15 @@ def _size(pixels: pyvips.Image) -> int:
 
 
 def _read_tile(tiled: TiledImage, level: Level, x: int, y: int) -> pyvips.Image:
-    """The tile's pixels, decoded into memory.
+    return _read_jpeg(tiled, tile_file(level, x, y, tiled.tile_size, tiled.width, tiled.height))
+
+
+def _read_jpeg(tiled: TiledImage, name: str) -> pyvips.Image:
+    """The pixels of the tree's file at IIIF path `name`, decoded into memory.
 
     Pillow decodes the 8-bit grey or sRGB JPEGs that the tiler writes, with the same
     libjpeg-turbo and so to the same pixels, in 0.3 ms against libvips' 1.3 ms for a
     256-pixel tile (libvips sets up a pipeline for each image it loads)."""
-    name = tile_file(level, x, y, tiled.tile_size, tiled.width, tiled.height)
     data = tiled.file(name).read_bytes()
     with Image.open(io.BytesIO(data)) as tile:
         if tile.mode in ("L", "RGB") and tile.format == "JPEG":
