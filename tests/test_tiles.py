@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import os
@@ -9,6 +10,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pyvips
@@ -694,3 +696,41 @@ def test_a_large_file_is_hashed_while_it_is_cut_and_a_copy_of_a_cached_one_stops
     assert len(strips) < 11  # stopped early: the image is 11 strips of 256 rows
     assert tiles.cached_tiles(TileJob(copy), cache_dir) is not None  # remembered
     assert not [p for p in cache_dir.iterdir() if ".tmp-" in p.name]
+
+
+def test_a_file_hashed_for_its_name_is_not_read_again_for_its_tiles_key(tmp_path, monkeypatch):
+    """An image's public name (resolve/sources.py) and its tiles' key both hash its bytes; in
+    one process the file is read once (cache.file_hash), and the key is the one a process
+    that never hashed it computes."""
+    monkeypatch.setattr(tiles.cache, "_RACY_NS", 0)  # files written now may be remembered
+    path = solid(tmp_path / "scan.png", 600, 400, [30, 60, 90])
+    content = path.read_bytes()
+    reads: list[Path] = []
+    real_open = Path.open
+
+    def counted_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == path:
+            reads.append(self)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counted_open)
+    name_digest = tiles.cache.file_hash(path).hexdigest()
+    key = tiles.find_tiles(path, tmp_path / "cache")[0]
+    assert len(reads) == 1
+    assert name_digest == hashlib.sha256(content).hexdigest()
+
+    tiles.cache._hashed.clear()  # a fresh process
+    assert tiles.find_tiles(path, tmp_path / "elsewhere")[0] == key
+    assert len(reads) == 2
+
+
+def test_a_file_changed_since_it_was_hashed_is_hashed_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(tiles.cache, "_RACY_NS", 0)
+    path = solid(tmp_path / "scan.png", 600, 400, [30, 60, 90])
+    before = tiles.cache.file_hash(path).hexdigest()
+    same_size = bytearray(path.read_bytes())
+    same_size[-20] ^= 0xFF
+    path.write_bytes(bytes(same_size))
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))  # even within the clock's granularity
+    assert tiles.cache.file_hash(path).hexdigest() == hashlib.sha256(same_size).hexdigest()
+    assert tiles.cache.file_hash(path).hexdigest() != before

@@ -8,7 +8,6 @@ then a local image like any other.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from storiiies.iiif.model import Canvas, ImageResource, ImageService, SourceDocu
 from storiiies.iiif.presentation import read_source_json
 from storiiies.iiif.remote import only_canvas, read_remote
 from storiiies.images import tiles
+from storiiies.images.cache import file_hash
 from storiiies.images.stored import StoredImages, base_name, is_stored, shown
 from storiiies.model import LocalImage, StoryDraft
 from storiiies.story.frontmatter import SourceSpec
@@ -254,8 +254,4 @@ def _image_source(
 
 
 def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_hash(path).hexdigest()
