@@ -30,8 +30,8 @@ from storiiies.images.tiles import (
     TiledImage,
     TileJob,
     cached_tiles,
-    find_or_cut,
     find_tiles,
+    tile_image,
     tree_at,
 )
 
@@ -83,7 +83,7 @@ def _in_this_process(
     job = jobs[index]
     where: dict[str, Any] = {"page": job.page, "tile_size": job.tile_size, "label": job.label}
     try:
-        return find_or_cut(
+        return tile_image(
             job.source,
             cache_dir,
             **where,

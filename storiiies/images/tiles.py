@@ -126,35 +126,13 @@ def tile_image(
     label: str | None = None,
     threads: int | None = None,
     progress: Callable[[float], None] | None = None,
+    cutting: Callable[[], None] | None = None,
 ) -> TiledImage:
-    """Cut one image (one page of it) into a tile tree under cache_dir, or find it there.
+    """Cut one image (one page of it) into tiles under cache_dir, or find them there;
+    `cutting` is called before a cut starts.
 
     Raises ImageError for a file that is not a usable image. `threads` encode tiles while the
     calling thread decodes (default: one per core; 0 does everything in the calling thread).
-    """
-    return find_or_cut(
-        source,
-        cache_dir,
-        page=page,
-        tile_size=tile_size,
-        label=label,
-        threads=threads,
-        progress=progress,
-    )
-
-
-def find_or_cut(
-    source: Path,
-    cache_dir: Path,
-    *,
-    page: int = 0,
-    tile_size: int = TILE_SIZE,
-    label: str | None = None,
-    threads: int | None = None,
-    progress: Callable[[float], None] | None = None,
-    cutting: Callable[[], None] | None = None,
-) -> TiledImage:
-    """The image's tiles from the cache, or cut now (`cutting` is called first).
 
     A large file that the memo does not know is hashed for its key while its tiles are cut,
     not before (the key only names the folder they are committed under; 0.05 s of a 78 MB
@@ -196,7 +174,7 @@ def find_or_cut(
             return cached.tiled
 
 
-#: Files at least this large are hashed while they are cut (see find_or_cut).
+#: Files at least this large are hashed while they are cut (see tile_image).
 HASH_WHILE_CUTTING = 16 * 1024 * 1024
 
 

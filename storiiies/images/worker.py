@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from storiiies.errors import ImageError
-from storiiies.images.tiles import find_or_cut
+from storiiies.images.tiles import tile_image
 
 
 def main() -> None:
@@ -46,7 +46,7 @@ def work(job: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> None:
             send({"index": index, "state": "tiling", "fraction": fraction})
 
     try:
-        tiled = find_or_cut(
+        tiled = tile_image(
             source,
             cache_dir,
             **where,
