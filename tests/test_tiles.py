@@ -734,3 +734,22 @@ def test_a_file_changed_since_it_was_hashed_is_hashed_again(tmp_path, monkeypatc
     os.utime(path, ns=(1_000_000_000, 1_000_000_000))  # even within the clock's granularity
     assert tiles.cache.file_hash(path).hexdigest() == hashlib.sha256(same_size).hexdigest()
     assert tiles.cache.file_hash(path).hexdigest() != before
+
+
+def test_a_large_file_hashed_already_is_taken_from_the_cache_without_cutting(tmp_path, monkeypatch):
+    """A large file is hashed while it is cut, unless this process hashed it already (a build
+    does, for its public name): then its key is known at once, and cached tiles are taken
+    before anything is decoded."""
+    monkeypatch.setattr(tiles, "HASH_WHILE_CUTTING", 0)  # every file is "large"
+    monkeypatch.setattr(tiles.cache, "_RACY_NS", 0)  # files written now may be remembered
+    cache_dir = tmp_path / "cache"
+    first = solid(tmp_path / "scan.png", 3000, 2600, [30, 60, 90])
+    cut = tile_image(first, cache_dir)
+    copy = tmp_path / "copy.png"
+    copy.write_bytes(first.read_bytes())
+    tiles.cache.file_hash(copy)
+
+    started: list[float] = []
+    again = tile_image(copy, cache_dir, progress=started.append, cutting=lambda: started.append(0))
+    assert again.cached and again.key == cut.key and again.path == cut.path
+    assert started == []

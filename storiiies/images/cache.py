@@ -44,8 +44,7 @@ def file_hash(source: Path) -> hashlib._Hash:
     so a file hashed before in this process is not read again while its identity (device,
     inode, size, mtime, ctime) is unchanged; as for the memo on disk, a file changed in the
     last two seconds is always read. Raises OSError."""
-    identity = _identity(source)
-    known = (os.path.abspath(source), tuple(identity)) if identity is not None else None
+    known = _hashed_as(source)
     if known is not None and known in _hashed:
         return _hashed[known].copy()
     digest = hashlib.sha256()
@@ -57,6 +56,16 @@ def file_hash(source: Path) -> hashlib._Hash:
             del _hashed[next(iter(_hashed))]
         _hashed[known] = digest.copy()
     return digest
+
+
+def hashed(source: Path) -> bool:
+    """Whether `file_hash` would give the file's hash without reading it."""
+    return _hashed_as(source) in _hashed
+
+
+def _hashed_as(source: Path) -> tuple[str, tuple[int, ...]] | None:
+    identity = _identity(source)
+    return (os.path.abspath(source), tuple(identity)) if identity is not None else None
 
 
 def content_key(source: Path, salt: str, shown: str) -> str:

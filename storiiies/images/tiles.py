@@ -137,11 +137,12 @@ def tile_image(
     A large file that the memo does not know is hashed for its key while its tiles are cut,
     not before (the key only names the folder they are committed under; 0.05 s of a 78 MB
     JPEG): should that key be cached already (a file moved or copied), the cut stops at its
-    next strip and the cached tiles are taken. A smaller one is hashed first. In a build the
-    file was hashed already for its public name, and is not read again (cache.file_hash)."""
+    next strip and the cached tiles are taken. A smaller one is hashed first, and so is one
+    this process has hashed already (in a build, for its public name: cache.file_hash), which
+    costs nothing."""
     where: dict[str, Any] = {"page": page, "tile_size": tile_size, "label": label}
     known = cache.memo_key(source, page, tile_size, cache_dir)
-    if known is None and _size(source) < HASH_WHILE_CUTTING:
+    if known is None and (_size(source) < HASH_WHILE_CUTTING or cache.hashed(source)):
         known = _content_key(source, page, tile_size, label)
         cache.remember(source, page, tile_size, cache_dir, known)
     found = _read_done(cache_dir, known) if known is not None else None
